@@ -1,0 +1,49 @@
+# The two commands: `make demo` runs the whole system, `make test` passes the tests.
+# Both create .venv and install the locked dependencies on a fresh machine.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export ZHIFU_TEST_DATABASE_URL ?= $(PG_URL)
+
+.PHONY: demo test lint typecheck imports test-sqlite test-postgres test-system browser clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "zhifu needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/zhifu demo
+
+test: lint typecheck imports test-sqlite test-postgres test-system
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+# The suite runs once per database; scripts/pytest-sites runs each site's tests with
+# that site's settings (Django settings are per process).
+test-sqlite: $(STAMP)
+	ZHIFU_TEST_DB=sqlite $(BIN)/python scripts/pytest_sites.py
+
+test-postgres: $(STAMP)
+	ZHIFU_TEST_DB=postgres $(BIN)/python scripts/pytest_sites.py
+
+# Whole-system tests: real processes, real ports (zhifu demo, zhifu serve).
+test-system: $(STAMP)
+	$(BIN)/pytest -p no:django -p no:cacheprovider tests/system
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

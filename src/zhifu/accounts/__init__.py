@@ -1,0 +1,1 @@
+"""Wallet users, platforms and sign-in (the wallet site)."""

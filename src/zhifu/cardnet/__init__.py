@@ -1,0 +1,1 @@
+"""The card-network simulator: documented test cards, everything offline (its own site)."""

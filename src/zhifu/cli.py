@@ -1,0 +1,240 @@
+"""The `zhifu` command: one entry point for running, operating and demonstrating zhifu.
+
+Each subcommand that needs Django sets up exactly one site in its process (Django's
+settings are per process); commands over several sites run one child process per site.
+Configuration problems end the command with one line on stderr and a non-zero status,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from zhifu.config.environment import SITES, ConfigurationError
+
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+class CommandError(Exception):
+    """Ends the command with one readable line and the given status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def setup_site(site: str) -> None:
+    """Configure Django for one site in this process, or raise CommandError."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = f"zhifu.config.settings.{site}"
+    import django
+
+    try:
+        django.setup()
+    except ConfigurationError as exc:
+        raise CommandError(f"configuration error: {exc}", EXIT_CONFIG) from None
+
+
+def check_database(site: str) -> None:
+    """Fail with one line if any database of the site cannot be reached."""
+    from django.db import DatabaseError, connections
+
+    for alias in connections:
+        try:
+            connections[alias].ensure_connection()
+        except DatabaseError as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CommandError(
+                f"cannot reach the {site} database ({alias}): {reason}", EXIT_DATABASE
+            ) from None
+        finally:
+            connections[alias].close()
+
+
+def _check_single_database_url(sites: Sequence[str]) -> None:
+    if len(sites) > 1 and os.environ.get("DATABASE_URL"):
+        missing = [s for s in sites if not os.environ.get(f"ZHIFU_{s.upper()}_DATABASE_URL")]
+        if missing:
+            raise CommandError(
+                "DATABASE_URL names the database of one site; name the site "
+                f"(e.g. `zhifu migrate {missing[0]}`) or set "
+                + ", ".join(f"ZHIFU_{s.upper()}_DATABASE_URL" for s in missing),
+                EXIT_CONFIG,
+            )
+
+
+def _per_site(command: str, sites: Sequence[str], run: Callable[[str], None]) -> None:
+    """Run in this process for one site, else one child process per site."""
+    sites = list(sites) or list(SITES)
+    unknown = [s for s in sites if s not in SITES]
+    if unknown:
+        raise CommandError(f"unknown site {unknown[0]!r} (choose from {', '.join(SITES)})", 2)
+    _check_single_database_url(sites)
+    if len(sites) == 1:
+        run(sites[0])
+        return
+    for site in sites:
+        done = subprocess.run([sys.executable, "-m", "zhifu.cli", command, site], check=False)
+        if done.returncode != 0:
+            raise CommandError(f"{command} {site} failed", done.returncode)
+
+
+# --- subcommands ---------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    def run(site: str) -> None:
+        setup_site(site)
+        check_database(site)
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+        print(f"{site}: database up to date")
+
+    _per_site("migrate", args.sites, run)
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    def run(site: str) -> None:
+        setup_site(site)
+        check_database(site)
+        from django.core.management import call_command
+
+        call_command("seed_demo")
+
+    _per_site("seed", args.sites, run)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    setup_site(args.site)
+    check_database(args.site)
+    from zhifu.serve import serve
+
+    serve(
+        args.site,
+        binds=args.bind or [f"127.0.0.1:{args.port}"],
+        workers=args.workers,
+        threads=args.threads,
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    setup_site("wallet")
+    check_database("wallet")
+    from zhifu.outbox.worker import run
+
+    run(poll_seconds=args.poll, once=args.once)
+
+
+def cmd_manage(args: argparse.Namespace) -> None:
+    setup_site(args.site)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line([f"zhifu manage {args.site}", *args.args])
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from zhifu.demo import Ports, run_demo
+
+    run_demo(
+        Ports(
+            wallet=args.wallet_port, marketplace=args.marketplace_port, cardnet=args.cardnet_port
+        ),
+        with_worker=not args.no_worker,
+    )
+
+
+# --- parser ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="directory for SQLite files, generated demo keys and demo mail "
+        "(default: $ZHIFU_DATA_DIR or ./var)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="zhifu",
+        parents=[common],
+        description="zhifu: a self-hostable wallet and payment service for marketplaces.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="migrate, seed and run all three sites plus the worker on this machine",
+    )
+    p.add_argument("--wallet-port", type=int, default=8000)
+    p.add_argument("--marketplace-port", type=int, default=8001)
+    p.add_argument("--cardnet-port", type=int, default=8002)
+    p.add_argument("--no-worker", action="store_true", help="do not start the outbox worker")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", parents=[common], help="serve one site with gunicorn (production)")
+    p.add_argument("site", choices=SITES)
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    p.add_argument(
+        "--bind",
+        action="append",
+        metavar="HOST:PORT",
+        help="address to listen on (repeatable); overrides --port",
+    )
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "worker", parents=[common], help="deliver outbox messages (e-mails, webhooks) until stopped"
+    )
+    p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    p.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "migrate",
+        parents=[common],
+        help="create or update the database of each site (default: all)",
+    )
+    p.add_argument("sites", nargs="*", metavar="SITE", help="wallet, marketplace or cardnet")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "seed", parents=[common], help="add the demo data to each site, idempotently (default: all)"
+    )
+    p.add_argument("sites", nargs="*", metavar="SITE", help="wallet, marketplace or cardnet")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser(
+        "manage", parents=[common], help="run a Django management command on one site"
+    )
+    p.add_argument("site", choices=SITES)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "data_dir", None):
+        os.environ["ZHIFU_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    try:
+        args.func(args)
+    except CommandError as exc:
+        print(f"zhifu: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

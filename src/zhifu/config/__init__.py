@@ -1,0 +1,1 @@
+"""Settings, URLs and WSGI entry points of the three sites."""

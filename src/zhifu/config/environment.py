@@ -1,0 +1,143 @@
+"""Typed settings read from the environment (prefix ZHIFU_, plus DATABASE_URL).
+
+Every field is documented in docs/configuration.md. A bad or missing value raises
+ConfigurationError whose message is one line naming the variable, which the CLI prints
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
+from zhifu.kernel.secret import Secret
+
+SITES: tuple[str, ...] = ("wallet", "marketplace", "cardnet")
+Site = Literal["wallet", "marketplace", "cardnet"]
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; str() is one line naming the variable."""
+
+
+def _secret(value: Any) -> Secret | None:
+    if value is None or value == "":
+        return None
+    return Secret(value)
+
+
+OptionalSecret = Annotated[Secret | None, BeforeValidator(_secret)]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Environment(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ZHIFU_",
+        extra="ignore",
+        arbitrary_types_allowed=True,
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("var")
+    demo: bool = False
+
+    # Databases. DATABASE_URL is the database of the one site this process runs; the
+    # per-site variables win and are needed when one command touches several sites.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    wallet_database_url: str | None = None
+    vault_database_url: str | None = None
+    marketplace_database_url: str | None = None
+    cardnet_database_url: str | None = None
+    db_conn_max_age: int = Field(default=60, ge=0)
+
+    # Where the sites are reachable from a browser (links, OIDC redirects, API calls).
+    wallet_url: str = "http://localhost:8000"
+    marketplace_url: str = "http://127.0.0.1:8001"
+    cardnet_url: str = "http://127.0.0.1:8002"
+    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_split)] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
+    )
+    secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
+
+    currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
+
+    # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
+    # generated there once. See zhifu.config.secrets.
+    wallet_secret_key: OptionalSecret = None
+    marketplace_secret_key: OptionalSecret = None
+    cardnet_secret_key: OptionalSecret = None
+    pepper: OptionalSecret = None
+    vault_master_keys: OptionalSecret = None
+    vault_fingerprint_key: OptionalSecret = None
+    oidc_signing_key: OptionalSecret = None
+
+    # Outgoing e-mail (demo: .eml files under <data_dir>/mail/).
+    email_from: str = "zhifu <no-reply@zhifu.localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: OptionalSecret = None
+    smtp_starttls: bool = False
+    smtp_timeout: int = Field(default=10, ge=1)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("currencies", mode="before")
+    @classmethod
+    def _currencies(cls, value: Any) -> tuple[str, ...]:
+        try:
+            return parse_currency_list(value)
+        except UnknownCurrency as exc:
+            raise ValueError(f"{exc.code!r} is not an ISO 4217 currency zhifu supports") from None
+
+    @field_validator(
+        "database_url",
+        "wallet_database_url",
+        "vault_database_url",
+        "marketplace_database_url",
+        "cardnet_database_url",
+    )
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+            raise ValueError("must start with postgresql:// or sqlite:///")
+        return value
+
+    @property
+    def cookies_secure(self) -> bool:
+        return (not self.demo) if self.secure_cookies is None else self.secure_cookies
+
+
+def load_environment() -> Environment:
+    """Read and validate the environment; raise ConfigurationError with one line."""
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise ConfigurationError(describe(exc)) from None
+
+
+def env_name(field: str) -> str:
+    if field.lower() == "database_url":
+        return "DATABASE_URL"
+    return f"ZHIFU_{field.upper()}"
+
+
+def describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else "?"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{env_name(field)}: {message}{more}"

@@ -1,0 +1,100 @@
+"""Secrets: taken from the environment, else from the data directory.
+
+In demo mode a missing secret is generated once into <data_dir>/secrets/<name> (mode 0600)
+and read back on every later start, so a second `zhifu demo` reuses its keys. Outside demo
+mode a missing secret is a ConfigurationError naming its variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import secrets as random
+from collections.abc import Callable
+from pathlib import Path
+
+from zhifu.config.environment import ConfigurationError, Environment, env_name
+from zhifu.kernel.secret import Secret
+
+
+def _django_key() -> str:
+    return random.token_urlsafe(50)
+
+
+def _hex256() -> str:
+    return random.token_hex(32)
+
+
+def _key_ring() -> str:
+    # Format of ZHIFU_VAULT_MASTER_KEYS: "version:base64key[,version:base64key...]".
+    return "1:" + base64.b64encode(random.token_bytes(32)).decode()
+
+
+def _rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+GENERATORS: dict[str, Callable[[], str]] = {
+    "wallet_secret_key": _django_key,
+    "marketplace_secret_key": _django_key,
+    "cardnet_secret_key": _django_key,
+    "pepper": _hex256,
+    "vault_master_keys": _key_ring,
+    "vault_fingerprint_key": _hex256,
+    "oidc_signing_key": _rsa_pem,
+}
+
+# What each site cannot start without.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "wallet": ("wallet_secret_key", "pepper", "vault_master_keys", "vault_fingerprint_key"),
+    "marketplace": ("marketplace_secret_key", "oidc_signing_key"),
+    "cardnet": ("cardnet_secret_key",),
+}
+
+
+def secrets_dir(env: Environment) -> Path:
+    return env.data_dir / "secrets"
+
+
+def resolve(env: Environment, name: str) -> Secret:
+    value = getattr(env, name)
+    if isinstance(value, Secret) and value:
+        return value
+    path = secrets_dir(env) / name
+    if path.exists():
+        return Secret(path.read_text().strip())
+    if not env.demo:
+        raise ConfigurationError(
+            f"{env_name(name)}: required (set it, or run `zhifu demo` to generate demo keys)"
+        )
+    return Secret(_create(path, GENERATORS[name]()))
+
+
+def _create(path: Path, value: str) -> str:
+    """Write the file atomically with mode 0600; if another process won, use theirs."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{random.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    try:
+        os.link(tmp, path)  # fails if it exists: first writer wins
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return value
+
+
+def resolve_for_site(env: Environment, site: str) -> dict[str, Secret]:
+    return {name: resolve(env, name) for name in REQUIRED[site]}

@@ -1,0 +1,43 @@
+"""Typed access to zhifu's own settings of the running site.
+
+Django settings are untyped; zhifu keeps its own in one frozen object (settings.ZHIFU)
+and code reads them through config(), so mypy checks every use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zhifu.kernel.secret import Secret
+
+if TYPE_CHECKING:
+    from zhifu.config.environment import Environment
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site: str
+    demo: bool
+    data_dir: Path
+    urls: dict[str, str]
+    currencies: tuple[str, ...]
+    secrets: dict[str, Secret] = field(repr=False)
+    env: Environment = field(repr=False)
+    hsts_seconds: int = 31_536_000
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def secret(self, name: str) -> Secret:
+        return self.secrets[name]
+
+
+def config() -> SiteConfig:
+    from django.conf import settings
+
+    value = getattr(settings, "ZHIFU")  # noqa: B009 - keeps the stubs from guessing
+    assert isinstance(value, SiteConfig)
+    return value

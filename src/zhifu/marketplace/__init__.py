@@ -1,0 +1,1 @@
+"""The reference shop: buyers, catalogue, orders; the identity provider (its own site)."""

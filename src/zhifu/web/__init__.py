@@ -1,0 +1,1 @@
+"""What every site shares: layout, static files, health check, security headers, demo mail."""

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from zhifu.config.site import config
+
+SITE_NAMES = {
+    "wallet": _("zhifu wallet"),
+    "marketplace": _("zhifu shop"),
+    "cardnet": _("cardnet simulator"),
+}
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    cfg = config()
+    return {
+        "zhifu_site": cfg.site,
+        "zhifu_site_name": SITE_NAMES[cfg.site],
+        "zhifu_urls": cfg.urls,
+        "zhifu_demo": cfg.demo,
+    }

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+from django.db import DatabaseError, connections
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from zhifu.config.site import config
+
+_MAIL_NAME = re.compile(r"^[0-9T]{15}-[0-9A-Z]{26}\.eml$")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 {"status": "ok"} once every database of this site answers a query."""
+    try:
+        for alias in connections:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def _read(path: Path) -> EmailMessage:
+    with path.open("rb") as fh:
+        msg = email.message_from_binary_file(fh, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def _body(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain", "html"))
+    return str(part.get_content()) if part is not None else ""
+
+
+@never_cache
+@require_GET
+def dev_mailbox(request: HttpRequest) -> HttpResponse:
+    """Demo only: the messages the site has "sent", newest first."""
+    directory = config().mail_dir
+    files = sorted(directory.glob("*.eml"), reverse=True) if directory.exists() else []
+    messages = []
+    for path in files[:200]:
+        msg = _read(path)
+        messages.append(
+            {"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        )
+    return render(request, "web/dev_mailbox.html", {"messages": messages})
+
+
+@never_cache
+@require_GET
+def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
+    if not _MAIL_NAME.match(name):
+        raise Http404
+    path = config().mail_dir / name
+    if not path.is_file():
+        raise Http404
+    msg = _read(path)
+    return render(
+        request,
+        "web/dev_mail_message.html",
+        {"msg": msg, "subject": msg["Subject"], "body": _body(msg), "name": name},
+    )

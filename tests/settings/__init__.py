@@ -1,0 +1,30 @@
+"""Test settings: each site's real settings, on SQLite or PostgreSQL (ZHIFU_TEST_DB).
+
+Secrets are demo-generated into a throwaway data directory, never into ./var.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
+    os.environ["ZHIFU_DEMO"] = "1"
+    if "ZHIFU_DATA_DIR" not in os.environ or not os.environ.get("ZHIFU_TEST_KEEP_DATA_DIR"):
+        os.environ["ZHIFU_DATA_DIR"] = tempfile.mkdtemp(prefix=f"zhifu-test-{site}-")
+    os.environ.pop("DATABASE_URL", None)
+    if os.environ.get("ZHIFU_TEST_DB", "sqlite") == "postgres":
+        base = urlsplit(os.environ.get("ZHIFU_TEST_DATABASE_URL") or DEFAULT_PG)
+        # ZHIFU_TEST_DB_PREFIX keeps concurrent runs on one server apart.
+        prefix = os.environ.get("ZHIFU_TEST_DB_PREFIX", "zhifu")
+        for alias in (site, *extra_aliases):
+            # pytest-django creates test_<name> beside it and drops it afterwards.
+            url = urlunsplit(base._replace(path=f"/{prefix}_{alias}"))
+            os.environ[f"ZHIFU_{alias.upper()}_DATABASE_URL"] = url
+    else:
+        for alias in (site, *extra_aliases):
+            os.environ.pop(f"ZHIFU_{alias.upper()}_DATABASE_URL", None)

@@ -1,0 +1,7 @@
+from tests.settings import prepare
+
+prepare("cardnet")
+
+from zhifu.config.settings.cardnet import *  # noqa: E402, F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
