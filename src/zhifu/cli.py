@@ -9,6 +9,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -19,6 +20,11 @@ from zhifu.config.environment import SITES, ConfigurationError
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
+
+# Areas add their own subcommands: each module has
+#   register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None
+# and must import Django only inside its handlers (after setup_site()).
+AREA_COMMANDS: tuple[str, ...] = ()
 
 
 class CommandError(Exception):
@@ -219,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("site", choices=SITES)
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
+
+    for module in AREA_COMMANDS:
+        importlib.import_module(module).register(sub, common)
     return parser
 
 

@@ -79,6 +79,7 @@ class Environment(BaseSettings):
     vault_master_keys: OptionalSecret = None
     vault_fingerprint_key: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
+    oidc_client_secret: OptionalSecret = None
 
     # Outgoing e-mail (demo: .eml files under <data_dir>/mail/).
     email_from: str = "zhifu <no-reply@zhifu.localhost>"

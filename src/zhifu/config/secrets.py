@@ -51,12 +51,21 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "vault_master_keys": _key_ring,
     "vault_fingerprint_key": _hex256,
     "oidc_signing_key": _rsa_pem,
+    # The wallet's OIDC client secret at the demo shop: the shop registers it, the wallet
+    # presents it. Outside the demo each shop's operator hands it to the wallet's operator.
+    "oidc_client_secret": _hex256,
 }
 
 # What each site cannot start without.
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "wallet": ("wallet_secret_key", "pepper", "vault_master_keys", "vault_fingerprint_key"),
-    "marketplace": ("marketplace_secret_key", "oidc_signing_key"),
+    "wallet": (
+        "wallet_secret_key",
+        "pepper",
+        "vault_master_keys",
+        "vault_fingerprint_key",
+        "oidc_client_secret",
+    ),
+    "marketplace": ("marketplace_secret_key", "oidc_signing_key", "oidc_client_secret"),
     "cardnet": ("cardnet_secret_key",),
 }
 

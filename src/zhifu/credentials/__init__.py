@@ -1,0 +1,1 @@
+"""Payment password and security questions: hashing with a pepper, attempt counters, lockout."""

@@ -1,0 +1,1 @@
+"""Exchange rates, quotes with a locked rate and spread, conversion and its rounding policy."""

@@ -1,0 +1,1 @@
+"""Card vault: AES-256-GCM envelope encryption, versioned key ring, fingerprints, card rules."""
