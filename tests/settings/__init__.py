@@ -28,3 +28,11 @@ def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
     else:
         for alias in (site, *extra_aliases):
             os.environ.pop(f"ZHIFU_{alias.upper()}_DATABASE_URL", None)
+
+
+def sqlite_test_files(databases: dict[str, dict[str, object]]) -> None:
+    """Test SQLite databases as files (not :memory:), so WAL and the busy timeout apply
+    and threads in concurrency tests share one database, as in production."""
+    for alias, config in databases.items():
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["TEST"] = {"NAME": os.path.join(os.environ["ZHIFU_DATA_DIR"], f"test_{alias}.db")}

@@ -1,7 +1,8 @@
-from tests.settings import prepare
+from tests.settings import prepare, sqlite_test_files
 
 prepare("cardnet")
 
 from zhifu.config.settings.cardnet import *  # noqa: E402, F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+sqlite_test_files(globals()["DATABASES"])

@@ -45,7 +45,7 @@ def _shared_processors() -> list[Any]:
 
 def logging_dict(level: str, fmt: str) -> dict[str, Any]:
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )

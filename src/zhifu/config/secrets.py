@@ -85,7 +85,7 @@ def resolve(env: Environment, name: str) -> Secret:
         raise ConfigurationError(
             f"{env_name(name)}: required (set it, or run `zhifu demo` to generate demo keys)"
         )
-    return Secret(_create(path, GENERATORS[name]()))
+    return Secret(_create(path, GENERATORS[name]().strip()))
 
 
 def _create(path: Path, value: str) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_CANDIDATE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# A run of digits grouped by single spaces or dashes, at least 13 digits long.
+_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,}(?![0-9])")
+_GROUP = re.compile(r"[0-9]+")
 MASK = "\u2022\u2022\u2022\u2022"
 
 
@@ -27,16 +29,38 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _mask(match: re.Match[str]) -> str:
-    text = match.group(0)
-    digits = re.sub(r"[ -]", "", text)
-    if not luhn_valid(digits):
-        return text
-    return f"{digits[:4]} {MASK} {digits[-4:]}"
+def _mask_run(match: re.Match[str]) -> str:
+    """Mask card numbers inside one run; they start and end on group boundaries.
+
+    "19 4111 1111 1111 1111" holds a card number after the "19"; an ungrouped run of 20+
+    digits is some other identifier and stays as it is.
+    """
+    run = match.group(0)
+    groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
+    pieces: list[str] = []
+    cursor = 0
+    i = 0
+    while i < len(groups):
+        found = None
+        for j in range(len(groups) - 1, i - 1, -1):  # longest window first
+            digits = "".join(run[a:b] for a, b in groups[i : j + 1])
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
+                found = (j, digits)
+                break
+        if found is None:
+            i += 1
+            continue
+        j, digits = found
+        start, end = groups[i][0], groups[j][1]
+        pieces += [run[cursor:start], f"{digits[:4]} {MASK} {digits[-4:]}"]
+        cursor = end
+        i = j + 1
+    pieces.append(run[cursor:])
+    return "".join(pieces)
 
 
 def mask_card_numbers(text: str) -> str:
-    """Replace every Luhn-valid 13-19 digit run with 'first4 •••• last4'."""
+    """Replace every Luhn-valid 13-19 digit number with 'first4 •••• last4'."""
     if len(text) < 13:
         return text
-    return _CANDIDATE.sub(_mask, text)
+    return _RUN.sub(_mask_run, text)

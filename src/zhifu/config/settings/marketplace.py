@@ -1,12 +1,75 @@
 """Settings of the marketplace site (the reference shop and identity provider)."""
 
-from zhifu.config.base import build
+from datetime import timedelta
 
-globals().update(
-    build(
-        "marketplace",
-        apps=["zhifu.marketplace"],
-        user_model="marketplace.Buyer",
-        seeds=("zhifu.marketplace.seed.seed",),
-    )
+from zhifu.config.base import build
+from zhifu.config.site import SiteConfig
+
+_settings = build(
+    "marketplace",
+    apps=["zhifu.marketplace", "oauth2_provider", "axes"],
+    user_model="marketplace.Buyer",
+    seeds=("zhifu.marketplace.seed.seed",),
 )
+_cfg: SiteConfig = _settings["ZHIFU"]
+globals().update(_settings)
+
+# Login lockout (django-axes): 5 failures for one e-mail from one address lock that pair
+# out for 30 minutes; the login page says so (zhifu.marketplace.views.locked_out).
+MIDDLEWARE = [*_settings["MIDDLEWARE"], "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "zhifu.marketplace.views.axes_username"
+AXES_LOCKOUT_CALLABLE = "zhifu.marketplace.views.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "password"]
+AXES_VERBOSE = False
+
+# Buyers' passwords (NIST SP 800-63B: at least 8, at least 64 accepted, any Unicode,
+# checked against a common-password list and the buyer's own e-mail and name).
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "zhifu.marketplace.passwords.MaximumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+
+# OpenID Connect provider (django-oauth-toolkit). The issuer is fixed to the shop's public
+# URL + "/o", so the discovery document and every id_token say exactly the same thing
+# whatever Host header a request came with.
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _cfg.secret("oidc_signing_key").reveal(),
+    "OIDC_ISS_ENDPOINT": f"{_cfg.urls['marketplace']}/o",
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_VALIDATOR_CLASS": "zhifu.marketplace.oidc.ShopOIDCValidator",
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "email": "Your e-mail address",
+        "profile": "Your name and language",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, "plain" refused
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+}

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import OperationalError, connection
+from django.test import Client, override_settings
+
+from zhifu.config.site import config
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_ok_when_the_database_answers(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(client: Client) -> None:
+    with mock.patch.object(
+        connection, "cursor", side_effect=OperationalError("connection refused")
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_every_response_carries_the_security_headers(client: Client) -> None:
+    for path in ["/", "/healthz", "/no-such-page"]:
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+        assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+
+
+def test_the_session_cookie_is_the_sites_own(settings: object) -> None:
+    from django.conf import settings as s
+
+    assert s.SESSION_COOKIE_NAME == "zhifu_wallet_session"
+    assert s.CSRF_COOKIE_NAME == "zhifu_wallet_csrf"
+    assert s.SESSION_COOKIE_HTTPONLY
+
+
+def test_the_language_switch_gives_russian_pages(client: Client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "ru", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    assert "Один кошелёк для всех магазинов" in response.content.decode()
+    assert '<html lang="ru"' in response.content.decode()
+
+
+def test_the_page_is_english_by_default(client: Client) -> None:
+    body = client.get("/").content.decode()
+    assert "One wallet for every shop" in body
+    assert "pico-2.1.1.min.css" in body
+
+
+def test_static_files_are_served_by_the_site_itself(client: Client) -> None:
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("zhifu/vendor/pico-2.1.1.min.css")
+    assert finders.find("zhifu/vendor/htmx-2.0.11.min.js")
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+def test_demo_mail_is_kept_as_eml_files_and_listed(client: Client) -> None:
+    sent = mail.send_mail(
+        "Confirm your e-mail", "Open http://localhost/x", None, ["buyer@example.com"]
+    )
+    assert sent == 1
+    files = list(Path(config().mail_dir).glob("*.eml"))
+    assert files
+    listing = client.get("/_dev/mail/").content.decode()
+    assert "Confirm your e-mail" in listing
+    newest = sorted(files)[-1].name
+    page = client.get(f"/_dev/mail/{newest}").content.decode()
+    assert "buyer@example.com" in page
+    assert '<a href="http://localhost/x"' in page
+
+
+@pytest.mark.parametrize("name", ["../secrets/pepper", "x.eml", "20260101T000000-AAAA.eml"])
+def test_demo_mailbox_refuses_other_files(client: Client, name: str) -> None:
+    assert client.get(f"/_dev/mail/{name}").status_code == 404
+
+
+def test_sqlite_runs_in_wal_mode() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
