@@ -3,7 +3,8 @@
   python scripts/i18n.py make [APP ...]     refresh the ru catalogues from the source strings
   python scripts/i18n.py fill APP FILE.json set ru strings from {"English": "Русский"}
   python scripts/i18n.py missing            list untranslated strings (exit 1 if any)
-  python scripts/i18n.py compile            write the .mo files (committed: running needs no gettext)
+  python scripts/i18n.py compile            write the .mo files (committed, so zhifu runs
+                                            without gettext)
 
 Each app keeps its own catalogue in src/zhifu/<app>/locale/, so areas never edit one file.
 """

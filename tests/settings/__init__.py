@@ -35,4 +35,5 @@ def sqlite_test_files(databases: dict[str, dict[str, object]]) -> None:
     and threads in concurrency tests share one database, as in production."""
     for alias, config in databases.items():
         if config["ENGINE"] == "django.db.backends.sqlite3":
-            config["TEST"] = {"NAME": os.path.join(os.environ["ZHIFU_DATA_DIR"], f"test_{alias}.db")}
+            name = os.path.join(os.environ["ZHIFU_DATA_DIR"], f"test_{alias}.db")
+            config["TEST"] = {"NAME": name}

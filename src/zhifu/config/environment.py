@@ -78,6 +78,8 @@ class Environment(BaseSettings):
     pepper: OptionalSecret = None
     vault_master_keys: OptionalSecret = None
     vault_fingerprint_key: OptionalSecret = None
+    # Shared by the wallet and cardnet: authenticates the wallet's card-network API calls.
+    cardnet_api_key: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
     oidc_client_secret: OptionalSecret = None
 

@@ -64,7 +64,8 @@ def test_demo_secrets_are_generated_once_with_mode_0600(
     monkeypatch.setenv("ZHIFU_DEMO", "1")
     env = load_environment()
     first = {name: secrets.resolve(env, name).reveal() for name in secrets.GENERATORS}
-    again = {name: secrets.resolve(load_environment(), name).reveal() for name in secrets.GENERATORS}
+    env_again = load_environment()
+    again = {name: secrets.resolve(env_again, name).reveal() for name in secrets.GENERATORS}
     assert first == again
     for name in secrets.GENERATORS:
         mode = stat.S_IMODE((tmp_path / "secrets" / name).stat().st_mode)
@@ -96,7 +97,8 @@ def test_database_url_belongs_to_the_site_the_process_runs(
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/wallet")
     monkeypatch.setenv("ZHIFU_VAULT_DATABASE_URL", "postgresql://u@db/vault")
     env = load_environment()
-    assert database_url(env, "wallet", own_site=True) == ("postgresql://u@db/wallet", "DATABASE_URL")
+    url, source = database_url(env, "wallet", own_site=True)
+    assert (url, source) == ("postgresql://u@db/wallet", "DATABASE_URL")
     assert database_url(env, "vault", own_site=False)[0] == "postgresql://u@db/vault"
     config = database_config("postgresql://u@db/wallet", "DATABASE_URL", 60)
     assert config["ENGINE"] == "django.db.backends.postgresql"

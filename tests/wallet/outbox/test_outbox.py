@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def received() -> Iterator[list[tuple[int, dict[str, Any]]]]:
+def received() -> list[tuple[int, dict[str, Any]]]:
     calls: list[tuple[int, dict[str, Any]]] = []
     services.handler("test.ok")(lambda mid, payload: calls.append((mid, payload)))
 
@@ -25,7 +24,7 @@ def received() -> Iterator[list[tuple[int, dict[str, Any]]]]:
         raise ConnectionError("card 4111111111111111 unreachable")
 
     services.handler("test.fail")(fail)
-    yield calls
+    return calls
 
 
 def test_enqueue_outside_a_transaction_is_refused() -> None:
