@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -7,6 +8,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhifu.kernel import clock
+from zhifu.kernel.money import Money
+from zhifu.marketplace.domain import OrderStatus
+
+LOCALES = [("en", "English"), ("ru", "Русский")]
+
+
+def new_subject() -> str:
+    """The buyer's OIDC subject: 128 random bits, never derived from the e-mail or the pk.
+
+    It never changes, so a wallet that keys accounts by (issuer, subject) keeps finding the
+    same buyer after an e-mail change, and it tells nothing about the shop's database.
+    """
+    return secrets.token_hex(16)
 
 
 class BuyerManager(BaseUserManager["Buyer"]):
@@ -27,7 +41,8 @@ class Buyer(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("e-mail"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
-    locale = models.CharField(_("language"), max_length=10, default="en")
+    locale = models.CharField(_("language"), max_length=10, default="en", choices=LOCALES)
+    public_id = models.CharField(max_length=32, unique=True, default=new_subject, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=clock.now)
@@ -40,3 +55,81 @@ class Buyer(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Product(models.Model):
+    """A catalogue entry. Names come in both languages; the price is integer minor units."""
+
+    slug = models.SlugField(unique=True)
+    name_en = models.CharField(max_length=120)
+    name_ru = models.CharField(max_length=120)
+    description_en = models.TextField()
+    description_ru = models.TextField()
+    price_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    image = models.CharField(max_length=200, help_text="path under static/")
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+    def name(self, language: str) -> str:
+        return self.name_ru if language.startswith("ru") else self.name_en
+
+    def description(self, language: str) -> str:
+        return self.description_ru if language.startswith("ru") else self.description_en
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = OrderStatus.AWAITING_PAYMENT.value, _("Awaiting payment")
+        PAID = OrderStatus.PAID.value, _("Paid")
+        SHIPPED = OrderStatus.SHIPPED.value, _("Shipped")
+        COMPLETED = OrderStatus.COMPLETED.value, _("Completed")
+        CANCELLED = OrderStatus.CANCELLED.value, _("Cancelled")
+
+    number = models.CharField(max_length=20, unique=True)
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
+    )
+    currency = models.CharField(max_length=3)
+    total_minor = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    unit_price_minor = models.PositiveBigIntegerField()
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["id"]
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.unit_price_minor, self.order.currency)
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity

@@ -4,4 +4,30 @@ from zhifu.marketplace import views
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
+    path("products/<slug:slug>/", views.product_detail, name="product"),
+    path("products/<slug:slug>/add/", views.cart_add, name="cart-add"),
+    path("cart/", views.cart_view, name="cart"),
+    path("cart/<slug:slug>/", views.cart_update, name="cart-update"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<str:number>/", views.order_detail, name="order"),
+    path("orders/<str:number>/cancel/", views.order_cancel, name="order-cancel"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("account/", views.account, name="account"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]

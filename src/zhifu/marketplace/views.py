@@ -1,6 +1,387 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext as _, ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from zhifu.config.site import config
+from zhifu.marketplace import cart, domain, services
+from zhifu.marketplace.forms import (
+    AddToCartForm,
+    LocalizedPasswordResetForm,
+    LoginForm,
+    ProfileForm,
+    QuantityForm,
+    SignUpForm,
+)
+from zhifu.marketplace.models import LOCALES, Buyer, Order, Product
+
+_LANGS = {code for code, _name in LOCALES}
 
 
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def _buyer(request: HttpRequest) -> Buyer:
+    user = request.user
+    assert isinstance(user, Buyer)
+    return user
+
+
+def safe_next(request: HttpRequest, value: str | None) -> str:
+    """`next` only if it points into this site (no open redirect), else ""."""
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
+
+def _with_language_cookie(response: HttpResponseBase, locale: str) -> HttpResponseBase:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        locale,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+# --- catalogue and cart ------------------------------------------------------------------
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "marketplace/home.html")
+    lang = _language()
+    products = [
+        {"product": p, "name": p.name(lang), "price": p.price.format(lang)}
+        for p in Product.objects.filter(is_active=True)
+    ]
+    return render(request, "marketplace/home.html", {"products": products})
+
+
+@require_GET
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    lang = _language()
+    product = get_object_or_404(Product, slug=slug, is_active=True)
+    return render(
+        request,
+        "marketplace/product.html",
+        {
+            "product": product,
+            "name": product.name(lang),
+            "description": product.description(lang),
+            "price": product.price.format(lang),
+            "form": AddToCartForm(),
+        },
+    )
+
+
+@require_POST
+def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
+    product = get_object_or_404(Product, slug=slug, is_active=True)
+    form = AddToCartForm(request.POST)
+    lang = _language()
+    if not form.is_valid():
+        return render(
+            request,
+            "marketplace/product.html",
+            {
+                "product": product,
+                "name": product.name(lang),
+                "description": product.description(lang),
+                "price": product.price.format(lang),
+                "form": form,
+            },
+            status=400,
+        )
+    cart.add(request, product.pk, form.cleaned_data["quantity"])
+    messages.success(request, _("%(name)s was added to your cart.") % {"name": product.name(lang)})
+    return redirect("cart")
+
+
+def _cart_context(request: HttpRequest) -> dict[str, Any]:
+    lang = _language()
+    lines = services.cart_lines(cart.read(request))
+    groups = domain.split_by_currency(line for _p, line in lines)
+    by_product = {p.pk: p for p, _line in lines}
+    sections = []
+    for currency, group in groups.items():
+        sections.append(
+            {
+                "currency": currency,
+                "total": domain.total(group, currency).format(lang),
+                "lines": [
+                    {
+                        "product": by_product[line.product_id],
+                        "name": by_product[line.product_id].name(lang),
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price.format(lang),
+                        "total": line.total.format(lang),
+                    }
+                    for line in group
+                ],
+            }
+        )
+    return {"sections": sections, "max_quantity": domain.MAX_QUANTITY}
+
+
+@require_GET
+def cart_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "marketplace/cart.html", _cart_context(request))
+
+
+@require_POST
+def cart_update(request: HttpRequest, slug: str) -> HttpResponse:
+    product = get_object_or_404(Product, slug=slug)
+    form = QuantityForm(request.POST)
+    if form.is_valid():
+        cart.set_quantity(request, product.pk, form.cleaned_data["quantity"])
+        if form.cleaned_data["quantity"] == 0:
+            messages.success(
+                request,
+                _("%(name)s was removed from your cart.") % {"name": product.name(_language())},
+            )
+    else:
+        messages.error(
+            request,
+            _("Choose a quantity from 0 to %(max)d.") % {"max": domain.MAX_QUANTITY},
+        )
+    return redirect("cart")
+
+
+@require_POST
+@login_required
+def checkout(request: HttpRequest) -> HttpResponse:
+    try:
+        orders = services.place_orders(_buyer(request), cart.read(request))
+    except services.EmptyCart:
+        messages.error(request, _("Your cart is empty."))
+        return redirect("cart")
+    cart.clear(request)
+    messages.success(
+        request,
+        ngettext(
+            "Your order has been placed and is awaiting payment.",
+            "Your %(count)d orders have been placed (one per currency) and are awaiting payment.",
+            len(orders),
+        )
+        % {"count": len(orders)},
+    )
+    if len(orders) == 1:
+        return redirect("order", number=orders[0].number)
+    return redirect("orders")
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    lang = _language()
+    page = Paginator(Order.objects.filter(buyer=_buyer(request)), 20).get_page(
+        request.GET.get("page")
+    )
+    rows = [{"order": o, "total": o.total.format(lang)} for o in page]
+    return render(request, "marketplace/orders.html", {"page": page, "rows": rows})
+
+
+@require_GET
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    lang = _language()
+    order = get_object_or_404(Order, buyer=_buyer(request), number=number)
+    lines = [
+        {
+            "product": line.product,
+            "name": line.product.name(lang),
+            "quantity": line.quantity,
+            "unit_price": line.unit_price.format(lang),
+            "total": line.total.format(lang),
+        }
+        for line in order.lines.select_related("product", "order")
+    ]
+    return render(
+        request,
+        "marketplace/order.html",
+        {
+            "order": order,
+            "lines": lines,
+            "total": order.total.format(lang),
+            "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
+        },
+    )
+
+
+@require_POST
+@login_required
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        services.cancel_order(_buyer(request), number)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    except services.OrderNotCancellable:
+        messages.error(request, _("This order can no longer be cancelled."))
+    else:
+        messages.success(request, _("Order %(number)s was cancelled.") % {"number": number})
+    return redirect("order", number=number)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def signup(request: HttpRequest) -> HttpResponseBase:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_authenticated:
+        return redirect(next_url or "home")
+    if request.method == "POST":
+        form = SignUpForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            buyer = services.register_buyer(
+                email=data["email"], password=data["password"], name=data["name"],
+                locale=data["locale"],
+            )  # fmt: skip
+            auth_login(request, buyer, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your shop account is ready."))
+            response = HttpResponseRedirect(next_url or reverse("home"))
+            return _with_language_cookie(response, buyer.locale)
+    else:
+        form = SignUpForm(initial={"locale": _language()})
+    return render(request, "marketplace/signup.html", {"form": form, "next": next_url})
+
+
+def _wallet_is_asking(next_url: str) -> bool:
+    return next_url.startswith(reverse("oauth2_provider:authorize"))
+
+
+class LoginView(auth_views.LoginView):
+    """The shop's login, also the login page of the identity provider (LOGIN_URL)."""
+
+    form_class = LoginForm
+    template_name = "marketplace/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["wallet_is_asking"] = _wallet_is_asking(context.get("next") or "")
+        return context
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        user = form.get_user()
+        assert isinstance(user, Buyer)
+        _with_language_cookie(response, user.locale)
+        return response
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """Count failures per e-mail as stored (lower case), however the buyer typed it."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer once the limit is hit: the login page, with the reason."""
+    form = LoginForm(request, data=request.POST or None)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    return render(
+        request,
+        "marketplace/login.html",
+        {
+            "form": form,
+            "locked_out": True,
+            "next": next_url,
+            "wallet_is_asking": _wallet_is_asking(next_url),
+        },
+        status=429,
+    )
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = LocalizedPasswordResetForm
+    template_name = "marketplace/password_reset_form.html"
+    email_template_name = "marketplace/email/password_reset.txt"
+    subject_template_name = "marketplace/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Links in e-mails use the shop's configured public URL, never the Host header.
+        self.extra_email_context = {"shop_url": config().urls["marketplace"]}
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "marketplace/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "marketplace/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # A buyer who proved control of the mailbox is no longer locked out.
+        from axes.utils import reset
+
+        reset(username=form.user.email)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "marketplace/password_reset_complete.html"
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponseBase:
+    buyer = _buyer(request)
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            services.update_profile(
+                buyer, name=form.cleaned_data["name"], locale=form.cleaned_data["locale"]
+            )
+            messages.success(request, _("Your settings were saved."))
+            return _with_language_cookie(redirect("account"), buyer.locale)
+    else:
+        form = ProfileForm(initial={"name": buyer.name, "locale": buyer.locale})
+    return render(request, "marketplace/account.html", {"form": form, "buyer": buyer})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a signed-in buyer's choice is also kept on the account."""
+    response: HttpResponse = django_set_language(request)
+    language = request.POST.get("language", "")
+    if language in _LANGS and request.user.is_authenticated:
+        services.set_locale(_buyer(request), language)
+    return response

@@ -1,0 +1,105 @@
+"""The shop's use cases; each owns its transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+
+from zhifu.kernel import clock
+from zhifu.marketplace import domain
+from zhifu.marketplace.models import Buyer, Order, OrderLine, Product
+
+
+class EmptyCart(domain.CartError):
+    """Nothing (still on sale) in the cart."""
+
+
+class OrderNotCancellable(Exception):
+    """Only an order still awaiting payment can be cancelled."""
+
+
+def register_buyer(*, email: str, password: str, name: str, locale: str) -> Buyer:
+    """Create a shop account (the form has already validated the password)."""
+    with transaction.atomic():
+        return Buyer.objects.create_user(email, password, name=name.strip(), locale=locale)
+
+
+def update_profile(buyer: Buyer, *, name: str, locale: str) -> None:
+    buyer.name = name.strip()
+    buyer.locale = locale
+    buyer.save(update_fields=["name", "locale"])
+
+
+def set_locale(buyer: Buyer, locale: str) -> None:
+    if buyer.locale != locale:
+        buyer.locale = locale
+        buyer.save(update_fields=["locale"])
+
+
+def cart_lines(cart: Mapping[int, int]) -> list[tuple[Product, domain.Line]]:
+    """The cart's products still on sale, at today's prices, in catalogue order."""
+    products = Product.objects.filter(pk__in=list(cart), is_active=True)
+    return [
+        (p, domain.Line(product_id=p.pk, unit_price=p.price, quantity=cart[p.pk]))
+        for p in products
+        if cart.get(p.pk, 0) > 0
+    ]
+
+
+def _order_number() -> str:
+    # Short enough to read out on the phone, random enough never to be guessed in a row.
+    return f"{clock.now():%y%m%d}-{secrets.randbelow(10**8):08d}"
+
+
+def place_orders(buyer: Buyer, cart: Mapping[int, int]) -> list[Order]:
+    """Turn the cart into orders awaiting payment, one per currency.
+
+    Prices are read again from the catalogue here, never taken from the session.
+    """
+    lines = cart_lines(cart)
+    groups = domain.split_by_currency(line for _, line in lines)
+    if not groups:
+        raise EmptyCart("the cart is empty")
+    orders = []
+    with transaction.atomic():
+        for currency, group in groups.items():
+            total = domain.total(group, currency)
+            for _attempt in range(5):
+                try:
+                    with transaction.atomic():
+                        order = Order.objects.create(
+                            number=_order_number(),
+                            buyer=buyer,
+                            currency=currency,
+                            total_minor=total.minor,
+                        )
+                    break
+                except IntegrityError:  # the rare number collision: draw again
+                    continue
+            else:
+                raise RuntimeError("could not draw a free order number")
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    product_id=line.product_id,
+                    unit_price_minor=line.unit_price.minor,
+                    quantity=line.quantity,
+                )
+                for line in group
+            )
+            orders.append(order)
+    return orders
+
+
+def cancel_order(buyer: Buyer, number: str) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(buyer=buyer, number=number)
+        current = domain.OrderStatus(order.status)
+        if not domain.can_transition(current, domain.OrderStatus.CANCELLED):
+            raise OrderNotCancellable(number)
+        order.status = Order.Status.CANCELLED
+        order.updated_at = clock.now()
+        order.save(update_fields=["status", "updated_at"])
+    return order
