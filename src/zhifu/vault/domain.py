@@ -1,0 +1,321 @@
+"""Card rules, free of Django: card-number schemes, Luhn, expiry, cardholder name, CVC.
+
+Each check returns error *codes*, never sentences: the pages translate codes into the
+buyer's language (zhifu.vault.forms), and the cardnet simulator keeps its own rules.
+
+The scheme table is ordered by prefix length, longest first, so a specific range (Elo's
+401178, Hipercard's 3841, Mir's 2200-2204, Troy's 9792) wins over the broad one it sits in
+(Visa's 4, Diners' 38, Mastercard's 2221-2720 does not overlap Mir). Sources: the schemes'
+published IIN ranges as collected by the card-validation libraries (Stripe's, braintree's
+credit-card-type) in 2025; ranges change, so the table lives in one place with tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from stdnum import luhn
+
+MAX_YEARS_AHEAD = 20
+NAME_MIN, NAME_MAX = 2, 26  # ISO/IEC 7813 track 1 name field: 2-26 characters
+LABEL_MAX = 40
+
+
+class Scheme(enum.Enum):
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    AMEX = "amex"
+    UNIONPAY = "unionpay"
+    JCB = "jcb"
+    MIR = "mir"
+    MAESTRO = "maestro"
+    DISCOVER = "discover"
+    DINERS = "diners"
+    ELO = "elo"
+    HIPERCARD = "hipercard"
+    RUPAY = "rupay"
+    TROY = "troy"
+
+
+@dataclass(frozen=True)
+class SchemeRules:
+    scheme: Scheme
+    display_name: str  # a brand name: the same in every language
+    lengths: frozenset[int]
+    cvc_length: int = 3
+    # UnionPay issued numbers without a Luhn check digit (many 62 cards before 2010):
+    # the network accepts them, so zhifu does too (the length is still checked).
+    luhn_required: bool = True
+
+
+def _lengths(*values: int | range) -> frozenset[int]:
+    out: set[int] = set()
+    for v in values:
+        out.update(v if isinstance(v, range) else (v,))
+    return frozenset(out)
+
+
+RULES: dict[Scheme, SchemeRules] = {
+    r.scheme: r
+    for r in (
+        SchemeRules(Scheme.VISA, "Visa", _lengths(13, 16, 19)),
+        SchemeRules(Scheme.MASTERCARD, "Mastercard", _lengths(16)),
+        SchemeRules(Scheme.AMEX, "American Express", _lengths(15), cvc_length=4),
+        SchemeRules(Scheme.UNIONPAY, "UnionPay", _lengths(range(16, 20)), luhn_required=False),
+        SchemeRules(Scheme.JCB, "JCB", _lengths(range(16, 20))),
+        SchemeRules(Scheme.MIR, "Mir", _lengths(range(16, 20))),
+        SchemeRules(Scheme.MAESTRO, "Maestro", _lengths(range(12, 20))),
+        SchemeRules(Scheme.DISCOVER, "Discover", _lengths(range(16, 20))),
+        SchemeRules(Scheme.DINERS, "Diners Club", _lengths(range(14, 20))),
+        SchemeRules(Scheme.ELO, "Elo", _lengths(16)),
+        SchemeRules(Scheme.HIPERCARD, "Hipercard", _lengths(16, 19)),
+        SchemeRules(Scheme.RUPAY, "RuPay", _lengths(16)),
+        SchemeRules(Scheme.TROY, "Troy", _lengths(16)),
+    )
+}
+
+# (first prefix, last prefix, scheme): a number belongs to the range if its leading digits,
+# as many as the prefix has, fall between the two inclusive.
+_RANGES: list[tuple[str, str, Scheme]] = [
+    # Elo (Brazil): specific BINs inside Visa's 4, Maestro's 50 and Discover's 65.
+    *(
+        (lo, hi, Scheme.ELO)
+        for lo, hi in (
+            ("401178", "401179"), ("431274", "431274"), ("438935", "438935"),
+            ("451416", "451416"), ("457393", "457393"), ("457631", "457632"),
+            ("504175", "504175"), ("506699", "506778"), ("509000", "509999"),
+            ("627780", "627780"), ("636297", "636297"), ("636368", "636368"),
+            ("650031", "650033"), ("650035", "650051"), ("650405", "650439"),
+            ("650485", "650538"), ("650541", "650598"), ("650700", "650718"),
+            ("650720", "650727"), ("650901", "650978"), ("651652", "651679"),
+            ("655000", "655019"), ("655021", "655058"),
+        )
+    ),  # fmt: skip
+    # Hipercard (Brazil)
+    ("606282", "606282", Scheme.HIPERCARD),
+    ("637095", "637095", Scheme.HIPERCARD),
+    ("637568", "637568", Scheme.HIPERCARD),
+    ("637599", "637599", Scheme.HIPERCARD),
+    ("637609", "637609", Scheme.HIPERCARD),
+    ("637612", "637612", Scheme.HIPERCARD),
+    ("3841", "3841", Scheme.HIPERCARD),
+    # RuPay (India)
+    ("508500", "508999", Scheme.RUPAY),
+    ("606985", "607984", Scheme.RUPAY),
+    ("608001", "608500", Scheme.RUPAY),
+    ("652150", "653149", Scheme.RUPAY),
+    ("817200", "820199", Scheme.RUPAY),
+    # UnionPay's 81 range (8100-8171), and Discover's co-badged part of 62 stays UnionPay.
+    ("810000", "817199", Scheme.UNIONPAY),
+    # Troy (Turkey)
+    ("9792", "9792", Scheme.TROY),
+    # Mir (Russia)
+    ("2200", "2204", Scheme.MIR),
+    # Mastercard's 2-series
+    ("2221", "2720", Scheme.MASTERCARD),
+    # JCB
+    ("3528", "3589", Scheme.JCB),
+    # Discover
+    ("6011", "6011", Scheme.DISCOVER),
+    # Diners Club
+    ("3095", "3095", Scheme.DINERS),
+    ("300", "305", Scheme.DINERS),
+    ("644", "649", Scheme.DISCOVER),
+    ("639", "639", Scheme.MAESTRO),
+    # Two-digit ranges
+    ("34", "34", Scheme.AMEX),
+    ("37", "37", Scheme.AMEX),
+    ("36", "36", Scheme.DINERS),
+    ("38", "39", Scheme.DINERS),
+    ("51", "55", Scheme.MASTERCARD),
+    ("50", "50", Scheme.MAESTRO),
+    ("56", "58", Scheme.MAESTRO),
+    ("67", "67", Scheme.MAESTRO),
+    ("62", "62", Scheme.UNIONPAY),
+    ("65", "65", Scheme.DISCOVER),
+    ("4", "4", Scheme.VISA),
+]
+_RANGES.sort(key=lambda r: -len(r[0]))  # most specific first (stable within a length)
+
+
+class CardError(enum.Enum):
+    """Why an input was refused; the pages map each to a sentence."""
+
+    NUMBER_REQUIRED = "number_required"
+    NUMBER_NOT_DIGITS = "number_not_digits"
+    NUMBER_UNKNOWN_SCHEME = "number_unknown_scheme"
+    NUMBER_LENGTH = "number_length"
+    NUMBER_CHECKSUM = "number_checksum"
+    EXPIRY_FORMAT = "expiry_format"
+    EXPIRY_PAST = "expiry_past"
+    EXPIRY_TOO_FAR = "expiry_too_far"
+    NAME_REQUIRED = "name_required"
+    NAME_LENGTH = "name_length"
+    NAME_CHARACTERS = "name_characters"
+    CVC_FORMAT = "cvc_format"
+    LABEL_LENGTH = "label_length"
+    LABEL_DIGITS = "label_digits"
+
+
+class InvalidCard(ValueError):
+    def __init__(self, error: CardError) -> None:
+        super().__init__(error.value)
+        self.error = error
+
+
+_SEPARATORS = re.compile(r"[ \-\u00a0]")
+
+
+def normalize_number(raw: str) -> str:
+    """Digits only: spaces, dashes and no-break spaces a buyer types or pastes go away."""
+    return _SEPARATORS.sub("", raw.strip())
+
+
+def detect_scheme(digits: str) -> Scheme | None:
+    """The scheme a (possibly partial) number belongs to, from its leading digits."""
+    for lo, hi, scheme in _RANGES:
+        n = len(lo)
+        if len(digits) < n:
+            continue
+        head = digits[:n]
+        if lo <= head <= hi:  # same length, digits only: string order is numeric order
+            return scheme
+    return None
+
+
+@dataclass(frozen=True)
+class CardNumber:
+    digits: str
+    scheme: Scheme
+
+    @property
+    def first4(self) -> str:
+        return self.digits[:4]
+
+    @property
+    def last4(self) -> str:
+        return self.digits[-4:]
+
+    def __repr__(self) -> str:  # a card number never reaches a log through repr()
+        return f"CardNumber({mask(self.first4, self.last4)}, {self.scheme.value})"
+
+    __str__ = __repr__
+
+
+def parse_number(raw: str) -> CardNumber:
+    digits = normalize_number(raw)
+    if not digits:
+        raise InvalidCard(CardError.NUMBER_REQUIRED)
+    if not digits.isascii() or not digits.isdigit():
+        raise InvalidCard(CardError.NUMBER_NOT_DIGITS)
+    scheme = detect_scheme(digits)
+    if scheme is None:
+        raise InvalidCard(CardError.NUMBER_UNKNOWN_SCHEME)
+    rules = RULES[scheme]
+    if len(digits) not in rules.lengths:
+        raise InvalidCard(CardError.NUMBER_LENGTH)
+    if rules.luhn_required and not luhn.is_valid(digits):
+        raise InvalidCard(CardError.NUMBER_CHECKSUM)
+    return CardNumber(digits, scheme)
+
+
+@dataclass(frozen=True)
+class Expiry:
+    month: int
+    year: int  # four digits
+
+    def last_day(self) -> dt.date:
+        nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+
+    def expires_within(self, today: dt.date, days: int) -> bool:
+        return self.last_day() < today + dt.timedelta(days=days)
+
+    def __str__(self) -> str:
+        return f"{self.month:02d}/{self.year % 100:02d}"
+
+
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+
+
+def parse_expiry(raw: str, today: dt.date) -> Expiry:
+    """MM/YY (or MM/YYYY). A card is valid through the last day of its month."""
+    match = _EXPIRY.match(raw or "")
+    if not match:
+        raise InvalidCard(CardError.EXPIRY_FORMAT)
+    month, year = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise InvalidCard(CardError.EXPIRY_FORMAT)
+    if year < 100:
+        year += 2000
+    return check_expiry(month, year, today)
+
+
+def check_expiry(month: int, year: int, today: dt.date) -> Expiry:
+    if not 1 <= month <= 12:
+        raise InvalidCard(CardError.EXPIRY_FORMAT)
+    if (year, month) < (today.year, today.month):
+        raise InvalidCard(CardError.EXPIRY_PAST)
+    if (year, month) > (today.year + MAX_YEARS_AHEAD, today.month):
+        raise InvalidCard(CardError.EXPIRY_TOO_FAR)
+    return Expiry(month, year)
+
+
+def parse_holder_name(raw: str) -> str:
+    """Letters (any script), spaces, hyphens, apostrophes and dots; 2-26 characters.
+
+    Digits are refused outright, so a card number can never be saved as a name.
+    """
+    name = " ".join(unicodedata.normalize("NFC", raw or "").split())
+    if not name:
+        raise InvalidCard(CardError.NAME_REQUIRED)
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise InvalidCard(CardError.NAME_LENGTH)
+    for ch in name:
+        if ch.isalpha() or ch in " -'.\u2019":
+            continue
+        raise InvalidCard(CardError.NAME_CHARACTERS)
+    if not any(ch.isalpha() for ch in name):
+        raise InvalidCard(CardError.NAME_CHARACTERS)
+    return name
+
+
+def check_cvc(raw: str, scheme: Scheme) -> str:
+    cvc = (raw or "").strip()
+    if not (cvc.isascii() and cvc.isdigit() and len(cvc) == RULES[scheme].cvc_length):
+        raise InvalidCard(CardError.CVC_FORMAT)
+    return cvc
+
+
+_DIGIT_RUN = re.compile(r"\d{5,}")
+
+
+def parse_label(raw: str) -> str:
+    """The buyer's own name for a card ("Salary card"): short, and no long digit runs."""
+    label = " ".join((raw or "").split())
+    if len(label) > LABEL_MAX:
+        raise InvalidCard(CardError.LABEL_LENGTH)
+    if _DIGIT_RUN.search(label.replace(" ", "").replace("-", "")):
+        raise InvalidCard(CardError.LABEL_DIGITS)
+    return label
+
+
+MASK_MIDDLE = "\u2022\u2022\u2022\u2022 \u2022\u2022\u2022\u2022"
+
+
+def mask(first4: str, last4: str) -> str:
+    """`4242 •••• •••• 4242`: the only way zhifu shows a saved card number."""
+    return f"{first4} {MASK_MIDDLE} {last4}"
+
+
+def group_for_display(digits: str, scheme: Scheme | None) -> str:
+    """Group digits as printed on the card: 4-6-5 for Amex and 14-digit Diners, else 4s."""
+    if scheme is Scheme.AMEX or (scheme is Scheme.DINERS and len(digits) <= 14):
+        parts = [digits[:4], digits[4:10], digits[10:]]
+    else:
+        parts = [digits[i : i + 4] for i in range(0, len(digits), 4)]
+    return " ".join(p for p in parts if p)
