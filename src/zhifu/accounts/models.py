@@ -28,7 +28,11 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A wallet user. Buyers have no wallet password: they sign in through a shop."""
 
-    email = models.EmailField(_("e-mail"), unique=True)
+    # The address confirmed at the wallet (the gate). Empty until then: the shop's address
+    # is kept on the Identity and only pre-fills the gate. NULLs never clash on unique.
+    email = models.EmailField(_("e-mail"), unique=True, null=True, blank=True)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    locale = models.CharField(max_length=10, blank=True)  # from the shop's locale claim
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=clock.now)
@@ -40,4 +44,74 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or f"user {self.pk}"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+class Platform(models.Model):
+    """A shop the wallet serves, with its OpenID Connect provider.
+
+    The client secret itself is never stored here: ``client_secret_name`` names a zhifu
+    secret (``config().secret(name)``, or the variable ``ZHIFU_<NAME>``).
+    """
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    issuer = models.URLField(unique=True)
+    client_id = models.CharField(max_length=200)
+    client_secret_name = models.CharField(max_length=100)
+    scopes = models.CharField(max_length=200, default="openid email profile")
+    balance_enabled = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Identity(models.Model):
+    """One buyer account at one platform, keyed by (issuer, subject), linked to a wallet user.
+
+    Several identities (one per shop) may point at the same user.
+    """
+
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="identities")
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    email = models.EmailField(blank=True)  # as the shop last said
+    email_verified = models.BooleanField(default=False)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    last_login_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "subject"], name="identity_once")
+        ]
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return f"{self.platform.slug}:{self.subject}"
+
+
+class EmailConfirmation(models.Model):
+    """One confirmation e-mail: only the SHA-256 of its 256-bit token is stored.
+
+    Also the send log behind the resend limits (60 s apart, 5 an hour).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_confirmations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="confirm_user_time")]
+
+    def __str__(self) -> str:
+        return f"confirmation for user {self.user_id}"

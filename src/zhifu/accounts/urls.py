@@ -2,6 +2,20 @@ from django.urls import URLPattern, path
 
 from zhifu.accounts import views
 
+app_name = "accounts"
+
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
+    path("oidc/login/", views.oidc_login, name="oidc-login"),
+    path("oidc/callback/", views.oidc_callback, name="oidc-callback"),
+    path("logout/", views.logout_view, name="logout"),
+    path("confirm-email/", views.confirm_email, name="confirm-email"),
+    path("confirm-email/<str:token>/", views.register, name="register"),
+    path("registered/", views.registered, name="registered"),
+    path("account/", views.account, name="account"),
+    path(
+        "account/forgot-payment-password/",
+        views.forgot_payment_password,
+        name="forgot-payment-password",
+    ),
 ]

@@ -14,7 +14,22 @@ globals().update(
             "zhifu.notifications",
             "zhifu.outbox",
         ],
+        extra_databases=("vault",),
         user_model="accounts.User",
         seeds=("zhifu.accounts.seed.seed",),
     )
 )
+
+# Sign-in (accounts): session timeouts and the e-mail confirmation gate, after
+# AuthenticationMiddleware. See docs/wallet-onboarding.md.
+MIDDLEWARE = [
+    *globals()["MIDDLEWARE"],
+    "zhifu.accounts.middleware.SessionTimeoutMiddleware",
+    "zhifu.accounts.middleware.EmailGateMiddleware",
+]
+SESSION_COOKIE_AGE = 24 * 60 * 60  # the absolute limit; the idle hour is enforced server-side
+LOGIN_URL = "accounts:home"
+
+# The card vault's tables live in their own database (<data-dir>/vault.sqlite3 by default,
+# ZHIFU_VAULT_DATABASE_URL otherwise), so it can be hosted apart.
+DATABASE_ROUTERS = ["zhifu.vault.router.VaultRouter"]

@@ -1,0 +1,63 @@
+"""Rules of the wallet's sign-in and e-mail confirmation, free of Django."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+RESEND_COOLDOWN = dt.timedelta(seconds=60)
+RESENDS_PER_HOUR = 5
+LINK_LIFETIME = dt.timedelta(hours=24)
+
+IDLE_TIMEOUT = dt.timedelta(hours=1)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SendRefused:
+    reason: str  # "cooldown" | "hourly"
+    wait_seconds: int
+
+
+def may_send(previous: list[dt.datetime], now: dt.datetime) -> SendRefused | None:
+    """Whether another confirmation e-mail may go out now, given the earlier send times.
+
+    At most one every 60 seconds and 5 in any rolling hour; the answer says how long to wait.
+    """
+    recent = sorted(t for t in previous if now - t < dt.timedelta(hours=1))
+    if recent and now - recent[-1] < RESEND_COOLDOWN:
+        wait = RESEND_COOLDOWN - (now - recent[-1])
+        return SendRefused("cooldown", max(1, math.ceil(wait.total_seconds())))
+    if len(recent) >= RESENDS_PER_HOUR:
+        wait = recent[-RESENDS_PER_HOUR] + dt.timedelta(hours=1) - now
+        return SendRefused("hourly", max(1, math.ceil(wait.total_seconds())))
+    return None
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` if it is a path on this site, else None (no open redirects).
+
+    Accepts "/account/?x=1"; refuses "https://evil", "//evil", "/\\evil", "javascript:",
+    anything with a scheme, a host, a backslash or a control character.
+    """
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def session_expired(
+    signed_in_at: dt.datetime, last_seen_at: dt.datetime, now: dt.datetime
+) -> str | None:
+    """ "idle" after 1 hour without a request, "absolute" 24 hours after sign-in, else None."""
+    if now - signed_in_at >= ABSOLUTE_TIMEOUT:
+        return "absolute"
+    if now - last_seen_at >= IDLE_TIMEOUT:
+        return "idle"
+    return None

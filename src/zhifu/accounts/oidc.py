@@ -1,0 +1,261 @@
+"""A small OpenID Connect relying party, one per Platform (authorization code + PKCE S256).
+
+Why not mozilla-django-oidc: its settings describe one provider per site, while the wallet
+serves several platforms, each with its own issuer, client and keys. This module does the
+few things a relying party must, each checked:
+
+- ``state`` (256 bits) ties the callback to the browser session that started the login;
+  unknown, missing or replayed state is refused, and each state is used once.
+- ``nonce`` ties the id_token to that login; PKCE (S256) ties the code to it.
+- the id_token must be RS256, signed by a key from the issuer's JWKS, with the right
+  ``iss``, ``aud`` (our client id), unexpired ``exp``; ``alg=none``, HS256 and any other
+  algorithm are refused before the signature is even looked at.
+- HTTP to the provider has timeouts and follows no redirects.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import jwt
+import requests
+
+from zhifu.config.site import config
+
+TIMEOUT_S = 10
+DISCOVERY_TTL_S = 300
+PENDING_TTL_S = 600  # a login must come back within 10 minutes
+MAX_PENDING = 5
+LEEWAY_S = 60
+ALLOWED_ALGORITHMS = ["RS256"]
+SESSION_KEY = "zhifu_oidc_pending"
+
+
+class LoginError(Exception):
+    """The sign-in cannot be completed. ``code`` says why (for logs and tests)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Transport(Protocol):
+    def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]: ...
+
+    def post_form(
+        self, url: str, data: dict[str, str], auth: tuple[str, str]
+    ) -> dict[str, Any]: ...
+
+
+class RequestsTransport:
+    def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        resp = requests.get(url, headers=headers, timeout=TIMEOUT_S, allow_redirects=False)
+        resp.raise_for_status()
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise LoginError("bad_response")
+        return data
+
+    def post_form(self, url: str, data: dict[str, str], auth: tuple[str, str]) -> dict[str, Any]:
+        resp = requests.post(url, data=data, auth=auth, timeout=TIMEOUT_S, allow_redirects=False)
+        body = (
+            resp.json()
+            if resp.headers.get("content-type", "").startswith("application/json")
+            else {}
+        )
+        if resp.status_code != 200 or not isinstance(body, dict):
+            raise LoginError("token_refused")
+        return body
+
+
+transport: Transport = RequestsTransport()  # tests replace this with a fake provider
+
+_discovery_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+@dataclass(frozen=True)
+class Client:
+    """What the relying party knows about one platform."""
+
+    platform_id: int
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str
+
+    @property
+    def redirect_uri(self) -> str:
+        return config().urls["wallet"] + "/oidc/callback/"
+
+
+def client_secret(name: str) -> str:
+    """A platform's client secret: a zhifu secret by that name, else ZHIFU_<NAME>."""
+    try:
+        return config().secret(name).reveal()
+    except KeyError:
+        value = os.environ.get(f"ZHIFU_{name.upper()}", "")
+        if not value:
+            raise LoginError("no_client_secret") from None
+        return value
+
+
+def discover(issuer: str) -> dict[str, Any]:
+    cached = _discovery_cache.get(issuer)
+    if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_S:
+        return cached[1]
+    try:
+        doc = transport.get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+    except (requests.RequestException, ValueError) as exc:
+        raise LoginError("provider_unreachable") from exc
+    if str(doc.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
+        raise LoginError("issuer_mismatch")
+    for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not isinstance(doc.get(key), str):
+            raise LoginError("bad_discovery")
+    _discovery_cache[issuer] = (time.monotonic(), doc)
+    return doc
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def begin(session: Any, client: Client, next_path: str | None) -> str:
+    """Remember a new login attempt in the session; return the provider URL to go to."""
+    doc = discover(client.issuer)
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)
+    challenge = _b64url(hashlib.sha256(verifier.encode()).digest())
+    pending = {
+        k: v
+        for k, v in dict(session.get(SESSION_KEY, {})).items()
+        if time.time() - v["created"] < PENDING_TTL_S
+    }
+    pending[state] = {
+        "platform": client.platform_id,
+        "nonce": nonce,
+        "verifier": verifier,
+        "next": next_path,
+        "created": time.time(),
+    }
+    # Keep only the newest few (several tabs may start a login at once).
+    newest = sorted(pending.items(), key=lambda kv: kv[1]["created"])[-MAX_PENDING:]
+    session[SESSION_KEY] = dict(newest)
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": client.scopes,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return f"{doc['authorization_endpoint']}?{urlencode(params)}"
+
+
+def take_pending(session: Any, state: str | None) -> dict[str, Any]:
+    """The login attempt this state belongs to, removed from the session (single use)."""
+    pending = dict(session.get(SESSION_KEY, {}))
+    if not state:
+        raise LoginError("missing_state")
+    match = next((k for k in pending if hmac.compare_digest(k, state)), None)
+    if match is None:
+        raise LoginError("unknown_state")
+    attempt = pending.pop(match)
+    session[SESSION_KEY] = pending
+    if time.time() - attempt["created"] >= PENDING_TTL_S:
+        raise LoginError("expired_state")
+    return dict(attempt)
+
+
+def _signing_key(jwks_uri: str, kid: str | None) -> Any:
+    try:
+        jwks = jwt.PyJWKSet.from_dict(transport.get_json(jwks_uri))
+    except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
+        raise LoginError("bad_jwks") from exc
+    keys = [k for k in jwks.keys if k.key_type == "RSA" and (kid is None or k.key_id == kid)]
+    if not keys:
+        raise LoginError("unknown_key")
+    return keys[0].key
+
+
+def verify_id_token(
+    token: str, client: Client, issuer: str, jwks_uri: str, nonce: str
+) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise LoginError("malformed_id_token") from exc
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise LoginError("bad_algorithm")
+    key = _signing_key(jwks_uri, header.get("kid"))
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=ALLOWED_ALGORITHMS,
+            audience=client.client_id,
+            issuer=issuer,
+            leeway=LEEWAY_S,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise LoginError("expired_id_token") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise LoginError("wrong_audience") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise LoginError("wrong_issuer") from exc
+    except jwt.PyJWTError as exc:
+        raise LoginError("invalid_id_token") from exc
+    if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise LoginError("wrong_nonce")
+    azp = claims.get("azp")
+    if azp is not None and azp != client.client_id:
+        raise LoginError("wrong_audience")
+    return claims
+
+
+def finish(client: Client, attempt: dict[str, Any], code: str | None) -> dict[str, Any]:
+    """Exchange the code and return the verified claims (id_token, then userinfo)."""
+    if not code:
+        raise LoginError("missing_code")
+    doc = discover(client.issuer)
+    try:
+        tokens = transport.post_form(
+            doc["token_endpoint"],
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": client.redirect_uri,
+                "code_verifier": attempt["verifier"],
+            },
+            auth=(client.client_id, client.client_secret),
+        )
+    except (requests.RequestException, ValueError) as exc:
+        raise LoginError("provider_unreachable") from exc
+    id_token = tokens.get("id_token")
+    if not isinstance(id_token, str):
+        raise LoginError("no_id_token")
+    claims = verify_id_token(id_token, client, doc["issuer"], doc["jwks_uri"], attempt["nonce"])
+    userinfo_url = doc.get("userinfo_endpoint")
+    access_token = tokens.get("access_token")
+    if (not claims.get("email")) and isinstance(userinfo_url, str) and access_token:
+        try:
+            info = transport.get_json(
+                userinfo_url, headers={"Authorization": f"Bearer {access_token}"}
+            )
+        except (requests.RequestException, ValueError):
+            info = {}
+        if info.get("sub") == claims["sub"]:  # OIDC Core 5.3.2: must match, else ignore
+            claims = {**info, **claims}
+    return claims

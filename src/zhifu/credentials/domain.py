@@ -1,0 +1,159 @@
+"""Rules for the payment password and the security questions, free of Django.
+
+Every check returns error *codes* (stable strings); the forms turn them into sentences in
+the buyer's language. Keeping the rules here lets the unit tests run without a database and
+lets recovery (a later capability) reuse exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PIN_LENGTH = 6
+MAX_FAILURES = 5  # SECURITY.md row 12 (stricter than NIST's 10)
+LOCK_DURATION = dt.timedelta(hours=3)
+QUESTION_COUNT = 3
+
+# Stable keys of the questions a buyer may choose; their wording (per language) lives in
+# credentials/questions.py. Never renumber or reuse a key: stored answers refer to it.
+QUESTION_KEYS: tuple[str, ...] = (
+    "first_pet",
+    "mother_maiden_name",
+    "birth_city",
+    "first_school",
+    "childhood_friend",
+    "first_teacher",
+    "favourite_book",
+    "childhood_street",
+    "first_car",
+    "first_job",
+    "favourite_dish",
+    "parents_met_city",
+)
+
+_DIGITS = re.compile(r"^[0-9]+$")
+_SPACES = re.compile(r"\s+")
+
+
+@cache
+def common_pins() -> frozenset[str]:
+    """The shipped list of the 100 most common 6-digit PINs (common_pins.txt)."""
+    text = (Path(__file__).with_name("common_pins.txt")).read_text(encoding="utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def _is_sequential(pin: str) -> bool:
+    """123456, 345678, 890123 (wrapping past 9) and the same backwards."""
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
+    return steps in ({1}, {9})
+
+
+def pin_problems(pin: str, repeat: str | None = None) -> list[str]:
+    """Why a new payment password is refused, as codes; [] when it is acceptable.
+
+    Codes: "format" (not exactly 6 digits), "repeated" (one digit six times), "sequential"
+    (ascending or descending run), "common" (in the 100 most common PINs), "mismatch" (the
+    two entries differ). Format comes first: nothing else is judged on a malformed value.
+    """
+    if len(pin) != PIN_LENGTH or not _DIGITS.match(pin) or not pin.isascii():
+        return ["format"]
+    problems = []
+    if len(set(pin)) == 1:
+        problems.append("repeated")
+    elif _is_sequential(pin):
+        problems.append("sequential")
+    elif pin in common_pins():
+        problems.append("common")
+    if repeat is not None and repeat != pin:
+        problems.append("mismatch")
+    return problems
+
+
+def normalize_answer(answer: str) -> str:
+    """NFKC, case-folded, trimmed, inner whitespace collapsed to one space.
+
+    "  Paris ", "PARIS" and "paris" are the same answer; so are full-width and ASCII
+    letters. The normalized form is what gets hashed, never stored.
+    """
+    text = unicodedata.normalize("NFKC", answer).casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class QuestionChoice:
+    question: str  # a key of QUESTION_KEYS
+    answer: str  # as typed
+
+
+def question_problems(choices: list[QuestionChoice], email: str) -> dict[int, list[str]]:
+    """Problems per position (0-based), as codes; {} when the set is acceptable.
+
+    Codes: "unknown_question", "duplicate_question" (same question chosen twice),
+    "empty_answer", "duplicate_answer" (two answers equal after normalizing),
+    "answer_is_email" (the answer is the buyer's e-mail address).
+    """
+    problems: dict[int, list[str]] = {}
+
+    def add(i: int, code: str) -> None:
+        problems.setdefault(i, []).append(code)
+
+    seen_questions: dict[str, int] = {}
+    seen_answers: dict[str, int] = {}
+    email_norm = normalize_answer(email) if email else ""
+    for i, choice in enumerate(choices):
+        if choice.question not in QUESTION_KEYS:
+            add(i, "unknown_question")
+        elif choice.question in seen_questions:
+            add(i, "duplicate_question")
+        else:
+            seen_questions[choice.question] = i
+        norm = normalize_answer(choice.answer)
+        if not norm:
+            add(i, "empty_answer")
+            continue
+        if email_norm and norm == email_norm:
+            add(i, "answer_is_email")
+        if norm in seen_answers:
+            add(i, "duplicate_answer")
+        else:
+            seen_answers[norm] = i
+    return problems
+
+
+@dataclass(frozen=True)
+class AttemptState:
+    """The failure counter of one payment password."""
+
+    failures: int
+    locked_until: dt.datetime | None
+
+
+def is_locked(state: AttemptState, now: dt.datetime) -> bool:
+    return state.locked_until is not None and now < state.locked_until
+
+
+def after_failure(state: AttemptState, now: dt.datetime) -> AttemptState:
+    """Count one wrong attempt; the 5th in a row locks for 3 hours.
+
+    A lock that has run out starts a fresh count. Nothing but a correct password resets the
+    count (asking for a new challenge does not).
+    """
+    failures = state.failures
+    if state.locked_until is not None and now >= state.locked_until:
+        failures = 0
+    failures += 1
+    if failures >= MAX_FAILURES:
+        return AttemptState(failures=failures, locked_until=now + LOCK_DURATION)
+    return AttemptState(failures=failures, locked_until=None)
+
+
+def after_success() -> AttemptState:
+    return AttemptState(failures=0, locked_until=None)

@@ -1,0 +1,45 @@
+"""The payment password and the security answers of a wallet user: hashes only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from zhifu.kernel import clock
+
+
+class PaymentPassword(models.Model):
+    """One per user. The failure counter lives here, in the database, so a lock survives
+    restarts and is shared by every web process (SECURITY.md row 12)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_password"
+    )
+    pin_hash = models.CharField(max_length=200)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    changed_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"payment password of user {self.user_id}"
+
+
+class SecurityAnswer(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_answers"
+    )
+    position = models.PositiveSmallIntegerField()  # 1, 2, 3
+    question = models.CharField(max_length=40)  # a key of domain.QUESTION_KEYS
+    answer_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "position"], name="answer_position_once"),
+            models.UniqueConstraint(fields=["user", "question"], name="answer_question_once"),
+        ]
+        ordering = ["user", "position"]
+
+    def __str__(self) -> str:
+        return f"answer {self.position} of user {self.user_id}"

@@ -1,0 +1,82 @@
+"""E-mails to buyers, in the buyer's language (the locale claim of their shop).
+
+Two ways out:
+
+- ``queue_email(user, template)``: through the transactional outbox, written in the caller's
+  transaction; ``zhifu worker`` sends it (at least once; deduplicated by message id).
+- ``send_email_on_commit(...)``: sent directly once the transaction commits. Used only for
+  messages that carry a one-time secret (the confirmation link): the outbox would keep the
+  secret in clear in the database, while the wallet stores only its hash.
+
+Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.txt``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from zhifu.config.site import config
+from zhifu.notifications.models import SentEmail
+from zhifu.outbox import services as outbox
+
+log = structlog.get_logger(__name__)
+
+TOPIC = "notifications.email"
+LANGUAGES = ("ru", "en")
+
+
+def language_of(user: Any) -> str:
+    code = (getattr(user, "locale", "") or "").lower().split("-")[0]
+    return code if code in LANGUAGES else "en"
+
+
+def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    ctx = {"wallet_url": config().urls["wallet"], **context}
+    with translation.override(language):
+        subject = render_to_string(f"notifications/email/{template}_subject.txt", ctx)
+        body = render_to_string(f"notifications/email/{template}.txt", ctx)
+    return " ".join(subject.split()), body
+
+
+def _send(to: str, template: str, language: str, context: dict[str, Any]) -> None:
+    subject, body = render(template, language, context)
+    EmailMessage(subject=subject, body=body, to=[to]).send()
+    log.info("email.sent", template=template, language=language)
+
+
+def queue_email(
+    user: Any, template: str, context: dict[str, Any] | None = None, to: str | None = None
+) -> None:
+    """Enqueue an e-mail to the user; must run inside the transaction of the change."""
+    address = to or user.email
+    if not address:
+        return
+    outbox.enqueue(
+        TOPIC,
+        {
+            "to": address,
+            "template": template,
+            "language": language_of(user),
+            "context": context or {},
+        },
+    )
+
+
+def send_email_on_commit(to: str, template: str, language: str, context: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send(to, template, language, context))
+
+
+@outbox.handler(TOPIC)
+def deliver(message_id: int, payload: dict[str, Any]) -> None:
+    if SentEmail.objects.filter(outbox_id=message_id).exists():
+        return  # delivered before a crash kept the outbox from marking it done
+    _send(payload["to"], payload["template"], payload["language"], payload["context"])
+    SentEmail.objects.get_or_create(
+        outbox_id=message_id, defaults={"template": payload["template"]}
+    )

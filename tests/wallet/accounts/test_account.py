@@ -1,0 +1,71 @@
+"""The account page: balance notice, cards link, security section; the demo seed."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.wallet.accounts.support import registered_buyer, sign_in
+from zhifu.accounts.models import Platform
+from zhifu.accounts.seed import DEMO_PLATFORM, seed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_balance_notice_when_the_balance_is_off(client: Client, platform: Platform) -> None:
+    sign_in(client, registered_buyer(), platform)
+    html = client.get("/account/").content.decode()
+    assert (
+        "The balance cannot be used: top-ups and payments from the balance are switched off."
+        in html
+    )
+
+
+def test_balance_notice_in_russian(client: Client, platform: Platform) -> None:
+    sign_in(client, registered_buyer(), platform)
+    html = client.get("/account/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Баланс недоступен: пополнение и оплата с баланса отключены." in html  # noqa: RUF001
+    assert "Банковские карты" in html
+
+
+def test_balances_shown_when_the_platform_switches_the_balance_on(
+    client: Client, platform: Platform
+) -> None:
+    platform.balance_enabled = True
+    platform.save()
+    sign_in(client, registered_buyer(), platform)
+    html = client.get("/account/").content.decode()
+    assert "No balance yet." in html
+    assert "cannot be used" not in html
+
+
+def test_account_links_to_cards_and_security(client: Client, platform: Platform) -> None:
+    sign_in(client, registered_buyer(), platform)
+    html = client.get("/account/").content.decode()
+    assert 'href="/cards/"' in html
+    assert "Bank cards" in html
+    assert 'href="/account/payment-password/"' in html
+    assert 'href="/account/security-questions/"' in html
+    assert 'href="/account/forgot-payment-password/"' in html
+
+
+def test_forgot_payment_password_page_says_recovery_comes_later(
+    client: Client, platform: Platform
+) -> None:
+    sign_in(client, registered_buyer(), platform)
+    html = client.get("/account/forgot-payment-password/").content.decode()
+    assert "comes with a later version" in html
+
+
+def test_seed_creates_the_demo_platform_once_and_follows_the_shop_url(db: None) -> None:
+    from zhifu.config.site import config
+
+    seed()
+    seed()
+    platform = Platform.objects.get(slug=DEMO_PLATFORM)
+    assert platform.issuer == config().urls["marketplace"] + "/o"
+    assert platform.client_id == "zhifu-wallet"
+    assert platform.balance_enabled is False
+    Platform.objects.filter(pk=platform.pk).update(issuer="http://127.0.0.1:1/o")
+    seed()
+    assert Platform.objects.get(slug=DEMO_PLATFORM).issuer == config().urls["marketplace"] + "/o"
