@@ -70,6 +70,12 @@ class Environment(BaseSettings):
 
     currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
 
+    # Currency exchange (zhifu.fx): the spread over the mid rate, how long a quote is
+    # honoured, and how old a rate may be before conversions are refused.
+    fx_spread_bps: int = Field(default=50, ge=0, le=2000)
+    fx_quote_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    fx_max_rate_age_hours: int = Field(default=96, ge=1, le=24 * 31)
+
     # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
     # generated there once. See zhifu.config.secrets.
     wallet_secret_key: OptionalSecret = None

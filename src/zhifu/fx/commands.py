@@ -1,0 +1,67 @@
+"""`zhifu fx import FILE | --sample` and `zhifu fx rates`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("fx", parents=[common], help="exchange rates (wallet)")
+    actions = parser.add_subparsers(dest="fx_action", required=True, metavar="ACTION")
+
+    p = actions.add_parser(
+        "import",
+        parents=[common],
+        help="import rates from the ECB's eurofxref XML or a CSV file",
+        description="Import exchange rates. FILE is the ECB's eurofxref-daily.xml (or its "
+        "90-day/history files) or a CSV with the columns date,[base,]quote,rate. "
+        "--sample imports the sample file shipped with zhifu, dated now (demo only).",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", type=Path, help="rate file (XML or CSV)")
+    what.add_argument(
+        "--sample", action="store_true", help="the shipped sample rates, dated now (demo)"
+    )
+    p.add_argument("--source", help="source name to store (default: ecb or csv)")
+    p.set_defaults(func=cmd_import)
+
+    p = actions.add_parser("rates", parents=[common], help="list the newest rate of each pair")
+    p.set_defaults(func=cmd_rates)
+
+
+def _setup() -> None:
+    from zhifu.cli import check_database, setup_site
+
+    setup_site("wallet")
+    check_database("wallet")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from zhifu.cli import CommandError
+
+    _setup()
+    from zhifu.fx import domain, services
+
+    try:
+        if args.sample:
+            result = services.import_sample()
+        else:
+            result = services.import_file(args.file, source=args.source)
+    except domain.FxRuleError as exc:
+        raise CommandError(f"fx import: {exc}", 1) from None
+    days = ", ".join(result.days) if len(result.days) <= 3 else f"{result.days[0]} .. {result.days[-1]}"
+    print(f"fx import: {result.read} rates read ({days}), {result.created} new")
+
+
+def cmd_rates(args: argparse.Namespace) -> None:
+    _setup()
+    from zhifu.fx import services
+
+    rates = services.latest_rates()
+    if not rates:
+        print("no rates: run `zhifu fx import FILE` (or `--sample` for the demo)")
+        return
+    for rate in rates:
+        print(f"{rate.pair:<8} {rate.rate:>20}  {rate.as_of:%Y-%m-%d %H:%M}Z  {rate.source}")

@@ -1,0 +1,288 @@
+"""FX use cases: import rates, quote, convert a buyer's balance between currencies.
+
+A quote is created from the latest rates (refused if they are stale), stored, and honoured
+exactly by convert() until it expires. The conversion is one ledger entry:
+
+    buyer balance (sell currency)      -sell
+    FX position   (sell currency)      +sell
+    FX position   (receive currency)   -receive
+    buyer balance (receive currency)   +receive
+
+so each currency sums to zero; the FX position accounts carry the house's exposure, and
+the gain or loss against the mid rate (the spread plus rounding) is realised there. The
+quote row records that gain for reporting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from zhifu.config.site import config
+from zhifu.fx import domain
+from zhifu.fx.models import Quote, Rate
+from zhifu.kernel import clock, ids
+from zhifu.kernel.money import Money
+from zhifu.ledger import domain as ledger_domain
+from zhifu.ledger import services as ledger
+from zhifu.ledger.services import LedgerError, PostedEntry
+
+SAMPLE_FILE = "eurofxref-sample.xml"
+
+
+class RateUnavailable(LedgerError):
+    code = "rate_unavailable"
+    default_message = _("No exchange rate is available for these currencies.")
+
+
+class RateStale(LedgerError):
+    code = "rate_stale"
+    default_message = _(
+        "The exchange rate is out of date, so conversions are paused until fresh rates "
+        "arrive. Please try again later."
+    )
+
+
+class AmountTooSmall(LedgerError):
+    code = "amount_too_small"
+    default_message = _("The amount is too small to convert.")
+
+
+class QuoteNotFound(LedgerError):
+    code = "quote_not_found"
+    default_message = _("No such quote.")
+
+
+class QuoteExpired(LedgerError):
+    code = "quote_expired"
+    default_message = _("This quote has expired; please ask for a new one.")
+
+
+class QuoteUsed(LedgerError):
+    code = "quote_used"
+    default_message = _("This quote has already been used.")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    spread_bps: int
+    quote_ttl: dt.timedelta
+    max_rate_age: dt.timedelta
+
+    @classmethod
+    def current(cls) -> Settings:
+        env = config().env
+        return cls(
+            spread_bps=env.fx_spread_bps,
+            quote_ttl=dt.timedelta(seconds=env.fx_quote_ttl_seconds),
+            max_rate_age=dt.timedelta(hours=env.fx_max_rate_age_hours),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    read: int
+    created: int
+    days: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    id: str
+    owner: str
+    sell: Money
+    receive: Money
+    rate: domain.Decimal
+    mid_rate: domain.Decimal
+    spread_bps: int
+    expires_at: dt.datetime
+    house_gain: Money
+
+
+# --- rates ------------------------------------------------------------------------------
+
+
+def import_rates(rates: Sequence[domain.Rate]) -> ImportResult:
+    """Store rates; a rate already stored (same pair, time and source) is kept as it was."""
+    rows = [
+        Rate(
+            base=r.base,
+            quote=r.quote,
+            rate_scaled=domain.to_scaled(r.rate),
+            as_of=r.as_of,
+            source=r.source,
+        )
+        for r in rates
+    ]
+    with transaction.atomic():
+        before = Rate.objects.count()
+        Rate.objects.bulk_create(rows, ignore_conflicts=True)
+        created = Rate.objects.count() - before
+    days = tuple(sorted({r.as_of.date().isoformat() for r in rates}))
+    return ImportResult(read=len(rates), created=created, days=days)
+
+
+def import_file(path: Path, *, source: str | None = None) -> ImportResult:
+    """Import an ECB XML or CSV file; raises domain.RateFileError with a readable reason."""
+    try:
+        size = path.stat().st_size
+        if size > domain.MAX_FILE_BYTES:
+            raise domain.RateFileError(f"the file is larger than {domain.MAX_FILE_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise domain.RateFileError(f"cannot read {path}: {exc.strerror}") from None
+    return import_rates(domain.parse_rate_file(data, source))
+
+
+def sample_rates() -> list[domain.Rate]:
+    data = resources.files("zhifu.fx").joinpath("data", SAMPLE_FILE).read_bytes()
+    return domain.parse_ecb_xml(data, "ecb-sample")
+
+
+def import_sample(now: dt.datetime | None = None) -> ImportResult:
+    """Import the shipped sample, dated now so the offline demo can convert (source
+    "sample", so it is never mistaken for the ECB's figures)."""
+    stamp = (now or clock.now()).replace(microsecond=0)
+    return import_rates(domain.restamp(sample_rates(), stamp, "sample"))
+
+
+def _latest(base: str, quote: str) -> domain.Rate | None:
+    row = Rate.objects.filter(base=base, quote=quote).order_by("-as_of", "-pk").first()
+    if row is None:
+        return None
+    return domain.Rate(row.base, row.quote, row.rate, row.as_of, row.source)
+
+
+def current_rate(
+    base: str, quote: str, *, now: dt.datetime | None = None, settings: Settings | None = None
+) -> domain.Rate:
+    """The mid rate base->quote (direct, inverse or through EUR), refused if stale."""
+    settings = settings or Settings.current()
+    try:
+        rate = domain.find_rate(_latest, base, quote)
+        domain.check_fresh(rate, now or clock.now(), settings.max_rate_age)
+    except domain.StaleRate as exc:
+        raise RateStale(pair=f"{base}/{quote}", as_of=exc.as_of.isoformat()) from None
+    except domain.NoRate:
+        raise RateUnavailable(pair=f"{base}/{quote}") from None
+    return rate
+
+
+def latest_rates() -> list[domain.Rate]:
+    """The newest stored rate of every stored pair (for `zhifu fx rates`)."""
+    seen: dict[tuple[str, str], domain.Rate] = {}
+    for row in Rate.objects.order_by("base", "quote", "-as_of", "-pk").iterator():
+        key = (row.base, row.quote)
+        if key not in seen:
+            seen[key] = domain.Rate(row.base, row.quote, row.rate, row.as_of, row.source)
+    return list(seen.values())
+
+
+# --- quotes and conversion --------------------------------------------------------------
+
+
+def _view(row: Quote) -> QuoteView:
+    return QuoteView(
+        id=row.public_id,
+        owner=row.owner,
+        sell=Money(row.sell_minor, row.sell_currency),
+        receive=Money(row.receive_minor, row.receive_currency),
+        rate=domain.from_scaled(row.rate_scaled),
+        mid_rate=domain.from_scaled(row.mid_rate_scaled),
+        spread_bps=row.spread_bps,
+        expires_at=row.expires_at,
+        house_gain=Money(row.house_gain_minor, row.receive_currency),
+    )
+
+
+def quote(
+    owner: str, sell: Money, receive_currency: str, *, settings: Settings | None = None
+) -> QuoteView:
+    """Lock today's rate plus the spread for `settings.quote_ttl`."""
+    settings = settings or Settings.current()
+    now = clock.now()
+    mid = current_rate(sell.currency, receive_currency, now=now, settings=settings)
+    try:
+        terms = domain.make_quote(
+            sell,
+            receive_currency,
+            mid,
+            spread_bps=settings.spread_bps,
+            now=now,
+            ttl=settings.quote_ttl,
+            max_age=settings.max_rate_age,
+        )
+    except domain.FxRuleError:
+        raise AmountTooSmall() from None
+    row = Quote.objects.create(
+        public_id=ids.new_id("quo"),
+        owner=owner,
+        sell_currency=terms.sell.currency,
+        sell_minor=terms.sell.minor,
+        receive_currency=terms.receive.currency,
+        receive_minor=terms.receive.minor,
+        mid_rate_scaled=domain.to_scaled(terms.mid_rate),
+        rate_scaled=domain.to_scaled(terms.rate),
+        spread_bps=terms.spread_bps,
+        house_gain_minor=terms.house_gain.minor,
+        rates_as_of=terms.rates_as_of,
+        rate_source=terms.rate_source,
+        created_at=now,
+        expires_at=terms.expires_at,
+    )
+    return _view(row)
+
+
+def convert(
+    policy: ledger_domain.BalancePolicy, owner: str, quote_id: str, reference: str
+) -> PostedEntry:
+    """Convert the buyer's balance at a quote's exact terms (once, before it expires)."""
+    if not policy.enabled:
+        raise ledger.BalanceDisabled()
+    ledger_domain.validate_reference(reference)
+
+    def run() -> PostedEntry:
+        rows = Quote.objects.filter(public_id=quote_id, owner=owner)
+        if connection.features.has_select_for_update:
+            rows = rows.select_for_update()
+        row = rows.first()
+        if row is None:
+            raise QuoteNotFound(quote=quote_id)
+        if row.used_by is not None:
+            raise QuoteUsed(quote=quote_id)
+        now = clock.now()
+        if now >= row.expires_at:
+            raise QuoteExpired(quote=quote_id)
+        sell = Money(row.sell_minor, row.sell_currency)
+        receive = Money(row.receive_minor, row.receive_currency)
+        legs = [
+            ledger_domain.Leg(ledger_domain.buyer(owner, sell.currency), -sell),
+            ledger_domain.Leg(ledger_domain.fx_position(sell.currency), sell),
+            ledger_domain.Leg(ledger_domain.fx_position(receive.currency), -receive),
+            ledger_domain.Leg(ledger_domain.buyer(owner, receive.currency), receive),
+        ]
+        metadata: dict[str, Any] = {
+            "quote": row.public_id,
+            "rate": str(domain.from_scaled(row.rate_scaled)),
+            "mid_rate": str(domain.from_scaled(row.mid_rate_scaled)),
+            "spread_bps": row.spread_bps,
+            "house_gain": row.house_gain_minor,
+        }
+        posted = ledger.post(
+            reference,
+            "fx",
+            legs,
+            description=f"Exchange {sell} to {receive.currency}",
+            metadata=metadata,
+        )
+        Quote.objects.filter(pk=row.pk).update(used_by=reference, used_at=now)
+        return posted
+
+    return ledger.run_in_transaction(run)
