@@ -53,7 +53,8 @@ class SignUpForm(forms.Form):
         if password:
             candidate = Buyer(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
             try:
-                password_validation.validate_password(password, candidate)
+                # mypy checks against the typecheck settings, whose user model is the wallet's.
+                password_validation.validate_password(password, candidate)  # type: ignore[arg-type]
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned
@@ -125,6 +126,4 @@ class AddToCartForm(forms.Form):
 
 
 class QuantityForm(forms.Form):
-    quantity = forms.IntegerField(
-        label=_("Quantity"), min_value=0, max_value=domain.MAX_QUANTITY
-    )
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=0, max_value=domain.MAX_QUANTITY)

@@ -126,6 +126,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x product {self.product_id}"
+
     @property
     def unit_price(self) -> Money:
         return Money(self.unit_price_minor, self.order.currency)

@@ -22,7 +22,7 @@ from oauth2_provider.views import ConnectDiscoveryInfoView
 CLAIMS = ("sub", "email", "email_verified", "name", "locale")
 
 
-class ShopOIDCValidator(OAuth2Validator):  # type: ignore[misc]
+class ShopOIDCValidator(OAuth2Validator):
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
         user = request.user
         return {"sub": user.public_id, **self.get_additional_claims(request)}
@@ -40,7 +40,7 @@ class ShopOIDCValidator(OAuth2Validator):  # type: ignore[misc]
         return list(CLAIMS)
 
 
-class DiscoveryView(ConnectDiscoveryInfoView):  # type: ignore[misc]
+class DiscoveryView(ConnectDiscoveryInfoView):
     """DOT's discovery document, with the claims listed in a stable order."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the catalogue is written in Russian too
 """Demo data for the shop, safe to run on every start (nothing is created twice).
 
 Runs on every `zhifu demo` start: the catalogue is brought to the listed state and the
@@ -34,7 +35,8 @@ CATALOGUE: tuple[Item, ...] = (
          "A folding silk-paper lantern, 40 cm across, with a warm LED light inside.",
          "Складной фонарь из шёлковой бумаги, 40 см в диаметре, с тёплой светодиодной лампой.",
          4900, "CNY"),
-    Item("porcelain-teapot", "Blue-and-white porcelain teapot", "Фарфоровый чайник с синей росписью",
+    Item("porcelain-teapot", "Blue-and-white porcelain teapot",
+         "Фарфоровый чайник с синей росписью",
          "Hand-painted porcelain from Jingdezhen, 600 ml, with a fine steel strainer.",
          "Фарфор из Цзиндэчжэня с ручной росписью, 600 мл, с тонким стальным ситечком.",
          12800, "CNY"),

@@ -18,7 +18,8 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext as _, ngettext
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -263,7 +264,8 @@ def signup(request: HttpRequest) -> HttpResponseBase:
                 email=data["email"], password=data["password"], name=data["name"],
                 locale=data["locale"],
             )  # fmt: skip
-            auth_login(request, buyer, backend="django.contrib.auth.backends.ModelBackend")
+            backend = "django.contrib.auth.backends.ModelBackend"
+            auth_login(request, buyer, backend=backend)  # type: ignore[arg-type]  # wallet's User in mypy's settings
             messages.success(request, _("Welcome! Your shop account is ready."))
             response = HttpResponseRedirect(next_url or reverse("home"))
             return _with_language_cookie(response, buyer.locale)

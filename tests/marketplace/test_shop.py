@@ -1,0 +1,133 @@
+"""Catalogue, cart and orders awaiting payment."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from zhifu.marketplace import seed
+from zhifu.marketplace.models import Buyer, Order, Product
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
+
+
+def test_catalogue_shows_every_product_with_its_price(client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert Product.objects.count() >= 12
+    for product in Product.objects.all():
+        assert f'href="/products/{product.slug}/"' in html
+        assert f"/static/marketplace/products/{product.slug}.svg" in html
+    assert "$29.99" in html  # earbuds, USD
+    assert "¥6,800" in html  # watch, JPY has no minor unit
+
+
+def test_catalogue_has_prices_in_several_currencies(db: None) -> None:
+    assert Product.objects.values("currency").distinct().count() >= 5
+
+
+def test_prices_follow_the_page_language(client: Client) -> None:
+    client.cookies["zhifu_marketplace_lang"] = "ru"
+    html = client.get("/products/ceramic-mug/").content.decode()
+    assert "Керамическая кружка" in html
+    assert "890,00\xa0₽" in html
+
+
+def test_seed_is_idempotent(db: None) -> None:
+    seed.seed()
+    seed.seed()
+    assert Product.objects.count() == len(seed.CATALOGUE)
+    assert Buyer.objects.filter(email=seed.DEMO_BUYER_EMAIL).count() == 1
+
+
+def test_adding_to_the_cart_shows_line_and_total(client: Client) -> None:
+    response = client.post("/products/wireless-earbuds/add/", {"quantity": "2"})
+    assert response["Location"] == "/cart/"
+    html = client.get("/cart/").content.decode()
+    assert "Wireless earbuds" in html
+    assert "$59.98" in html
+
+
+def test_a_bad_quantity_is_refused_beside_the_field(client: Client) -> None:
+    response = client.post("/products/wireless-earbuds/add/", {"quantity": "0"})
+    assert response.status_code == 400
+    assert 'id="id_quantity_error"' in response.content.decode()
+
+
+def test_cart_quantity_can_be_changed_and_removed(client: Client) -> None:
+    client.post("/products/silk-scarf/add/", {"quantity": "1"})
+    client.post("/cart/silk-scarf/", {"quantity": "3"})
+    assert "€104.70" in client.get("/cart/").content.decode()
+    client.post("/cart/silk-scarf/", {"quantity": "0"})
+    assert "Your cart is empty." in client.get("/cart/").content.decode()
+
+
+def test_placing_an_order_needs_login(client: Client) -> None:
+    client.post("/products/silk-scarf/add/", {"quantity": "1"})
+    response = client.post("/checkout/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/checkout/")
+
+
+def test_a_placed_order_is_awaiting_payment(signed_in: Client, buyer: Buyer) -> None:
+    signed_in.post("/products/travel-backpack/add/", {"quantity": "1"})
+    signed_in.post("/products/wireless-earbuds/add/", {"quantity": "2"})
+    response = signed_in.post("/checkout/")
+    order = Order.objects.get(buyer=buyer)
+    assert response["Location"] == f"/orders/{order.number}/"
+    assert order.status == Order.Status.AWAITING_PAYMENT
+    assert (order.total_minor, order.currency) == (4550 + 2 * 2999, "USD")
+    signed_in.cookies["zhifu_marketplace_lang"] = "en"
+    html = signed_in.get(f"/orders/{order.number}/").content.decode()
+    assert "Awaiting payment" in html
+    assert "$105.48" in html
+    assert "Your cart is empty." in signed_in.get("/cart/").content.decode()
+    orders = signed_in.get("/orders/").content.decode()
+    assert order.number in orders
+    assert "Awaiting payment" in orders
+
+
+def test_a_cart_in_two_currencies_becomes_two_orders(signed_in: Client, buyer: Buyer) -> None:
+    signed_in.post("/products/paper-lantern/add/", {"quantity": "1"})
+    signed_in.post("/products/silk-scarf/add/", {"quantity": "1"})
+    assert "each currency becomes its own order" in signed_in.get("/cart/").content.decode()
+    response = signed_in.post("/checkout/")
+    assert response["Location"] == "/orders/"
+    assert sorted(Order.objects.filter(buyer=buyer).values_list("currency", flat=True)) == [
+        "CNY",
+        "EUR",
+    ]
+
+
+def test_an_empty_cart_cannot_be_checked_out(signed_in: Client) -> None:
+    response = signed_in.post("/checkout/", follow=True)
+    assert "Your cart is empty." in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_prices_are_taken_from_the_catalogue_at_checkout(signed_in: Client) -> None:
+    signed_in.post("/products/dragon-kite/add/", {"quantity": "1"})
+    Product.objects.filter(slug="dragon-kite").update(price_minor=27000)
+    signed_in.post("/checkout/")
+    assert Order.objects.get().total_minor == 27000
+
+
+def test_an_order_awaiting_payment_can_be_cancelled(signed_in: Client) -> None:
+    signed_in.post("/products/dragon-kite/add/", {"quantity": "1"})
+    signed_in.post("/checkout/")
+    order = Order.objects.get()
+    signed_in.post(f"/orders/{order.number}/cancel/")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    response = signed_in.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert "This order can no longer be cancelled." in response.content.decode()
+
+
+def test_another_buyers_order_is_not_found(signed_in: Client) -> None:
+    signed_in.post("/products/dragon-kite/add/", {"quantity": "1"})
+    signed_in.post("/checkout/")
+    order = Order.objects.get()
+    other = Client()
+    stranger = Buyer.objects.create_user("s@example.org", "x-violet-moon-3")
+    other.force_login(stranger, backend="django.contrib.auth.backends.ModelBackend")
+    assert other.get(f"/orders/{order.number}/").status_code == 404
+    assert other.post(f"/orders/{order.number}/cancel/").status_code == 404
