@@ -24,8 +24,8 @@ demo: $(STAMP)
 test: lint typecheck imports test-sqlite test-postgres test-system
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
