@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export ZHIFU_TEST_DATABASE_URL ?= $(PG_URL)
 
-.PHONY: demo test lint typecheck imports test-sqlite test-postgres test-system browser clean
+.PHONY: demo test lint typecheck imports test-sqlite test-postgres test-system browser test-e2e clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "zhifu needs Python 3.11"'
@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zhifu demo
 
-test: lint typecheck imports test-sqlite test-postgres test-system
+test: lint typecheck imports test-sqlite test-postgres test-system test-e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check
@@ -44,6 +44,20 @@ test-postgres: $(STAMP)
 # Whole-system tests: real processes, real ports (zhifu demo, zhifu serve).
 test-system: $(STAMP)
 	$(BIN)/pytest -p no:django -p no:cacheprovider tests/system
+
+# Browser tests use Debian's chromium, never a downloaded browser (CI runs as root;
+# elsewhere sudo is used when available).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; \
+	fi
+
+# End-to-end: `zhifu demo` (SQLite) on free ports, driven by Playwright; run once.
+# Screenshots land in test-output/e2e/.
+test-e2e: $(STAMP) browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -p no:django -p no:cacheprovider tests/e2e
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
