@@ -43,8 +43,8 @@ _SPACES = re.compile(r"\s+")
 
 @cache
 def common_pins() -> frozenset[str]:
-    """The shipped list of the 100 most common 6-digit PINs (common_pins.txt)."""
-    text = (Path(__file__).with_name("common_pins.txt")).read_text(encoding="utf-8")
+    """The shipped list of the 100 most common 6-digit PINs (common_pins.csv)."""
+    text = (Path(__file__).with_name("common_pins.csv")).read_text(encoding="utf-8")
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
