@@ -24,7 +24,11 @@ EXIT_DATABASE = 3
 # Areas add their own subcommands: each module has
 #   register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None
 # and must import Django only inside its handlers (after setup_site()).
-AREA_COMMANDS: tuple[str, ...] = ()
+AREA_COMMANDS: tuple[str, ...] = (
+    "zhifu.ledger.commands",
+    "zhifu.ledger.bench",
+    "zhifu.fx.commands",
+)
 
 
 class CommandError(Exception):
