@@ -25,6 +25,7 @@ EXIT_DATABASE = 3
 #   register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None
 # and must import Django only inside its handlers (after setup_site()).
 AREA_COMMANDS: tuple[str, ...] = (
+    "zhifu.vault.cli",
     "zhifu.ledger.commands",
     "zhifu.ledger.bench",
     "zhifu.fx.commands",
@@ -102,8 +103,12 @@ def cmd_migrate(args: argparse.Namespace) -> None:
         setup_site(site)
         check_database(site)
         from django.core.management import call_command
+        from django.db import connections
 
-        call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+        for alias in connections:  # every database of the site (the wallet's vault too)
+            call_command(
+                "migrate", database=alias, interactive=False, verbosity=1 if args.verbose else 0
+            )
         print(f"{site}: database up to date")
 
     _per_site("migrate", args.sites, run)

@@ -1,6 +1,6 @@
 from tests.settings import prepare, sqlite_test_files
 
-prepare("wallet")
+prepare("wallet", ("vault",))
 
 from zhifu.config.settings.wallet import *  # noqa: E402, F403
 

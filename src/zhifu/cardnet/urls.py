@@ -1,7 +1,8 @@
 from django.urls import URLPattern, path
 
-from zhifu.cardnet import views
+from zhifu.cardnet import api, views
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
+    path("api/v1/verifications", api.verifications, name="api-verifications"),
 ]

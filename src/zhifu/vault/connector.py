@@ -17,6 +17,8 @@ from typing import Protocol
 
 import requests
 
+from zhifu.kernel import ids
+
 
 class VerificationStatus(enum.Enum):
     APPROVED = "approved"
@@ -94,7 +96,7 @@ class HttpCardNetwork:
         return f"HttpCardNetwork({self.url!r})"
 
     def verify(self, request: VerificationRequest) -> VerificationResult:
-        body = {
+        body: dict[str, str | int] = {
             "number": request.number,
             "exp_month": request.exp_month,
             "exp_year": request.exp_year,
@@ -122,7 +124,9 @@ class HttpCardNetwork:
         try:
             data = response.json()
         except ValueError:
-            raise NetworkUnavailable("the card network answered something that is not JSON")
+            raise NetworkUnavailable(
+                "the card network answered something that is not JSON"
+            ) from None
         if not isinstance(data, dict):
             raise NetworkUnavailable("the card network answered an unexpected document")
         status = _status(data.get("status"))
@@ -152,4 +156,4 @@ class FakeCardNetwork:
         outcome = self.outcomes.get(request.number)
         if isinstance(outcome, Exception):
             raise outcome
-        return outcome or VerificationResult(VerificationStatus.APPROVED, f"fake_{self.calls}")
+        return outcome or VerificationResult(VerificationStatus.APPROVED, ids.new_id("fakever"))

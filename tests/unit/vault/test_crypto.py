@@ -36,7 +36,7 @@ def test_a_flipped_bit_fails_loudly(part: str, index: int) -> None:
         bytes(data) if part == "wrapped_key" else sealed.wrapped_key,
         bytes(data) if part == "ciphertext" else sealed.ciphertext,
     )
-    with pytest.raises(crypto.TamperedRecord, match="card_a.*failed authentication"):
+    with pytest.raises(crypto.TamperedRecord, match=r"card_a.*failed authentication"):
         crypto.unseal(r, "card_a", "7", bad)
 
 
@@ -75,9 +75,7 @@ def test_a_record_under_a_retired_key_names_the_version_and_the_fix() -> None:
     assert "rotate-keys" in str(exc.value)
 
 
-def test_rewrap_moves_the_data_key_to_the_newest_version_without_touching_the_ciphertext() -> (
-    None
-):
+def test_rewrap_moves_the_data_key_to_the_newest_version_without_touching_the_ciphertext() -> None:
     r1 = ring(1)
     sealed = crypto.seal(r1, "card_a", "7", PAN)
     r2, version = r1.with_new_key()

@@ -1,0 +1,77 @@
+"""The vault's tables. They live in their own database (alias "vault", see router.py).
+
+No foreign keys leave this database: the owner is the wallet user's primary key as text,
+so the vault can be hosted apart from the wallet's main database.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from zhifu.kernel import clock
+
+
+class StoredCard(models.Model):
+    """One saved card. The number exists only as ciphertext; there is no CVC column."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    owner_id = models.CharField(max_length=64)
+    # HMAC-SHA256(fingerprint key, number): finds the same card saved twice by a buyer.
+    fingerprint = models.CharField(max_length=64)
+    key_version = models.PositiveIntegerField()
+    wrapped_key = models.BinaryField()
+    ciphertext = models.BinaryField()
+    # What may be shown (PCI DSS 3.4.1 allows more: zhifu keeps first four and last four).
+    scheme = models.CharField(max_length=20)
+    first4 = models.CharField(max_length=4)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    holder_name = models.CharField(max_length=26)
+    label = models.CharField(max_length=40, blank=True)
+    is_default = models.BooleanField(default=False)
+    network_reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_id", "fingerprint"], name="vault_card_once_per_owner"
+            ),
+            models.UniqueConstraint(
+                fields=["owner_id"],
+                condition=models.Q(is_default=True),
+                name="vault_one_default_per_owner",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner_id", "created_at"], name="vault_card_owner"),
+            models.Index(fields=["key_version"], name="vault_card_key_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.scheme} …{self.last4})"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which card, when and why; every decryption writes one."""
+
+    class Action(models.TextChoices):
+        ADD = "add"
+        DELETE = "delete"
+        REVEAL = "reveal"
+        REVEAL_FAILED = "reveal_failed"
+        REWRAP = "rewrap"
+
+    card_id = models.CharField(max_length=40)
+    owner_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=200)
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["card_id", "at"], name="vault_audit_card")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.card_id}"

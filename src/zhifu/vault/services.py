@@ -1,0 +1,479 @@
+"""Card vault use cases: add, list, make default, delete, reveal (audited), rotate keys.
+
+Only this module decrypts card numbers (reveal_number), and every call leaves an audit
+event. The CVC is passed to the card network once, inside add_card, and dropped: it is in
+no model, no log event, no session, no cache and no exception message.
+
+Transactions: the vault has its own database. A change to a card and the outbox event
+announcing it are written in nested transactions (vault inside default): the vault commits
+first, then the outbox. If the outbox commit failed after the vault's, the card would be
+saved without its e-mail; the reverse (an e-mail for a card that was not saved) cannot
+happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.utils import translation
+
+from zhifu.config.site import config
+from zhifu.kernel import clock, ids
+from zhifu.outbox.services import enqueue
+from zhifu.vault import crypto, domain, keys
+from zhifu.vault.connector import (
+    CardNetwork,
+    DeclineCode,
+    HttpCardNetwork,
+    NetworkUnavailable,
+    VerificationRequest,
+    VerificationStatus,
+)
+from zhifu.vault.models import AuditEvent, StoredCard
+from zhifu.vault.router import VAULT_DB
+
+log = structlog.get_logger(__name__)
+
+EXPIRING_SOON_DAYS = 30
+TOPIC_ADDED = "vault.card_added"
+TOPIC_DELETED = "vault.card_deleted"
+
+__all__ = [
+    "CardDeclined",
+    "CardNotFound",
+    "ChallengeRequired",
+    "DuplicateCard",
+    "InvalidCardInput",
+    "NetworkUnavailable",
+]
+
+
+# --- errors the pages show --------------------------------------------------------------
+
+
+class CardNotFound(LookupError):
+    """No such card for this owner (another buyer's card is "not found" too)."""
+
+
+class InvalidCardInput(ValueError):
+    def __init__(self, errors: dict[str, domain.CardError]) -> None:
+        super().__init__(", ".join(f"{k}={v.value}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class DuplicateCard(ValueError):
+    pass
+
+
+class CardDeclined(ValueError):
+    def __init__(self, code: DeclineCode) -> None:
+        super().__init__(code.value)
+        self.code = code
+
+
+class ChallengeRequired(ValueError):
+    """The issuer wants the buyer to confirm (3-D Secure-like) before the card is saved."""
+
+
+# --- inputs and outputs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardInput:
+    number: str = field(repr=False)
+    expiry: str
+    holder_name: str
+    cvc: str = field(repr=False)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Card:
+    """A saved card as pages and e-mails may show it: never the number."""
+
+    id: str
+    scheme: str
+    scheme_name: str
+    first4: str
+    last4: str
+    expiry: domain.Expiry
+    holder_name: str
+    label: str
+    is_default: bool
+    created_at: dt.datetime
+
+    @property
+    def masked(self) -> str:
+        return domain.mask(self.first4, self.last4)
+
+    @property
+    def expiry_display(self) -> str:
+        return str(self.expiry)
+
+    @property
+    def expired(self) -> bool:
+        return self.expiry.last_day() < clock.now().date()
+
+    @property
+    def expiring_soon(self) -> bool:
+        return not self.expired and self.expiry.expires_within(
+            clock.now().date(), EXPIRING_SOON_DAYS
+        )
+
+
+def _card(row: StoredCard) -> Card:
+    scheme = domain.Scheme(row.scheme)
+    return Card(
+        id=row.id,
+        scheme=row.scheme,
+        scheme_name=domain.RULES[scheme].display_name,
+        first4=row.first4,
+        last4=row.last4,
+        expiry=domain.Expiry(row.exp_month, row.exp_year),
+        holder_name=row.holder_name,
+        label=row.label,
+        is_default=row.is_default,
+        created_at=row.created_at,
+    )
+
+
+def _owner_id(owner: Any) -> str:
+    pk = getattr(owner, "pk", owner)
+    if pk is None:
+        raise CardNotFound("anonymous users have no cards")
+    return str(pk)
+
+
+def default_network() -> CardNetwork:
+    cfg = config()
+    return HttpCardNetwork(cfg.urls["cardnet"], cfg.secret("cardnet_api_key").reveal())
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Valid:
+    number: domain.CardNumber
+    expiry: domain.Expiry
+    holder_name: str
+    cvc: str
+    label: str
+
+
+def validate(data: CardInput) -> _Valid:
+    """Check every field at once, so the form can show every error beside its field."""
+    errors: dict[str, domain.CardError] = {}
+    number: domain.CardNumber | None = None
+    expiry = holder = cvc = label = None
+    try:
+        number = domain.parse_number(data.number)
+    except domain.InvalidCard as exc:
+        errors["number"] = exc.error
+    try:
+        expiry = domain.parse_expiry(data.expiry, clock.now().date())
+    except domain.InvalidCard as exc:
+        errors["expiry"] = exc.error
+    try:
+        holder = domain.parse_holder_name(data.holder_name)
+    except domain.InvalidCard as exc:
+        errors["holder_name"] = exc.error
+    try:
+        # Without a valid number, check the CVC against the common length (3, or 4).
+        scheme = number.scheme if number else None
+        if scheme is None:
+            raw = (data.cvc or "").strip()
+            if not (raw.isascii() and raw.isdigit() and len(raw) in (3, 4)):
+                raise domain.InvalidCard(domain.CardError.CVC_FORMAT)
+            cvc = raw
+        else:
+            cvc = domain.check_cvc(data.cvc, scheme)
+    except domain.InvalidCard as exc:
+        errors["cvc"] = exc.error
+    try:
+        label = domain.parse_label(data.label)
+    except domain.InvalidCard as exc:
+        errors["label"] = exc.error
+    if errors:
+        raise InvalidCardInput(errors)
+    assert number
+    assert expiry
+    assert holder is not None
+    assert cvc is not None
+    assert label is not None
+    return _Valid(number, expiry, holder, cvc, label)
+
+
+# --- use cases --------------------------------------------------------------------------
+
+
+def add_card(
+    owner: Any,
+    data: CardInput,
+    *,
+    network: CardNetwork | None = None,
+    email: str | None = None,
+) -> Card:
+    """Validate, verify with the network (zero amount, CVC used here only), then save.
+
+    Raises InvalidCardInput, DuplicateCard, CardDeclined, ChallengeRequired or
+    NetworkUnavailable; nothing is saved in any of those cases.
+    """
+    owner_id = _owner_id(owner)
+    valid = validate(data)
+    digits = valid.number.digits
+    fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
+    if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
+        raise DuplicateCard()
+
+    result = (network or default_network()).verify(
+        VerificationRequest(
+            number=digits,
+            exp_month=valid.expiry.month,
+            exp_year=valid.expiry.year,
+            cvc=valid.cvc,
+            holder_name=valid.holder_name,
+        )
+    )
+    del valid  # the CVC's last reference in the wallet
+    if result.status is VerificationStatus.CHALLENGE:
+        raise ChallengeRequired()
+    if result.status is not VerificationStatus.APPROVED:
+        raise CardDeclined(result.decline_code or DeclineCode.OTHER)
+
+    number = domain.parse_number(digits)
+    expiry = domain.parse_expiry(data.expiry, clock.now().date())
+    card_id = ids.new_id("card")
+    sealed = crypto.seal(keys.key_ring(), card_id, owner_id, digits)
+    try:
+        with transaction.atomic(), transaction.atomic(using=VAULT_DB):
+            first = not StoredCard.objects.filter(owner_id=owner_id).exists()
+            row = StoredCard.objects.create(
+                id=card_id,
+                owner_id=owner_id,
+                fingerprint=fingerprint,
+                key_version=sealed.key_version,
+                wrapped_key=sealed.wrapped_key,
+                ciphertext=sealed.ciphertext,
+                scheme=number.scheme.value,
+                first4=number.first4,
+                last4=number.last4,
+                exp_month=expiry.month,
+                exp_year=expiry.year,
+                holder_name=domain.parse_holder_name(data.holder_name),
+                label=domain.parse_label(data.label),
+                is_default=first,
+                network_reference=result.reference[:64],
+            )
+            _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner")
+            card = _card(row)
+            _announce(TOPIC_ADDED, card, owner_id, email)
+    except IntegrityError:
+        # Another request saved the same card in between (the unique constraint).
+        raise DuplicateCard() from None
+    log.info("vault.card_added", card=card.id, owner=owner_id, scheme=card.scheme)
+    return card
+
+
+def list_cards(owner: Any) -> list[Card]:
+    owner_id = _owner_id(owner)
+    rows = StoredCard.objects.filter(owner_id=owner_id).order_by("-is_default", "-created_at")
+    return [_card(r) for r in rows]
+
+
+def get_card(owner: Any, card_id: str) -> Card:
+    try:
+        return _card(StoredCard.objects.get(owner_id=_owner_id(owner), id=card_id))
+    except StoredCard.DoesNotExist:
+        raise CardNotFound(card_id) from None
+
+
+def make_default(owner: Any, card_id: str) -> Card:
+    owner_id = _owner_id(owner)
+    with transaction.atomic(using=VAULT_DB):
+        rows = list(StoredCard.objects.select_for_update().filter(owner_id=owner_id))
+        target = next((r for r in rows if r.id == card_id), None)
+        if target is None:
+            raise CardNotFound(card_id)
+        StoredCard.objects.filter(owner_id=owner_id, is_default=True).exclude(id=card_id).update(
+            is_default=False
+        )
+        StoredCard.objects.filter(id=card_id).update(is_default=True)
+        target.is_default = True
+    return _card(target)
+
+
+def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
+    """Delete the card (its wrapped key goes with it: crypto-shredding). The caller has
+    already checked the payment password (step-up)."""
+    owner_id = _owner_id(owner)
+    with transaction.atomic(), transaction.atomic(using=VAULT_DB):
+        row = StoredCard.objects.select_for_update().filter(owner_id=owner_id, id=card_id).first()
+        if row is None:
+            raise CardNotFound(card_id)
+        card = _card(row)
+        row.delete()
+        if card.is_default:
+            successor = (
+                StoredCard.objects.select_for_update()
+                .filter(owner_id=owner_id)
+                .order_by("-created_at")
+                .first()
+            )
+            if successor is not None:
+                StoredCard.objects.filter(id=successor.id).update(is_default=True)
+        _audit_raw(card.id, owner_id, AuditEvent.Action.DELETE, "buyer", "deleted by its owner")
+        _announce(TOPIC_DELETED, card, owner_id, email)
+    log.info("vault.card_deleted", card=card.id, owner=owner_id)
+    return card
+
+
+def reveal_number(card_id: str, *, actor: str, purpose: str) -> str:
+    """Decrypt a card number for a payment or a network call. Audited, even on failure.
+
+    Raises CardNotFound, or crypto.VaultError (tampered record, unknown key version)
+    with a message naming the card and what to do.
+    """
+    if not actor or not purpose:
+        raise ValueError("reveal_number needs an actor and a purpose")
+    row = StoredCard.objects.filter(id=card_id).first()
+    if row is None:
+        raise CardNotFound(card_id)
+    try:
+        number = crypto.unseal(keys.key_ring(), row.id, row.owner_id, _sealed(row))
+    except crypto.VaultError as exc:
+        _audit(row, AuditEvent.Action.REVEAL_FAILED, actor, purpose)
+        log.error("vault.decryption_failed", card=row.id, error=str(exc))
+        raise
+    _audit(row, AuditEvent.Action.REVEAL, actor, purpose)
+    return number
+
+
+# --- key rotation -----------------------------------------------------------------------
+
+
+@dataclass
+class RotationReport:
+    target_version: int
+    rewrapped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class RotationIncomplete(crypto.VaultError):
+    def __init__(self, report: RotationReport) -> None:
+        first_id, first_error = next(iter(report.failed.items()))
+        super().__init__(
+            f"{len(report.failed)} card(s) could not be re-wrapped (first: {first_id}: "
+            f"{first_error}); {report.rewrapped} were. Keep every old key version in the "
+            "ring until this is resolved."
+        )
+        self.report = report
+
+
+def _sealed(row: StoredCard) -> crypto.SealedCard:
+    return crypto.SealedCard(row.key_version, bytes(row.wrapped_key), bytes(row.ciphertext))
+
+
+def rewrap_all(batch: int = 500, ring: crypto.KeyRing | None = None) -> RotationReport:
+    """Re-wrap every data key not under the ring's newest master key, in batches.
+
+    Old versions must stay in the ring until this returns without failures; each batch is
+    one transaction, so an interrupted run can simply be started again.
+    """
+    ring = ring or keys.key_ring()
+    report = RotationReport(target_version=ring.current)
+    last_id = ""
+    while True:
+        with transaction.atomic(using=VAULT_DB):
+            rows = list(
+                StoredCard.objects.select_for_update()
+                .filter(id__gt=last_id)
+                .exclude(key_version=ring.current)
+                .order_by("id")[:batch]
+            )
+            if not rows:
+                break
+            for row in rows:
+                try:
+                    sealed = crypto.rewrap(ring, row.id, row.owner_id, _sealed(row))
+                except crypto.VaultError as exc:
+                    report.failed[row.id] = str(exc)
+                    continue
+                StoredCard.objects.filter(id=row.id, key_version=row.key_version).update(
+                    key_version=sealed.key_version, wrapped_key=sealed.wrapped_key
+                )
+                report.rewrapped += 1
+            last_id = rows[-1].id
+    if report.rewrapped:
+        _audit_raw(
+            "*",
+            "*",
+            AuditEvent.Action.REWRAP,
+            "operator",
+            f"{report.rewrapped} data keys re-wrapped to master key v{ring.current}",
+        )
+    log.info("vault.rewrapped", to=ring.current, count=report.rewrapped, failed=len(report.failed))
+    if report.failed:
+        raise RotationIncomplete(report)
+    return report
+
+
+@dataclass(frozen=True)
+class VaultStatus:
+    ring_versions: tuple[int, ...]
+    current: int
+    records_by_version: dict[int, int]
+
+    @property
+    def missing_versions(self) -> list[int]:
+        return [v for v in self.records_by_version if v not in self.ring_versions]
+
+
+def status() -> VaultStatus:
+    ring = keys.key_ring()
+    counts = Counter(dict(_version_counts()))
+    by_version = {v: counts.get(v, 0) for v in sorted(set(ring.versions) | set(counts))}
+    return VaultStatus(ring.versions, ring.current, by_version)
+
+
+def _version_counts() -> list[tuple[int, int]]:
+    from django.db.models import Count
+
+    return [
+        (r["key_version"], r["n"])
+        for r in StoredCard.objects.values("key_version").annotate(n=Count("id"))
+    ]
+
+
+# --- audit and notifications ------------------------------------------------------------
+
+
+def _audit(row: StoredCard, action: str, actor: str, purpose: str) -> None:
+    _audit_raw(row.id, row.owner_id, action, actor, purpose)
+
+
+def _audit_raw(card_id: str, owner_id: str, action: str, actor: str, purpose: str) -> None:
+    AuditEvent.objects.create(
+        card_id=card_id, owner_id=owner_id, action=action, actor=actor[:100], purpose=purpose[:200]
+    )
+
+
+def _announce(topic: str, card: Card, owner_id: str, email: str | None) -> None:
+    """Queue the e-mail (masked number only) in the default database's transaction."""
+    enqueue(
+        topic,
+        {
+            "owner": owner_id,
+            "email": email or "",
+            "language": translation.get_language() or "en",
+            "card": card.id,
+            "scheme": card.scheme_name,
+            "masked": card.masked,
+            "label": card.label,
+        },
+    )

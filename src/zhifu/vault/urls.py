@@ -1,0 +1,12 @@
+from django.urls import URLPattern, path
+
+from zhifu.vault import views
+
+app_name = "cards"
+
+urlpatterns: list[URLPattern] = [
+    path("", views.card_list, name="list"),
+    path("add/", views.add_card, name="add"),
+    path("<str:card_id>/default/", views.make_default, name="make-default"),
+    path("<str:card_id>/delete/", views.delete_card, name="delete"),
+]

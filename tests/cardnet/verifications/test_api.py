@@ -1,0 +1,132 @@
+"""cardnet's verification API and its test cards (SPEC.md §3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from zhifu.cardnet import api
+from zhifu.cardnet.domain import TEST_CARDS, Behaviour
+from zhifu.config.site import config
+
+URL = "/api/v1/verifications"
+
+
+def key() -> str:
+    return config().secret("cardnet_api_key").reveal()
+
+
+def verify(client: Client, number: str, **extra: Any) -> Any:
+    body = {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123",
+            "holder_name": "ANNA IVANOVA"}  # fmt: skip
+    body.update(extra)
+    headers = extra.pop("headers", None) or {"Authorization": f"Bearer {key()}"}
+    body.pop("headers", None)
+    return client.post(URL, json.dumps(body), content_type="application/json", headers=headers)
+
+
+APPROVING = [c for c in TEST_CARDS if c.behaviour is Behaviour.APPROVE]
+DECLINING = [
+    c for c in TEST_CARDS if c.behaviour not in (Behaviour.APPROVE, Behaviour.TIMEOUT,
+                                                 Behaviour.CHALLENGE)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("card", APPROVING, ids=lambda c: c.scheme)
+def test_every_approving_test_card_is_approved(client: Client, card: Any) -> None:
+    cvc = "1234" if card.scheme == "American Express" else "123"
+    resp = verify(client, card.number, cvc=cvc)
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["status"] == "approved"
+    assert data["decline_code"] is None
+    assert data["id"].startswith("ver_")
+
+
+@pytest.mark.parametrize("card", DECLINING, ids=lambda c: c.behaviour.value)
+def test_each_declining_test_card_gives_its_reason(client: Client, card: Any) -> None:
+    data = verify(client, card.number).json()
+    assert (data["status"], data["decline_code"]) == ("declined", card.behaviour.value)
+
+
+def test_the_challenge_card_asks_for_a_challenge(client: Client) -> None:
+    assert verify(client, "4000000000003220").json()["status"] == "challenge"
+
+
+def test_the_timeout_card_does_not_answer_in_time(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(api.time, "sleep", slept.append)
+    verify(client, "4000000000000036")
+    assert slept == [api.TIMEOUT_SLEEP_S]
+    assert api.TIMEOUT_SLEEP_S > 8  # longer than the wallet's read timeout
+
+
+def test_any_other_luhn_valid_number_approves(client: Client) -> None:
+    assert verify(client, "4111111111111111").json()["status"] == "approved"
+
+
+def test_a_number_failing_luhn_is_refused(client: Client) -> None:
+    data = verify(client, "4111111111111112").json()
+    assert (data["status"], data["decline_code"]) == ("declined", "invalid_number")
+
+
+def test_a_past_expiry_declines_as_expired(client: Client) -> None:
+    data = verify(client, "4242424242424242", exp_year=2020).json()
+    assert data["decline_code"] == "expired_card"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}],
+)
+def test_without_the_shared_key_the_api_refuses(client: Client, headers: dict[str, str]) -> None:
+    resp = client.post(URL, "{}", content_type="application/json", headers=headers)
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "unauthorized"
+
+
+def test_the_api_needs_no_csrf_token_but_a_key() -> None:
+    strict = Client(enforce_csrf_checks=True)
+    assert verify(strict, "4242424242424242").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [("not json", None), ('{"number": 4242}', "number"), ('{"number": "4242424242424242"}',
+      "exp_month")],
+)  # fmt: skip
+def test_malformed_requests_get_a_typed_400(client: Client, body: str, param: str | None) -> None:
+    resp = client.post(
+        URL, body, content_type="application/json", headers={"Authorization": f"Bearer {key()}"}
+    )
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == param
+
+
+def test_get_is_not_allowed(client: Client) -> None:
+    assert client.get(URL).status_code == 405
+
+
+def test_the_home_page_lists_the_test_cards_in_english_and_russian(client: Client) -> None:
+    page = client.get("/").content.decode()
+    for card in TEST_CARDS:
+        assert card.grouped in page
+    assert "Declined: insufficient funds" in page
+    ru = client.get("/", headers={"Accept-Language": "ru"}).content.decode()
+    assert "Тестовые карты" in ru
+    assert "Отказ: недостаточно средств" in ru
+
+
+def test_nothing_is_logged_with_the_card_number(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    verify(client, "4242424242424242", cvc="987")
+    text = "\n".join(f"{r.getMessage()} {r.msg}" for r in caplog.records)
+    assert "4242424242424242" not in text
+    assert "987" not in text
