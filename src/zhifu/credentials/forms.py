@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_stubs_ext import StrPromise
 
 from zhifu.credentials import domain, questions, services
@@ -143,13 +142,7 @@ class CurrentPinMixin(forms.Form):
         if not ok:
             left = services.attempts_left(self.user)
             raise forms.ValidationError(
-                ngettext(
-                    "The payment password is wrong. %(left)d attempt left before it is locked "
-                    "for 3 hours.",
-                    "The payment password is wrong. %(left)d attempts left before it is locked "
-                    "for 3 hours.",
-                    left,
-                )
+                _("The payment password is wrong. Attempts left before a 3-hour lock: %(left)d.")
                 % {"left": left},
                 code="wrong",
             )

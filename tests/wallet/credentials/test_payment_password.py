@@ -84,7 +84,7 @@ def test_change_pin_needs_the_current_one(client: Client, user: User) -> None:
     )
     assert resp.status_code == 400
     assert (
-        "The payment password is wrong. 4 attempts left before it is locked for 3 hours."
+        "The payment password is wrong. Attempts left before a 3-hour lock: 4."
         in resp.content.decode()
     )
     assert services.verify_payment_password(user, GOOD_PIN)
