@@ -78,10 +78,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:account")
     ended = request.session.pop(ENDED_FLAG, None)
+    next_path = domain.safe_next(request.GET.get("next")) or ""  # from login_required
     return render(
         request,
         "accounts/home.html",
-        {"platforms": _platforms(), "next": "", "ended": ended},
+        {"platforms": _platforms(), "next": next_path, "ended": ended},
     )
 
 

@@ -242,3 +242,10 @@ def test_next_on_the_wallet_is_followed(
 ) -> None:
     resp = sso(client, provider, next_path="/account/?tab=cards")
     assert resp["Location"] == "/account/?tab=cards"
+
+
+def test_home_keeps_a_safe_next_from_login_required(client: Client, platform: Platform) -> None:
+    html = client.get("/?next=/cards/").content.decode()
+    assert 'name="next" value="/cards/"' in html
+    html = client.get("/?next=https://evil.example/").content.decode()
+    assert 'name="next" value=""' in html
