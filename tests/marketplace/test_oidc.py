@@ -184,6 +184,10 @@ def test_code_flow_gives_a_signed_id_token_with_the_contract_claims(
     assert claims["name"] == "Olga Petrova"
     assert claims["locale"] == "ru"
     assert claims["exp"] > claims["iat"]
+    assert set(claims) == {
+        *("iss", "aud", "iat", "exp", "auth_time", "jti", "nonce", "at_hash"),
+        *("sub", "email", "email_verified", "name", "locale"),
+    }
 
 
 def test_userinfo_gives_the_same_claims(signed_in: Client, buyer: Buyer) -> None:

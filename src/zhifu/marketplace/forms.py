@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.mail import EmailMultiAlternatives
 from django.template import loader
 from django.utils import translation
@@ -110,6 +110,19 @@ class LocalizedPasswordResetForm(PasswordResetForm):
         except Exception:
             # Same answer whether or not the mail went out: no account enumeration.
             logger.exception("password reset e-mail could not be sent")
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Django's form for the reset link, with the shop's labels and one short hint."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("New password")
+        self.fields["new_password1"].help_text = _(
+            "At least 8 characters; a long passphrase is best."
+        )
+        self.fields["new_password2"].label = _("Repeat new password")
+        self.fields["new_password2"].help_text = ""
 
 
 class ProfileForm(forms.Form):

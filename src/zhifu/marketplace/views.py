@@ -29,6 +29,7 @@ from zhifu.marketplace.forms import (
     AddToCartForm,
     LocalizedPasswordResetForm,
     LoginForm,
+    NewPasswordForm,
     ProfileForm,
     QuantityForm,
     SignUpForm,
@@ -347,6 +348,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
     template_name = "marketplace/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
