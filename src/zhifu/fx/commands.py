@@ -32,10 +32,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _setup() -> None:
-    from zhifu.cli import check_database, setup_site
+    """Set up the wallet site and make sure its main database (the ledger's) answers."""
+    from zhifu.cli import EXIT_DATABASE, CommandError, setup_site
 
     setup_site("wallet")
-    check_database("wallet")
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CommandError(f"cannot reach the wallet database: {reason}", EXIT_DATABASE) from None
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -51,7 +58,9 @@ def cmd_import(args: argparse.Namespace) -> None:
             result = services.import_file(args.file, source=args.source)
     except domain.FxRuleError as exc:
         raise CommandError(f"fx import: {exc}", 1) from None
-    days = ", ".join(result.days) if len(result.days) <= 3 else f"{result.days[0]} .. {result.days[-1]}"
+    days = ", ".join(result.days)
+    if len(result.days) > 3:
+        days = f"{result.days[0]} .. {result.days[-1]}"
     print(f"fx import: {result.read} rates read ({days}), {result.created} new")
 
 

@@ -26,9 +26,7 @@ class Rate(models.Model):
             models.UniqueConstraint(
                 fields=["base", "quote", "as_of", "source"], name="fx_rate_unique"
             ),
-            models.CheckConstraint(
-                condition=models.Q(rate_scaled__gt=0), name="fx_rate_positive"
-            ),
+            models.CheckConstraint(condition=models.Q(rate_scaled__gt=0), name="fx_rate_positive"),
         ]
         indexes = [models.Index(fields=["base", "quote", "-as_of"], name="fx_rate_latest")]
 

@@ -40,6 +40,7 @@ SAMPLE_FILE = "eurofxref-sample.xml"
 class RateUnavailable(LedgerError):
     code = "rate_unavailable"
     default_message = _("No exchange rate is available for these currencies.")
+    pair_message = _("No exchange rate from %(base)s to %(quote)s is available.")
 
 
 class RateStale(LedgerError):
@@ -47,6 +48,10 @@ class RateStale(LedgerError):
     default_message = _(
         "The exchange rate is out of date, so conversions are paused until fresh rates "
         "arrive. Please try again later."
+    )
+    dated_message = _(
+        "The %(base)s to %(quote)s exchange rate of %(date)s is out of date, so conversions "
+        "are paused until fresh rates arrive. Please try again later."
     )
 
 
@@ -169,9 +174,14 @@ def current_rate(
         rate = domain.find_rate(_latest, base, quote)
         domain.check_fresh(rate, now or clock.now(), settings.max_rate_age)
     except domain.StaleRate as exc:
-        raise RateStale(pair=f"{base}/{quote}", as_of=exc.as_of.isoformat()) from None
+        raise RateStale(
+            RateStale.dated_message,
+            params={"base": base, "quote": quote, "date": f"{exc.as_of:%Y-%m-%d %H:%M} UTC"},
+        ) from None
     except domain.NoRate:
-        raise RateUnavailable(pair=f"{base}/{quote}") from None
+        raise RateUnavailable(
+            RateUnavailable.pair_message, params={"base": base, "quote": quote}
+        ) from None
     return rate
 
 

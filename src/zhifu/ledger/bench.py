@@ -78,9 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "rows are not an artificial hot spot)",
     )
     p.add_argument("--pgbench", default=_find_pgbench(), help="pgbench executable")
-    p.add_argument(
-        "--large", type=int, default=1_000_000, help="entries in the large read fixture"
-    )
+    p.add_argument("--large", type=int, default=1_000_000, help="entries in the large read fixture")
 
 
 def _find_pgbench() -> str:

@@ -21,9 +21,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(func=cmd_check)
 
-    p = actions.add_parser(
-        "report", parents=[common], help="per-currency totals by account kind"
-    )
+    p = actions.add_parser("report", parents=[common], help="per-currency totals by account kind")
     p.set_defaults(func=cmd_report)
 
     p = actions.add_parser(
@@ -49,10 +47,17 @@ def _stamp(text: str) -> dt.datetime:
 
 
 def _setup() -> None:
-    from zhifu.cli import check_database, setup_site
+    """Set up the wallet site and make sure its main database (the ledger's) answers."""
+    from zhifu.cli import EXIT_DATABASE, CommandError, setup_site
 
     setup_site("wallet")
-    check_database("wallet")
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CommandError(f"cannot reach the wallet database: {reason}", EXIT_DATABASE) from None
 
 
 def cmd_check(args: argparse.Namespace) -> None:

@@ -104,9 +104,7 @@ class Posting(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(amount=0), name="ledger_posting_not_zero"
-            ),
+            models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_posting_not_zero"),
         ]
         indexes = [
             models.Index(fields=["account", "posted_at", "id"], name="ledger_posting_statement"),

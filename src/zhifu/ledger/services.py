@@ -59,10 +59,26 @@ class LedgerError(Exception):
     code = "ledger_error"
     default_message: str | Promise = _("The operation could not be recorded.")
 
-    def __init__(self, message: str | Promise | None = None, **details: Any) -> None:
-        self.message = message if message is not None else self.default_message
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        **details: Any,
+    ) -> None:
+        self._template = message if message is not None else self.default_message
+        self.params = params or {}
         self.details = details
-        super().__init__(str(self.message))
+        super().__init__(self.code)
+
+    @property
+    def message(self) -> str:
+        """The message in the active language (translated when read, not when raised)."""
+        text = str(self._template)
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InsufficientFunds(LedgerError):
@@ -183,9 +199,7 @@ def ensure_accounts(refs: Sequence[AccountRef]) -> dict[AccountRef, list[Account
     # A logical account is complete when it has all the shards its rows declare (the
     # default count for its kind when it is new; an operator may split it further).
     missing = [
-        ref
-        for ref in wanted
-        if not found.get(ref) or len(found[ref]) < found[ref][0].shards
+        ref for ref in wanted if not found.get(ref) or len(found[ref]) < found[ref][0].shards
     ]
     if missing:
         rows = []
@@ -286,7 +300,9 @@ def _insert_entry(**fields: Any) -> Entry:
         raise NotReversible() from None  # the one-to-one on `reverses`
 
 
-def _apply(entry: Entry, lock_ids: Sequence[int], plan: Callable[[dict[int, Account]], _Plan]) -> PostedEntry:
+def _apply(
+    entry: Entry, lock_ids: Sequence[int], plan: Callable[[dict[int, Account]], _Plan]
+) -> PostedEntry:
     """Lock the rows (ascending id), let `plan` choose postings, check and write them."""
     locked = Account.objects.filter(pk__in=sorted(set(lock_ids))).order_by("pk")
     if connection.features.has_select_for_update:
@@ -669,9 +685,7 @@ def statement(
             Q(posted_at__lt=position.posted_at)
             | Q(posted_at=position.posted_at, pk__lt=position.posting_id)
         )
-    page = list(
-        postings.select_related("entry").order_by("-posted_at", "-pk")[: limit + 1]
-    )
+    page = list(postings.select_related("entry").order_by("-posted_at", "-pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
     lines = [
@@ -699,9 +713,7 @@ def iter_statement(
 ) -> Iterator[StatementLine]:
     cursor: str | None = None
     while True:
-        page = statement(
-            ref, cursor=cursor, limit=MAX_PAGE, since=since, until=until, kinds=kinds
-        )
+        page = statement(ref, cursor=cursor, limit=MAX_PAGE, since=since, until=until, kinds=kinds)
         yield from page.lines
         if page.next_cursor is None:
             return

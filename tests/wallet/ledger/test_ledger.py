@@ -192,7 +192,9 @@ def test_balance_disabled_message_is_shown_in_the_buyers_language() -> None:
             "The balance cannot be used: top-ups and payments from the balance are switched off."
         )
     with translation.override("ru"):
-        assert str(error.message) == "Баланс недоступен: пополнение и оплата с баланса отключены."
+        assert str(error.message) == (
+            "Баланс недоступен: пополнение и оплата с баланса отключены."  # noqa: RUF001
+        )
 
 
 def test_entries_and_postings_cannot_be_changed_through_the_orm() -> None:
