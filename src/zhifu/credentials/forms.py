@@ -88,7 +88,7 @@ class QuestionsMixin(forms.Form):
                 },
             )
             self.fields[f"answer_{n}"] = forms.CharField(
-                label=_("Answer"),
+                label=_("Answer %(n)s") % {"n": n},
                 max_length=100,
                 required=False,  # an empty answer gets the domain's message below
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
