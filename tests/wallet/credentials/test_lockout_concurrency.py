@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from tests.wallet.accounts.support import registered_buyer
 from zhifu.credentials import services
 from zhifu.credentials.models import PaymentPassword
-from tests.wallet.accounts.support import registered_buyer
 
 
 @pytest.mark.postgres_only
