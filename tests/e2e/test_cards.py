@@ -1,0 +1,211 @@
+"""Card management end to end (issue 4, "Done when"), in Debian's chromium against `zhifu
+demo` (real wallet, real cardnet, real outbox worker):
+
+a registered buyer adds a card (live grouping and scheme logo while typing), sees it masked
+in the list, has a bad number refused beside the field, a declined card explained, and
+deletes a card after the payment password. Screenshots go to test-output/e2e/<test>/.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DemoSystem
+from tests.e2e.test_onboarding import confirmation_link
+
+pytestmark = pytest.mark.slow
+
+PIN = "583920"
+MASKED = re.compile(r"^\d{4}[*•]+\d{4}$")
+
+
+def register_buyer(page: Any, demo: DemoSystem, address: str) -> None:
+    """Shop sign-up → "My wallet" → SSO → e-mail confirmed → payment password set."""
+    shop, wallet = demo.urls["marketplace"], demo.urls["wallet"]
+    page.goto(f"{shop}/signup/")
+    page.get_by_label("Name").fill("Card Buyer")
+    page.get_by_label("E-mail").fill(address)
+    page.get_by_label("Password", exact=True).fill("violet-harbour-" + secrets.token_hex(3))
+    page.get_by_label("Language").select_option("en")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_load_state()
+    page.goto(f"{wallet}/")
+    page.get_by_role("button", name="Go to my wallet").click()
+    page.wait_for_load_state()
+    if page.url.startswith(shop):
+        page.get_by_role("button", name=re.compile("Authori[sz]e|Allow|Continue")).click()
+    page.wait_for_url(f"{wallet}/confirm-email/")
+    page.get_by_role("button", name="Send confirmation e-mail").click()
+    page.wait_for_load_state()
+    page.goto(confirmation_link(demo.data_dir / "mail", address))
+    page.get_by_label("Payment password", exact=True).fill(PIN)
+    page.get_by_label("Repeat payment password").fill(PIN)
+    for n, (question, answer) in enumerate(
+        [("first_pet", "Barsik"), ("birth_city", "Kazan"), ("favourite_dish", "Pelmeni")], 1
+    ):
+        page.locator(f"#id_question_{n}").select_option(question)
+        page.locator(f"#id_answer_{n}").fill(answer)
+    page.get_by_role("button", name="Complete registration").click()
+    page.wait_for_url(f"{wallet}/registered/")
+    page.get_by_role("button", name="Go to my account").click()
+    page.wait_for_url(f"{wallet}/account/")
+
+
+def mails_to(mail_dir: Path, address: str, subject: str, timeout: float = 20) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = []
+        for path in sorted(mail_dir.glob("*.eml")):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address in str(msg["To"]) and subject in str(msg["Subject"]):
+                found.append(path.read_text())
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"no e-mail {subject!r} to {address}")
+
+
+def add_card(
+    page: Any, number: str, expiry: str = "1230", cvc: str = "739", label: str = ""
+) -> None:
+    for name in ("Card number", "Expiry (MM/YY)"):
+        page.get_by_label(name).fill("")
+    page.get_by_label("Card number").press_sequentially(number, delay=5)
+    page.get_by_label("Expiry (MM/YY)").press_sequentially(expiry, delay=5)
+    page.get_by_label("Cardholder name").fill("ANNA IVANOVA")
+    page.get_by_label("CVC").fill(cvc)
+    if label:
+        page.get_by_label("Your label for this card (optional)").fill(label)
+
+
+def test_buyer_adds_sees_masked_and_deletes_a_card(
+    demo: DemoSystem, browser: Any, shots: Path
+) -> None:
+    wallet = demo.urls["wallet"]
+    address = f"cards-{secrets.token_hex(4)}@example.com"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    step = 0
+
+    def shot(name: str) -> None:
+        nonlocal step
+        step += 1
+        page.screenshot(path=str(shots / f"{step:02d}-{name}.png"), full_page=True)
+
+    try:
+        register_buyer(page, demo, address)
+        # The account page links to the cards; the list starts empty.
+        page.get_by_role("link", name="Bank cards").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        assert "No cards yet. Save a card so you don't have to type it" in page.inner_text("main")
+        shot("cards-empty")
+
+        # Add a Visa: grouped and recognised while typing.
+        page.get_by_role("button", name="Add card").click()
+        page.wait_for_url(f"{wallet}/cards/add/")
+        add_card(page, "4242424242424242", label="Salary")
+        assert page.get_by_label("Card number").input_value() == "4242 4242 4242 4242"
+        assert page.get_by_label("Expiry (MM/YY)").input_value() == "12/30"
+        assert page.locator("img.live-logo").get_attribute("src").endswith("/visa.svg")
+        shot("add-card-typed")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        main = page.inner_text("main")
+        assert "4242 •••• •••• 4242" in main
+        assert "4242424242424242" not in page.content()
+        assert "Salary" in main and "expires 12/30" in main
+        for shown in page.locator(".saved-card .pan").all_inner_texts():
+            assert MASKED.match(shown.replace(" ", "")), shown
+        shot("cards-one-saved")
+
+        # A bad number: refused beside the field, not shown again.
+        page.get_by_role("button", name="Add card").click()
+        add_card(page, "4242424242424241")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_load_state()
+        error = page.locator("#id_number-error")
+        assert error.inner_text() == "This card number is not valid. Check it for typos."
+        # The error sits right beside (under) the number field.
+        field_box = page.get_by_label("Card number").bounding_box()
+        error_box = error.bounding_box()
+        assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) < 40
+        assert page.get_by_label("Card number").input_value() == ""
+        assert page.get_by_label("CVC").input_value() == ""
+        assert page.get_by_label("Cardholder name").input_value() == "ANNA IVANOVA"
+        shot("add-card-bad-number")
+
+        # A card the network declines (cardnet's insufficient-funds test card).
+        add_card(page, "4000000000009995")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_load_state()
+        assert "insufficient funds" in page.inner_text("main")
+        shot("add-card-declined")
+
+        # An American Express card: logo and 4-6-5 grouping, 4-digit CVC.
+        add_card(page, "378282246310005", cvc="7391", label="Travel")
+        assert page.get_by_label("Card number").input_value() == "3782 822463 10005"
+        assert page.locator("img.live-logo").get_attribute("src").endswith("/amex.svg")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        assert "3782 •••• •••• 0005" in page.inner_text("main")
+        shot("cards-two-saved")
+
+        # Delete the Visa: the payment password first, a wrong one is refused.
+        page.get_by_role("button", name="Delete card 4242 •••• •••• 4242").click()
+        page.wait_for_url(re.compile(r".*/cards/card_\w+/delete/$"))
+        shot("delete-asks-payment-password")
+        page.get_by_label("Payment password").fill("000000")
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_load_state()
+        assert "Wrong payment password." in page.inner_text("main")
+        assert page.get_by_label("Payment password").input_value() == ""
+        shot("delete-wrong-payment-password")
+        page.get_by_label("Payment password").fill(PIN)
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        main = page.inner_text("main")
+        assert "Card 4242 •••• •••• 4242 deleted." in main
+        assert page.locator(".saved-card").count() == 1
+        assert "3782 •••• •••• 0005" in main
+        shot("cards-after-delete")
+
+        # E-mails for the addition and the deletion, with the masked number only.
+        added = mails_to(demo.data_dir / "mail", address, "A card was added")
+        deleted = mails_to(demo.data_dir / "mail", address, "A card was deleted")
+        for text in added + deleted:
+            assert "4242424242424242" not in text and "378282246310005" not in text
+        assert any("4242 •••• •••• 4242" in t for t in deleted)
+
+        # Readable at 375 px: no horizontal scrolling.
+        page.set_viewport_size({"width": 375, "height": 800})
+        for path, name in [("/cards/", "cards-375"), ("/cards/add/", "add-card-375")]:
+            page.goto(wallet + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{name}: {width}px wide"
+            shot(name)
+    except Exception:
+        shot("failure")
+        raise
+    finally:
+        context.close()
+
+
+def test_cardnet_home_lists_the_test_cards(demo: DemoSystem, browser: Any, shots: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(demo.urls["cardnet"] + "/")
+        assert "Тестовые карты" in page.inner_text("main")
+        assert "4242 4242 4242 4242" in page.inner_text("main")
+        page.screenshot(path=str(shots / "01-cardnet-home-ru.png"), full_page=True)
+    finally:
+        context.close()
