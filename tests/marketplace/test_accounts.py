@@ -137,8 +137,19 @@ def test_five_failures_lock_the_login_out_with_a_message(client: Client, buyer: 
     # Now even the right password is refused, still with the message.
     response = client.post("/login/", {"username": "olga@example.org", "password": PASSWORD})
     assert response.status_code == 429
-    assert "blocked for 30 minutes" in response.content.decode()
+    html = response.content.decode()
+    assert "blocked for 30 minutes" in html
+    assert 'value="olga@example.org"' in html  # the e-mail is kept, the password never
+    assert PASSWORD not in html
     assert "_auth_user_id" not in client.session
+
+
+def test_a_locked_out_attempt_is_counted_once(client: Client, buyer: Buyer) -> None:
+    from axes.models import AccessAttempt
+
+    for _ in range(6):
+        client.post("/login/", {"username": "olga@example.org", "password": "bad-1"})
+    assert AccessAttempt.objects.get().failures_since_start == 6
 
 
 def test_lockout_counts_one_e_mail_however_it_is_typed(client: Client, buyer: Buyer) -> None:

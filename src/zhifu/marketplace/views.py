@@ -311,7 +311,8 @@ def locked_out(
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """django-axes' answer once the limit is hit: the login page, with the reason."""
-    form = LoginForm(request, data=request.POST or None)
+    # An unbound form: validating it would try to authenticate again (and count again).
+    form = LoginForm(request, initial={"username": axes_username(request, credentials)})
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     return render(
         request,
