@@ -12,6 +12,11 @@ PKG = Path(__file__).resolve().parents[2] / "src" / "zhifu"
 CATALOGUES = sorted(PKG.glob("*/locale/ru/LC_MESSAGES/django.po"))
 
 
+def _key(value: object) -> object:
+    """Plural messages come as lists or tuples; make them comparable and hashable."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def _strings(message_string: object) -> tuple[str, ...]:
     return message_string if isinstance(message_string, tuple) else (str(message_string),)
 
@@ -29,7 +34,7 @@ def test_the_compiled_catalogue_is_up_to_date(po: Path) -> None:
     mo = po.with_suffix(".mo")
     assert mo.exists(), "run: python scripts/i18n.py compile"
     with po.open("rb") as fh:
-        source = {m.id: m.string for m in read_po(fh) if m.id}
+        source = {_key(m.id): _key(m.string) for m in read_po(fh) if m.id}
     with mo.open("rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+        compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
     assert compiled == source, "run: python scripts/i18n.py compile"
