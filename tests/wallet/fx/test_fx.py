@@ -177,3 +177,11 @@ def test_settings_come_from_the_environment() -> None:
     assert current.spread_bps == 50
     assert current.quote_ttl == dt.timedelta(seconds=60)
     assert current.max_rate_age == dt.timedelta(hours=96)
+
+
+def test_the_demo_seed_imports_the_sample_once_while_it_is_fresh(clock: object) -> None:
+    from zhifu.fx.seed import seed
+
+    assert seed() != []
+    assert seed() == []
+    assert fx.current_rate("USD", "CNY", settings=SETTINGS).source == "cross:sample"
