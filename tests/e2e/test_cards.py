@@ -1,7 +1,8 @@
 """Card management end to end (issue 4, "Done when"), in Debian's chromium against `zhifu
 demo` (real wallet, real cardnet, real outbox worker):
 
-a registered buyer adds a card (live grouping and scheme logo while typing), sees it masked
+a registered buyer adds a card (live grouping and scheme logo while typing, payment password
+to confirm), sees it masked
 in the list, has a bad number refused beside the field, a declined card explained, and
 deletes a card after the payment password. Screenshots go to test-output/e2e/<test>/.
 """
@@ -84,6 +85,7 @@ def add_card(
     page.get_by_label("CVC").fill(cvc)
     if label:
         page.get_by_label("Your label for this card (optional)").fill(label)
+    page.get_by_label("Payment password").fill(PIN)  # the step-up (SECURITY.md row 21)
 
 
 def test_buyer_adds_sees_masked_and_deletes_a_card(

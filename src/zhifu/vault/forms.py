@@ -62,6 +62,15 @@ def scheme_table() -> str:
     )
 
 
+def payment_password_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Payment password"),
+        max_length=32,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        error_messages={"required": _("Enter your payment password.")},
+    )
+
+
 class AddCardForm(forms.Form):
     number = forms.CharField(
         label=_("Card number"),
@@ -100,6 +109,8 @@ class AddCardForm(forms.Form):
         max_length=60,
         required=False,
     )
+    # Step-up before adding a card (SECURITY.md row 21), checked after the card fields.
+    payment_password = payment_password_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,17 +126,11 @@ class AddCardForm(forms.Form):
             ]
 
     def forget_secrets(self) -> None:
-        """Never send the card number or CVC back to the browser after an error."""
+        """Never send the card number, CVC or PIN back to the browser after an error."""
         if self.is_bound:
-            self.data = {k: v for k, v in self.data.items() if k not in ("number", "cvc")}
+            secret = ("number", "cvc", "payment_password")
+            self.data = {k: v for k, v in self.data.items() if k not in secret}
 
 
 class DeleteCardForm(forms.Form):
-    payment_password = forms.CharField(
-        label=_("Payment password"),
-        max_length=32,
-        widget=forms.PasswordInput(
-            attrs={"autocomplete": "off", "inputmode": "numeric", "autofocus": True}
-        ),
-        error_messages={"required": _("Enter your payment password.")},
-    )
+    payment_password = payment_password_field()

@@ -31,48 +31,62 @@ def add_card(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "vault/add.html", {"form": AddCardForm()})
     form = AddCardForm(request.POST)
-    if form.is_valid():
-        data = services.CardInput(
-            number=form.cleaned_data["number"],
-            expiry=form.cleaned_data["expiry"],
-            holder_name=form.cleaned_data["holder_name"],
-            cvc=form.cleaned_data["cvc"],
-            label=form.cleaned_data["label"],
-        )
+    form.is_valid()  # lengths and required fields; then the card rules on every field
+    data = services.CardInput(
+        number=request.POST.get("number", ""),
+        expiry=request.POST.get("expiry", ""),
+        holder_name=request.POST.get("holder_name", ""),
+        cvc=request.POST.get("cvc", ""),
+        label=request.POST.get("label", ""),
+    )
+    status = 200
+    try:
         try:
-            card = services.add_card(request.user, data, email=getattr(request.user, "email", ""))
+            services.validate(data)
         except services.InvalidCardInput as exc:
-            for field, error in exc.errors.items():
-                form.add_error(field, str(MESSAGES[error]))
-        except services.DuplicateCard:
-            form.add_error("number", _("This card is already saved in your wallet."))
-        except services.CardDeclined as exc:
-            form.add_error(FIELD_FOR_DECLINE.get(exc.code), str(DECLINES[exc.code]))
-        except services.ChallengeRequired:
-            form.add_error(
-                None,
-                _(
-                    "Your bank asks to confirm this card in its app before it can be saved. "
-                    "Saving such cards is not available yet: try another card."
-                ),
-            )
-        except services.NetworkUnavailable:
-            form.add_error(
-                None,
-                _(
-                    "The card network did not answer, so your card was not saved. "
-                    "Nothing was charged. Please try again in a few minutes."
-                ),
-            )
-        else:
-            messages.success(
-                request, _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"}
-            )
-            return redirect("cards:list")
-        finally:
-            del data
+            for field, code in exc.errors.items():
+                if field not in form.errors:
+                    form.add_error(field, str(MESSAGES[code]))
+        if not form.errors:  # the card is well formed: now the step-up, then the network
+            error = _check_payment_password(request, form.cleaned_data["payment_password"])
+            if error is not None:
+                form.add_error("payment_password", error)
+                status = 403
+            else:
+                card = services.add_card(
+                    request.user, data, email=getattr(request.user, "email", "")
+                )
+                messages.success(
+                    request,
+                    _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"},
+                )
+                return redirect("cards:list")
+    except services.DuplicateCard:
+        form.add_error("number", _("This card is already saved in your wallet."))
+    except services.CardDeclined as exc:
+        form.add_error(FIELD_FOR_DECLINE.get(exc.code), str(DECLINES[exc.code]))
+    except services.ChallengeRequired:
+        form.add_error(
+            None,
+            _(
+                "Your bank asks to confirm this card in its app before it can be saved. "
+                "Saving such cards is not available yet: try another card."
+            ),
+        )
+    except services.NetworkUnavailable:
+        form.add_error(
+            None,
+            _(
+                "The card network did not answer, so your card was not saved. "
+                "Nothing was charged. Please try again in a few minutes."
+            ),
+        )
+    finally:
+        del data
+    if "payment_password" in form.errors:
+        status = 403  # refused for want of the step-up (SECURITY.md row 21)
     form.forget_secrets()
-    return render(request, "vault/add.html", {"form": form}, status=200)
+    return render(request, "vault/add.html", {"form": form}, status=status)
 
 
 @login_required
@@ -94,6 +108,7 @@ def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:
     except services.CardNotFound:
         raise Http404 from None
     form = DeleteCardForm(request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         error = _check_payment_password(request, form.cleaned_data["payment_password"])
         if error is None:
@@ -106,9 +121,11 @@ def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:
             messages.success(request, _("Card %(card)s deleted.") % {"card": card.masked})
             return redirect("cards:list")
         form.add_error("payment_password", error)
+    if "payment_password" in form.errors:
+        status = 403
     if form.is_bound:
         form.data = {}  # never send the payment password back
-    return render(request, "vault/delete.html", {"form": form, "card": card})
+    return render(request, "vault/delete.html", {"form": form, "card": card}, status=status)
 
 
 def _check_payment_password(request: HttpRequest, pin: str) -> str | None:

@@ -21,7 +21,7 @@ from zhifu.vault.connector import (
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 FORM = {"number": "4242 4242 4242 4242", "expiry": "12/30", "holder_name": "ANNA IVANOVA",
-        "cvc": "739", "label": "Salary"}  # fmt: skip
+        "cvc": "739", "label": "Salary", "payment_password": GOOD_PIN}  # fmt: skip
 
 
 @pytest.fixture
@@ -87,6 +87,34 @@ def test_a_bad_number_is_refused_beside_the_field_and_not_shown_again(
     assert 'value="739"' not in html  # nor the CVC
     assert 'value="ANNA IVANOVA"' in html  # the rest of the input is kept
     assert network.calls == 0
+
+
+@pytest.mark.parametrize("pin", ["", "000000"])
+def test_adding_a_card_needs_the_payment_password(
+    client: Client, buyer: object, network: FakeCardNetwork, pin: str
+) -> None:
+    resp = client.post("/cards/add/", {**FORM, "payment_password": pin})
+    assert resp.status_code == 403
+    html = resp.content.decode()
+    assert field_error(html, "payment_password") in (
+        "Enter your payment password.",
+        "Wrong payment password.",
+    )
+    assert network.calls == 0
+    assert services.list_cards(buyer) == []
+    assert "4242 4242 4242 4242" not in html
+    assert f'value="{pin}"' not in html or pin == ""
+
+
+def test_a_typo_in_the_card_does_not_cost_a_payment_password_attempt(
+    client: Client, buyer: object, network: FakeCardNetwork
+) -> None:
+    from zhifu.credentials.models import PaymentPassword
+
+    for _ in range(6):
+        client.post("/cards/add/", {**FORM, "expiry": "13/30", "payment_password": "000000"})
+    assert PaymentPassword.objects.get(user=buyer).failures == 0
+    assert client.post("/cards/add/", FORM).status_code == 302
 
 
 def test_a_wrong_cvc_decline_is_shown_beside_the_cvc(
