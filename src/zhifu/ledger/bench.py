@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -188,7 +189,7 @@ def _worker(
     from zhifu.kernel.money import Money
     from zhifu.ledger import domain, services
 
-    rng = __import__("random").Random(worker)
+    rng = random.Random(worker)
     entries = postings = refused = 0
     deadline = time.perf_counter() + seconds
     n = 0

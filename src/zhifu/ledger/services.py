@@ -34,6 +34,7 @@ from typing import IO, Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -793,25 +794,37 @@ def check() -> list[Violation]:
                 f"currency differs from account {account_id}",
             )
         )
-    accounts = Account.objects.annotate(posted=Sum("postings__amount")).order_by("pk")
-    for account in accounts:
-        posted = int(getattr(account, "posted", None) or 0)
-        if posted != account.balance:
-            violations.append(
-                Violation(
-                    "balance-mismatch",
-                    f"account {account.pk} ({account})",
-                    f"stored {account.balance}, postings sum to {posted}",
-                )
+    # Only the offending rows come back from the database, however many accounts exist.
+    mismatched_accounts = (
+        Account.objects.annotate(posted=Coalesce(Sum("postings__amount"), Value(0)))
+        .exclude(balance=F("posted"))
+        .order_by("pk")
+    )
+    for bad in mismatched_accounts:
+        violations.append(
+            Violation(
+                "balance-mismatch",
+                f"account {bad.pk} ({bad})",
+                f"stored {bad.balance}, postings sum to {bad.posted}",
             )
-        if account.balance < 0 and not domain.allows_negative(AccountKind(account.kind)):
-            violations.append(
-                Violation(
-                    "negative-balance",
-                    f"account {account.pk} ({account})",
-                    f"balance {account.balance} on an account that must not go negative",
-                )
+        )
+    forbidden = [kind.value for kind in domain.NON_NEGATIVE_KINDS]
+    for account in Account.objects.filter(kind__in=forbidden, balance__lt=0).order_by("pk"):
+        violations.append(
+            Violation(
+                "negative-balance",
+                f"account {account.pk} ({account})",
+                f"balance {account.balance} on an account that must not go negative",
             )
+        )
+    for account in Account.objects.filter(kind__in=forbidden, allow_negative=True):
+        violations.append(
+            Violation(
+                "account-flag",
+                f"account {account.pk} ({account})",
+                "allows a negative balance although its kind must not",
+            )
+        )
     totals = (
         Account.objects.values("currency")
         .annotate(total=Sum("balance"))

@@ -92,3 +92,25 @@ def test_fx_import_refuses_a_bad_file_with_one_line(
 def test_fx_import_sample_dates_the_sample_now(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fx", "import", "--sample"]) == 0
     assert "13 new" in capsys.readouterr().out
+
+
+def test_the_ledger_check_lists_a_negative_buyer_balance(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _activity()
+    # The CHECK constraint keys on the row's allow_negative flag; tamper with both.
+    Account.objects.filter(owner="user:1").update(allow_negative=True, balance=-5)
+
+    assert main(["ledger", "check"]) == 1
+
+    out = capsys.readouterr().out
+    assert "negative-balance: account" in out
+    assert "balance -5 on an account that must not go negative" in out
+    assert "account-flag: account" in out
+
+
+def test_the_ledger_benchmark_refuses_anything_but_postgresql(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "ledger", "--database-url", "sqlite:///x.sqlite3"]) == 1
+    assert "needs PostgreSQL" in capsys.readouterr().err

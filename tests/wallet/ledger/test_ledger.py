@@ -329,3 +329,15 @@ def test_report_totals_by_currency_and_kind() -> None:
     assert rows[(USD, "buyer_balance")] == usd(700)
     assert rows[(USD, "card_clearing")] == usd(-700)
     assert rows[("JPY", "buyer_balance")] == Money(900, "JPY")
+
+
+def test_no_ledger_or_fx_column_holds_money_as_a_float_or_decimal() -> None:
+    from django.apps import apps
+    from django.db import models
+
+    for label in ("ledger", "fx"):
+        for model in apps.get_app_config(label).get_models():
+            for model_field in model._meta.get_fields():
+                assert not isinstance(model_field, models.FloatField | models.DecimalField), (
+                    f"{model.__name__}.{model_field.name}"
+                )
