@@ -40,7 +40,9 @@ def test_sign_up_creates_a_signed_in_buyer_with_language_and_subject(client: Cli
     assert buyer.locale == "ru"
     assert re.fullmatch(r"[0-9a-f]{32}", buyer.public_id)
     assert buyer.check_password("amber-violin-delta-7")
-    assert client.get("/orders/").status_code == 200  # signed in
+    page = client.get("/orders/")
+    assert page.status_code == 200  # signed in
+    assert "Добро пожаловать! Аккаунт в магазине создан." in page.content.decode()
 
 
 def test_sign_up_refuses_a_common_password_and_keeps_the_other_input(client: Client) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text is what the buyer sees
 """The shop as OpenID Connect provider for the wallet (the contract in docs/marketplace.md)."""
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def test_authorize_with_an_unregistered_redirect_uri_does_not_redirect(
     )
     assert response.status_code == 400
     assert "evil.example" not in response.get("Location", "")
+    assert "This sign-in request cannot be completed" in response.content.decode()
 
 
 def test_code_flow_gives_a_signed_id_token_with_the_contract_claims(
@@ -251,3 +253,34 @@ def test_the_client_secret_is_stored_hashed(db: None) -> None:
     assert app.redirect_uris == redirect_uri()
     assert app.skip_authorization
     assert app.algorithm == "RS256"
+
+
+def test_a_client_without_skip_authorization_gets_a_translated_consent_page(
+    signed_in: Client,
+) -> None:
+    from oauth2_provider.models import Application
+
+    Application.objects.create(
+        client_id="other-shop-wallet",
+        name="Other wallet",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        algorithm=Application.RS256_ALGORITHM,
+        redirect_uris="https://wallet.example/cb",
+        client_secret="other-secret",
+        skip_authorization=False,
+    )
+    signed_in.cookies["zhifu_marketplace_lang"] = "ru"
+    response = signed_in.get(
+        authorize_url(
+            client_id="other-shop-wallet",
+            redirect_uri="https://wallet.example/cb",
+            code_challenge=pkce()[1],
+            code_challenge_method="S256",
+        )
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Войти в Other wallet с аккаунтом магазина?" in html
+    assert "Ваш адрес электронной почты" in html
+    assert "Разрешить" in html

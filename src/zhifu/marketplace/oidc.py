@@ -16,10 +16,26 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import SettingsScopes
 from oauth2_provider.views import ConnectDiscoveryInfoView
 
 CLAIMS = ("sub", "email", "email_verified", "name", "locale")
+
+
+SCOPES = {
+    "openid": _("Sign you in with your shop account"),
+    "email": _("Your e-mail address"),
+    "profile": _("Your name and language"),
+}
+
+
+class ShopScopes(SettingsScopes):
+    """The scopes of settings.OAUTH2_PROVIDER, described in the buyer's language."""
+
+    def get_all_scopes(self) -> dict[str, Any]:
+        return dict(SCOPES)
 
 
 class ShopOIDCValidator(OAuth2Validator):

@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -267,7 +268,8 @@ def signup(request: HttpRequest) -> HttpResponseBase:
             )  # fmt: skip
             backend = "django.contrib.auth.backends.ModelBackend"
             auth_login(request, buyer, backend=backend)  # type: ignore[arg-type]  # wallet's User in mypy's settings
-            messages.success(request, _("Welcome! Your shop account is ready."))
+            with translation.override(buyer.locale):  # the next page is in the chosen language
+                messages.success(request, _("Welcome! Your shop account is ready."))
             response = HttpResponseRedirect(next_url or reverse("home"))
             return _with_language_cookie(response, buyer.locale)
     else:
@@ -375,7 +377,8 @@ def account(request: HttpRequest) -> HttpResponseBase:
             services.update_profile(
                 buyer, name=form.cleaned_data["name"], locale=form.cleaned_data["locale"]
             )
-            messages.success(request, _("Your settings were saved."))
+            with translation.override(buyer.locale):
+                messages.success(request, _("Your settings were saved."))
             return _with_language_cookie(redirect("account"), buyer.locale)
     else:
         form = ProfileForm(initial={"name": buyer.name, "locale": buyer.locale})

@@ -59,12 +59,11 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": f"{_cfg.urls['marketplace']}/o",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_VALIDATOR_CLASS": "zhifu.marketplace.oidc.ShopOIDCValidator",
-    "SCOPES": {
-        "openid": "OpenID Connect",
-        "email": "Your e-mail address",
-        "profile": "Your name and language",
-    },
+    "SCOPES": {"openid": "openid", "email": "email", "profile": "profile"},
+    "SCOPES_BACKEND_CLASS": "zhifu.marketplace.oidc.ShopScopes",  # translated descriptions
     "DEFAULT_SCOPES": ["openid"],
+    # https only, unless the wallet itself is served over http (the demo, local tests).
+    "ALLOWED_REDIRECT_URI_SCHEMES": sorted({"https", _cfg.urls["wallet"].split(":", 1)[0]}),
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, "plain" refused
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
