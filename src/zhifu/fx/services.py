@@ -55,6 +55,11 @@ class RateStale(LedgerError):
     )
 
 
+class SameCurrency(LedgerError):
+    code = "same_currency"
+    default_message = _("Choose two different currencies to exchange.")
+
+
 class AmountTooSmall(LedgerError):
     code = "amount_too_small"
     default_message = _("The amount is too small to convert.")
@@ -217,6 +222,14 @@ def quote(
 ) -> QuoteView:
     """Lock today's rate plus the spread for `settings.quote_ttl`."""
     settings = settings or Settings.current()
+    if sell.currency == receive_currency:
+        raise SameCurrency()
+    enabled = config().currencies
+    if sell.currency not in enabled or receive_currency not in enabled:
+        raise RateUnavailable(
+            RateUnavailable.pair_message,
+            params={"base": sell.currency, "quote": receive_currency},
+        )
     now = clock.now()
     mid = current_rate(sell.currency, receive_currency, now=now, settings=settings)
     try:

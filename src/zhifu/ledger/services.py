@@ -107,6 +107,11 @@ class RefundTooLarge(LedgerError):
     default_message = _("The refund is larger than what is left of the payment.")
 
 
+class WithdrawalClosed(LedgerError):
+    code = "withdrawal_closed"
+    default_message = _("This withdrawal has already been paid out or cancelled.")
+
+
 class BalanceDisabled(LedgerError):
     """The platform has switched the stored balance off: every balance entry point says so."""
 
@@ -570,10 +575,12 @@ def refund_payment(payment_reference: str, amount: Money, reference: str) -> Pos
 
     def run() -> PostedEntry:
         payment = _lock_entry(payment_reference)
-        if payment.kind != "payment" or _is_reversed(payment):
-            raise RefundTooLarge(reference=payment_reference)
+        if payment.kind != "payment":
+            raise EntryNotFound(reference=payment_reference)
         meta = payment.metadata
         if meta["currency"] != amount.currency:
+            raise domain.LedgerRuleError("a refund is in the currency of its payment")
+        if _is_reversed(payment):  # nothing is left of a reversed payment
             raise RefundTooLarge(reference=payment_reference)
         refunded = sum(
             int(follower.metadata.get("amount", 0))
@@ -631,7 +638,7 @@ def settle_withdrawal(
             or _is_reversed(withdrawal)
             or _live_followers(withdrawal)
         ):
-            raise NotReversible(reference=withdrawal_reference)
+            raise WithdrawalClosed(reference=withdrawal_reference)
         amount = Money(int(withdrawal.metadata["amount"]), withdrawal.metadata["currency"])
         legs = [
             Leg(domain.refunds_in_transit(amount.currency), -amount),

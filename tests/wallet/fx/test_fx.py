@@ -185,3 +185,16 @@ def test_the_demo_seed_imports_the_sample_once_while_it_is_fresh(clock: object) 
     assert seed() != []
     assert seed() == []
     assert fx.current_rate("USD", "CNY", settings=SETTINGS).source == "cross:sample"
+
+
+def test_exchanging_a_currency_for_itself_is_refused(clock: object) -> None:
+    with pytest.raises(fx.SameCurrency):
+        fx.quote(BUYER, Money(100, "EUR"), "EUR", settings=SETTINGS)
+
+
+def test_a_currency_the_site_does_not_enable_cannot_be_quoted(clock: object) -> None:
+    _rates(("EUR", "CHF", "0.93"))
+    with pytest.raises(fx.RateUnavailable) as caught:
+        fx.quote(BUYER, Money(100, "EUR"), "CHF", settings=SETTINGS)
+    with translation.override("en"):
+        assert caught.value.message == "No exchange rate from EUR to CHF is available."

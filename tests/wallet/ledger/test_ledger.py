@@ -166,7 +166,7 @@ def test_withdrawal_waits_in_transit_until_the_network_pays_out() -> None:
     assert services.balance(domain.refunds_in_transit(USD)).minor == 400
     services.settle_withdrawal("wd-1", "wd-1-paid")
     assert services.balance(domain.refunds_in_transit(USD)).minor == 0
-    with pytest.raises(services.NotReversible):
+    with pytest.raises(services.WithdrawalClosed):
         services.settle_withdrawal("wd-1", "wd-1-paid-again")
 
 

@@ -199,7 +199,7 @@ class LedgerMachine(RuleBasedStateMachine):
         currency = next(iter(withdrawal.effects)).currency
         reference = self._ref("settle")
         if withdrawal.reversed or withdrawal.live_followers():
-            with pytest.raises(services.NotReversible):
+            with pytest.raises(services.WithdrawalClosed):
                 services.settle_withdrawal(withdrawal.reference, reference)
             return
         effects = {
