@@ -73,4 +73,5 @@ def cmd_rates(args: argparse.Namespace) -> None:
         print("no rates: run `zhifu fx import FILE` (or `--sample` for the demo)")
         return
     for rate in rates:
-        print(f"{rate.pair:<8} {rate.rate:>20}  {rate.as_of:%Y-%m-%d %H:%M}Z  {rate.source}")
+        value = f"{rate.rate.normalize():f}"
+        print(f"{rate.pair:<8} {value:>20}  {rate.as_of:%Y-%m-%d %H:%M}Z  {rate.source}")

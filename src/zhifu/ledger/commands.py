@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from typing import Any
 
+from zhifu.ledger.domain import AccountKind  # framework-free: safe before setup_site()
+
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
@@ -28,7 +30,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "export", parents=[common], help="write an account's statement as CSV to stdout"
     )
     p.add_argument("owner", help='account owner, e.g. "user:42" or "merchant:m_7"')
-    p.add_argument("kind", help="buyer_balance, merchant_payable, card_clearing, ...")
+    p.add_argument("kind", choices=[kind.value for kind in AccountKind], help="account kind")
     p.add_argument("currency", help="ISO 4217 code, e.g. USD")
     p.add_argument("--since", type=_stamp, help="from this time (ISO 8601, inclusive)")
     p.add_argument("--until", type=_stamp, help="up to this time (ISO 8601, exclusive)")

@@ -33,7 +33,18 @@ from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -813,6 +824,24 @@ def check() -> list[Violation]:
                 "balance-mismatch",
                 f"account {bad.pk} ({bad})",
                 f"stored {bad.balance}, postings sum to {bad.posted}",
+            )
+        )
+    # Postings of one account are written under its row lock, so their ids follow the
+    # order they were applied in: the newest one's balance_after is the stored balance.
+    newest_after = Subquery(
+        Posting.objects.filter(account=OuterRef("pk")).order_by("-pk").values("balance_after")[:1]
+    )
+    drifted = (
+        Account.objects.annotate(after=Coalesce(newest_after, Value(0)))
+        .exclude(balance=F("after"))
+        .order_by("pk")
+    )
+    for stale in drifted:
+        violations.append(
+            Violation(
+                "balance-after",
+                f"account {stale.pk} ({stale})",
+                f"stored {stale.balance}, newest posting says {stale.after}",
             )
         )
     forbidden = [kind.value for kind in domain.NON_NEGATIVE_KINDS]

@@ -41,8 +41,9 @@ def test_ledger_check_exits_non_zero_listing_each_violation(
     captured = capsys.readouterr()
     assert f"balance-mismatch: account {account.pk} (user:1/buyer_balance/USD)" in captured.out
     assert "stored 10001, postings sum to 10000" in captured.out
+    assert "balance-after: account" in captured.out
     assert "currency-not-zero: USD" in captured.out
-    assert "2 violation(s)" in captured.err
+    assert "3 violation(s)" in captured.err
 
 
 def test_ledger_report_prints_totals_by_currency_and_kind(
