@@ -272,7 +272,7 @@ def add_card(
             )
             _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner")
             card = _card(row)
-            _announce(TOPIC_ADDED, card, owner_id, email)
+            _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
     except IntegrityError:
         # Another request saved the same card in between (the unique constraint).
         raise DuplicateCard() from None
@@ -328,7 +328,7 @@ def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
             if successor is not None:
                 StoredCard.objects.filter(id=successor.id).update(is_default=True)
         _audit_raw(card.id, owner_id, AuditEvent.Action.DELETE, "buyer", "deleted by its owner")
-        _announce(TOPIC_DELETED, card, owner_id, email)
+        _announce(TOPIC_DELETED, card, owner_id, email, _language(owner))
     log.info("vault.card_deleted", card=card.id, owner=owner_id)
     return card
 
@@ -463,14 +463,26 @@ def _audit_raw(card_id: str, owner_id: str, action: str, actor: str, purpose: st
     )
 
 
-def _announce(topic: str, card: Card, owner_id: str, email: str | None) -> None:
+def _language(owner: Any) -> str:
+    """The buyer's language (their shop's locale claim), else the page's."""
+    from django.conf import settings
+
+    known = {code for code, _ in settings.LANGUAGES}
+    for candidate in (getattr(owner, "locale", ""), translation.get_language()):
+        code = (candidate or "").lower().split("-")[0]
+        if code in known:
+            return code
+    return "en"
+
+
+def _announce(topic: str, card: Card, owner_id: str, email: str | None, language: str) -> None:
     """Queue the e-mail (masked number only) in the default database's transaction."""
     enqueue(
         topic,
         {
             "owner": owner_id,
             "email": email or "",
-            "language": translation.get_language() or "en",
+            "language": language,
             "card": card.id,
             "scheme": card.scheme_name,
             "masked": card.masked,

@@ -60,9 +60,10 @@ def card_input(number: str = VISA, **overrides: str) -> services.CardInput:
 class Buyer:
     """Enough of a user for the services (which only need pk and email)."""
 
-    def __init__(self, pk: int, email: str = "") -> None:
+    def __init__(self, pk: int, email: str = "", locale: str = "en") -> None:
         self.pk = pk
         self.email = email
+        self.locale = locale
 
 
 @pytest.fixture

@@ -216,3 +216,13 @@ def test_adding_and_deleting_a_card_sends_e_mails_with_the_masked_number_only(
     for message in mail.outbox:
         assert "4242 •••• •••• 4242" in message.body
         assert VISA not in message.message().as_string()
+
+
+def test_the_e_mail_is_in_the_buyers_language(network: FakeCardNetwork) -> None:
+    ivan = Buyer(3, "ivan@example.com", "ru")
+    services.add_card(ivan, card_input(), network=network, email=ivan.email)
+    while dispatch_due():
+        pass
+    [message] = mail.outbox
+    assert message.subject == "В ваш кошелёк добавлена карта"  # noqa: RUF001
+    assert "4242 •••• •••• 4242" in message.body

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 
 from zhifu.config.site import config
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])  # healthz checks both
 
 
 def test_healthz_answers_ok_when_the_database_answers(client: Client) -> None:
