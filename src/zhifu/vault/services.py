@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from django.views.decorators.debug import sensitive_variables
 
 from zhifu.config.site import config
 from zhifu.kernel import clock, ids
@@ -166,6 +167,7 @@ class _Valid:
     label: str
 
 
+@sensitive_variables("data", "number", "cvc")
 def validate(data: CardInput) -> _Valid:
     """Check every field at once, so the form can show every error beside its field."""
     errors: dict[str, domain.CardError] = {}
@@ -212,6 +214,7 @@ def validate(data: CardInput) -> _Valid:
 # --- use cases --------------------------------------------------------------------------
 
 
+@sensitive_variables("data", "valid", "digits", "number", "sealed")
 def add_card(
     owner: Any,
     data: CardInput,
@@ -333,6 +336,7 @@ def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
     return card
 
 
+@sensitive_variables("number")
 def reveal_number(card_id: str, *, actor: str, purpose: str) -> str:
     """Decrypt a card number for a payment or a network call. Audited, even on failure.
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhifu.vault import services
@@ -25,6 +26,8 @@ def card_list(request: HttpRequest) -> HttpResponse:
     return render(request, "vault/list.html", {"cards": cards})
 
 
+# Error reports (500 e-mails, logs) never carry these fields: Django replaces them by stars.
+@sensitive_post_parameters("number", "cvc", "payment_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def add_card(request: HttpRequest) -> HttpResponse:
@@ -100,6 +103,7 @@ def make_default(request: HttpRequest, card_id: str) -> HttpResponse:
     return redirect("cards:list")
 
 
+@sensitive_post_parameters("payment_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:

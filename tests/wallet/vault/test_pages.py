@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -186,3 +187,33 @@ def test_the_add_form_posts_nothing_without_csrf(buyer: object, network: FakeCar
     sign_in(strict, buyer)  # type: ignore[arg-type]
     assert strict.post("/cards/add/", FORM).status_code == 403
     assert network.calls == 0
+
+
+def test_error_reports_hide_the_card_number_cvc_and_pin(
+    buyer: object, network: FakeCardNetwork, monkeypatch: pytest.MonkeyPatch, rf: Any
+) -> None:
+    """A crash while adding a card: Django's error report (the 500 e-mail) shows stars."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.views.debug import ExceptionReporter
+
+    from zhifu.vault import views
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("network exploded")
+
+    monkeypatch.setattr(services, "add_card", boom)
+    request = rf.post("/cards/add/", FORM)
+    request.user = buyer
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    with pytest.raises(RuntimeError) as exc:
+        views.add_card(request)
+    report = ExceptionReporter(
+        request, exc.type, exc.value, exc.tb, is_email=True
+    ).get_traceback_text()
+    assert "network exploded" in report
+    assert "4242 4242 4242 4242" not in report
+    assert "4242424242424242" not in report
+    assert "'739'" not in report
+    assert GOOD_PIN not in report
+    assert "********************" in report
