@@ -2,9 +2,9 @@
 demo` (real wallet, real cardnet, real outbox worker):
 
 a registered buyer adds a card (live grouping and scheme logo while typing, payment password
-to confirm), sees it masked
-in the list, has a bad number refused beside the field, a declined card explained, and
-deletes a card after the payment password. Screenshots go to test-output/e2e/<test>/.
+to confirm), sees it masked in the list, has a bad number refused beside the field and a
+declined card explained, confirms a challenged card on cardnet's page, and deletes a card
+after the payment password. Screenshots go to test-output/e2e/<test>/.
 """
 
 from __future__ import annotations
@@ -162,6 +162,19 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert "3782 •••• •••• 0005" in page.inner_text("main")
         shot("cards-two-saved")
 
+        # A card whose bank asks for a challenge (3-D Secure-like) on cardnet's own page.
+        page.get_by_role("button", name="Add card").click()
+        add_card(page, "4000000000003220", label="Checked")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_url(re.compile(re.escape(demo.urls["cardnet"]) + r"/challenge/.+"))
+        assert "Confirm your card" in page.inner_text("main")
+        shot("cardnet-challenge")
+        page.get_by_role("button", name="Confirm").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        assert "Card Visa 4000 •••• •••• 3220 saved." in page.inner_text("main")
+        assert page.locator(".saved-card").count() == 3
+        shot("cards-after-challenge")
+
         # Delete the Visa: the payment password first, a wrong one is refused.
         page.get_by_role("button", name="Delete card 4242 •••• •••• 4242").click()
         page.wait_for_url(re.compile(r".*/cards/card_\w+/delete/$"))
@@ -177,7 +190,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         page.wait_for_url(f"{wallet}/cards/")
         main = page.inner_text("main")
         assert "Card 4242 •••• •••• 4242 deleted." in main
-        assert page.locator(".saved-card").count() == 1
+        assert page.locator(".saved-card").count() == 2
         assert "3782 •••• •••• 0005" in main
         shot("cards-after-delete")
 

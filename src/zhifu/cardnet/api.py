@@ -3,11 +3,16 @@
     POST /api/v1/verifications
     Authorization: Bearer <ZHIFU_CARDNET_API_KEY>
     {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123",
-     "holder_name": "ANNA IVANOVA"}
+     "holder_name": "ANNA IVANOVA", "return_url": "https://wallet.example/cards/challenge/x/"}
 
     200 {"id": "ver_...", "status": "approved" | "declined" | "challenge",
          "decline_code": null | "insufficient_funds" | "do_not_honour" | "expired_card"
-                         | "stolen_card" | "incorrect_cvc" | "invalid_number"}
+                         | "stolen_card" | "incorrect_cvc" | "invalid_number",
+         "challenge_url": null | "https://cardnet.example/challenge/<signed>/"}
+
+A challenge (3-D Secure-like) sends the buyer to challenge_url; after "Confirm" or "Cancel"
+cardnet redirects to return_url (which must be on the wallet's address) with
+`?result=<signed answer>`, signed with the shared key (see challenge.py).
     400 / 401 / 405 {"error": {"code": "...", "message": "...", "param": "..."}}
 
 The API has its own authentication (a shared key compared in constant time), so it is
@@ -26,7 +31,7 @@ import structlog
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from zhifu.cardnet import domain
+from zhifu.cardnet import challenge, domain
 from zhifu.config.site import config
 from zhifu.kernel import clock, ids
 
@@ -87,9 +92,18 @@ def verifications(request: HttpRequest) -> JsonResponse:
     assert isinstance(cvc, str)
     assert exp_month is not None
     assert exp_year is not None
+    return_url = body.get("return_url") or ""
+    if not isinstance(return_url, str) or (return_url and not challenge.allowed_return(return_url)):
+        return _error(400, "invalid_request", "return_url must be on the wallet's address",
+                      "return_url")  # fmt: skip
     decision = domain.decide(number, exp_month, exp_year, cvc, clock.now().date())
     del number, cvc, body
     verification_id = ids.new_id("ver")
+    challenge_url = None
+    if decision.status is domain.Status.CHALLENGE:
+        if not return_url:
+            return _error(400, "invalid_request", "this card needs a return_url", "return_url")
+        challenge_url = challenge.url_for(verification_id, return_url)
     if decision.sleep:
         time.sleep(TIMEOUT_SLEEP_S)  # the test card for "the network does not answer"
     log.info(
@@ -99,5 +113,10 @@ def verifications(request: HttpRequest) -> JsonResponse:
         decline_code=decision.code,
     )
     return JsonResponse(
-        {"id": verification_id, "status": decision.status.value, "decline_code": decision.code}
+        {
+            "id": verification_id,
+            "status": decision.status.value,
+            "decline_code": decision.code,
+            "challenge_url": challenge_url,
+        }
     )

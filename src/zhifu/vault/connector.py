@@ -43,6 +43,8 @@ class VerificationRequest:
     exp_year: int
     cvc: str = field(repr=False)
     holder_name: str
+    # Where the issuer's challenge page sends the buyer back (3-D Secure-like).
+    return_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,28 @@ class VerificationResult:
     status: VerificationStatus
     reference: str = ""
     decline_code: DeclineCode | None = None
+    challenge_url: str = ""  # when status is CHALLENGE: where to send the buyer
 
 
 class NetworkUnavailable(Exception):
     """The network did not answer in time, or answered something unusable."""
 
 
+class ChallengeInvalid(Exception):
+    """A challenge answer that is forged, expired, or for another verification."""
+
+
 class CardNetwork(Protocol):
     def verify(self, request: VerificationRequest) -> VerificationResult: ...
+
+    def complete_challenge(self, reference: str, answer: str) -> VerificationResult:
+        """The outcome of a challenge, from the answer the network sent the buyer back with."""
+        ...
+
+
+# cardnet signs the challenge answer with the shared API key (django.core.signing, salted).
+CHALLENGE_RESULT_SALT = "zhifu.cardnet.challenge-result"
+CHALLENGE_MAX_AGE_S = 15 * 60
 
 
 def _status(value: object) -> VerificationStatus:
@@ -86,7 +102,8 @@ class HttpCardNetwork:
         read_timeout: float = 8.0,
         session: requests.Session | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/api/v1/verifications"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/api/v1/verifications"
         self._api_key = api_key
         self.timeout = (connect_timeout, read_timeout)
         self.session = session or requests.Session()
@@ -103,6 +120,8 @@ class HttpCardNetwork:
             "cvc": request.cvc,
             "holder_name": request.holder_name,
         }
+        if request.return_url:
+            body["return_url"] = request.return_url
         try:
             response = self.session.post(
                 self.url,
@@ -131,11 +150,34 @@ class HttpCardNetwork:
             raise NetworkUnavailable("the card network answered an unexpected document")
         status = _status(data.get("status"))
         code = data.get("decline_code")
+        challenge_url = str(data.get("challenge_url") or "")
+        if status is VerificationStatus.CHALLENGE and not challenge_url.startswith(
+            self.base_url + "/"
+        ):
+            # The buyer is only ever sent to the network we are configured to talk to.
+            raise NetworkUnavailable("the card network asked for a challenge elsewhere")
         return VerificationResult(
             status=status,
             reference=str(data.get("id") or ""),
             decline_code=_decline(code) if status is VerificationStatus.DECLINED else None,
+            challenge_url=challenge_url if status is VerificationStatus.CHALLENGE else "",
         )
+
+    def complete_challenge(self, reference: str, answer: str) -> VerificationResult:
+        """Check cardnet's signed answer (no network call: the buyer brought it back)."""
+        from django.core import signing
+
+        try:
+            data = signing.loads(
+                answer, key=self._api_key, salt=CHALLENGE_RESULT_SALT, max_age=CHALLENGE_MAX_AGE_S
+            )
+        except signing.BadSignature:  # includes SignatureExpired
+            raise ChallengeInvalid("the challenge answer is forged or expired") from None
+        if not isinstance(data, dict) or data.get("id") != reference:
+            raise ChallengeInvalid("the challenge answer is for another verification")
+        if data.get("result") == "approved":
+            return VerificationResult(VerificationStatus.APPROVED, reference)
+        return VerificationResult(VerificationStatus.DECLINED, reference, DeclineCode.OTHER)
 
 
 @dataclass
@@ -157,3 +199,11 @@ class FakeCardNetwork:
         if isinstance(outcome, Exception):
             raise outcome
         return outcome or VerificationResult(VerificationStatus.APPROVED, ids.new_id("fakever"))
+
+    def complete_challenge(self, reference: str, answer: str) -> VerificationResult:
+        """Answers "approve" and "decline" are what a buyer's button would bring back."""
+        if answer == "approve":
+            return VerificationResult(VerificationStatus.APPROVED, reference)
+        if answer == "decline":
+            return VerificationResult(VerificationStatus.DECLINED, reference, DeclineCode.OTHER)
+        raise ChallengeInvalid("unknown answer")

@@ -14,6 +14,12 @@ from zhifu.kernel import clock
 class StoredCard(models.Model):
     """One saved card. The number exists only as ciphertext; there is no CVC column."""
 
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        # Waiting for the buyer to answer the issuer's challenge (3-D Secure-like); shown
+        # nowhere, usable for nothing, removed if the challenge fails or is abandoned.
+        PENDING = "pending"
+
     id = models.CharField(primary_key=True, max_length=40)
     owner_id = models.CharField(max_length=64)
     # HMAC-SHA256(fingerprint key, number): finds the same card saved twice by a buyer.
@@ -30,6 +36,7 @@ class StoredCard(models.Model):
     holder_name = models.CharField(max_length=26)
     label = models.CharField(max_length=40, blank=True)
     is_default = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     network_reference = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 

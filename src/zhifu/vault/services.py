@@ -29,6 +29,7 @@ from zhifu.outbox.services import enqueue
 from zhifu.vault import crypto, domain, keys
 from zhifu.vault.connector import (
     CardNetwork,
+    ChallengeInvalid,
     DeclineCode,
     HttpCardNetwork,
     NetworkUnavailable,
@@ -41,12 +42,14 @@ from zhifu.vault.router import VAULT_DB
 log = structlog.get_logger(__name__)
 
 EXPIRING_SOON_DAYS = 30
+PENDING_FOR = dt.timedelta(minutes=30)  # an unanswered challenge is forgotten after this
 TOPIC_ADDED = "vault.card_added"
 TOPIC_DELETED = "vault.card_deleted"
 
 __all__ = [
     "CardDeclined",
     "CardNotFound",
+    "ChallengeFailed",
     "ChallengeRequired",
     "DuplicateCard",
     "InvalidCardInput",
@@ -78,7 +81,20 @@ class CardDeclined(ValueError):
 
 
 class ChallengeRequired(ValueError):
-    """The issuer wants the buyer to confirm (3-D Secure-like) before the card is saved."""
+    """The issuer wants the buyer to confirm (3-D Secure-like) before the card is saved.
+
+    The card is kept as pending (encrypted, without its CVC, listed nowhere) until the buyer
+    comes back from `url` and complete_challenge() activates or removes it.
+    """
+
+    def __init__(self, card_id: str, url: str) -> None:
+        super().__init__(card_id)
+        self.card_id = card_id
+        self.url = url
+
+
+class ChallengeFailed(ValueError):
+    """The challenge answer was forged, expired or for another card: nothing was saved."""
 
 
 # --- inputs and outputs -----------------------------------------------------------------
@@ -214,7 +230,7 @@ def validate(data: CardInput) -> _Valid:
 # --- use cases --------------------------------------------------------------------------
 
 
-@sensitive_variables("data", "valid", "digits", "number", "sealed")
+@sensitive_variables("data", "valid", "digits")
 def add_card(
     owner: Any,
     data: CardInput,
@@ -224,16 +240,18 @@ def add_card(
 ) -> Card:
     """Validate, verify with the network (zero amount, CVC used here only), then save.
 
-    Raises InvalidCardInput, DuplicateCard, CardDeclined, ChallengeRequired or
-    NetworkUnavailable; nothing is saved in any of those cases.
+    Raises InvalidCardInput, DuplicateCard, CardDeclined or NetworkUnavailable (nothing is
+    saved), or ChallengeRequired (the card waits, pending, for the buyer's answer).
     """
     owner_id = _owner_id(owner)
     valid = validate(data)
     digits = valid.number.digits
     fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
+    _forget_pending(owner_id, fingerprint)
     if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
         raise DuplicateCard()
 
+    card_id = ids.new_id("card")
     result = (network or default_network()).verify(
         VerificationRequest(
             number=digits,
@@ -241,21 +259,37 @@ def add_card(
             exp_year=valid.expiry.year,
             cvc=valid.cvc,
             holder_name=valid.holder_name,
+            return_url=challenge_return_url(card_id),
         )
     )
     del valid  # the CVC's last reference in the wallet
     if result.status is VerificationStatus.CHALLENGE:
-        raise ChallengeRequired()
+        _save(owner, card_id, digits, fingerprint, data, result.reference, email, pending=True)
+        raise ChallengeRequired(card_id, result.challenge_url)
     if result.status is not VerificationStatus.APPROVED:
         raise CardDeclined(result.decline_code or DeclineCode.OTHER)
+    return _save(owner, card_id, digits, fingerprint, data, result.reference, email)
 
+
+@sensitive_variables("digits", "sealed")
+def _save(
+    owner: Any,
+    card_id: str,
+    digits: str,
+    fingerprint: str,
+    data: CardInput,
+    reference: str,
+    email: str | None,
+    *,
+    pending: bool = False,
+) -> Card:
+    owner_id = _owner_id(owner)
     number = domain.parse_number(digits)
     expiry = domain.parse_expiry(data.expiry, clock.now().date())
-    card_id = ids.new_id("card")
     sealed = crypto.seal(keys.key_ring(), card_id, owner_id, digits)
     try:
         with transaction.atomic(), transaction.atomic(using=VAULT_DB):
-            first = not StoredCard.objects.filter(owner_id=owner_id).exists()
+            first = not _active(owner_id).exists()
             row = StoredCard.objects.create(
                 id=card_id,
                 owner_id=owner_id,
@@ -270,28 +304,99 @@ def add_card(
                 exp_year=expiry.year,
                 holder_name=domain.parse_holder_name(data.holder_name),
                 label=domain.parse_label(data.label),
-                is_default=first,
-                network_reference=result.reference[:64],
+                is_default=first and not pending,
+                status=StoredCard.Status.PENDING if pending else StoredCard.Status.ACTIVE,
+                network_reference=reference[:64],
             )
-            _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner")
             card = _card(row)
-            _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
+            if not pending:
+                _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner")
+                _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
     except IntegrityError:
         # Another request saved the same card in between (the unique constraint).
         raise DuplicateCard() from None
+    log.info(
+        "vault.card_pending" if pending else "vault.card_added",
+        card=card.id,
+        owner=owner_id,
+        scheme=card.scheme,
+    )
+    return card
+
+
+def challenge_return_url(card_id: str) -> str:
+    from django.urls import reverse
+
+    return config().urls["wallet"] + reverse("cards:challenge", args=[card_id])
+
+
+def complete_challenge(
+    owner: Any,
+    card_id: str,
+    answer: str,
+    *,
+    network: CardNetwork | None = None,
+    email: str | None = None,
+) -> Card:
+    """The buyer is back from the issuer's challenge: activate the pending card, or drop it.
+
+    Raises CardNotFound (no such pending card for this owner), ChallengeFailed (a forged,
+    expired or mismatched answer: the pending card stays until it times out) or
+    CardDeclined (the buyer or the issuer said no: the pending card is removed).
+    """
+    owner_id = _owner_id(owner)
+    row = StoredCard.objects.filter(
+        id=card_id, owner_id=owner_id, status=StoredCard.Status.PENDING
+    ).first()
+    if row is None:
+        raise CardNotFound(card_id)
+    try:
+        result = (network or default_network()).complete_challenge(row.network_reference, answer)
+    except ChallengeInvalid:
+        raise ChallengeFailed(card_id) from None
+    if result.status is not VerificationStatus.APPROVED:
+        StoredCard.objects.filter(id=card_id, status=StoredCard.Status.PENDING).delete()
+        raise CardDeclined(result.decline_code or DeclineCode.OTHER)
+    with transaction.atomic(), transaction.atomic(using=VAULT_DB):
+        row = (
+            StoredCard.objects.select_for_update()
+            .filter(id=card_id, owner_id=owner_id, status=StoredCard.Status.PENDING)
+            .first()
+        )
+        if row is None:  # answered twice at once: the other request won
+            raise CardNotFound(card_id)
+        row.status = StoredCard.Status.ACTIVE
+        row.is_default = not _active(owner_id).filter(is_default=True).exists()
+        row.save(update_fields=["status", "is_default"])
+        _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner after a challenge")
+        card = _card(row)
+        _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
     log.info("vault.card_added", card=card.id, owner=owner_id, scheme=card.scheme)
     return card
 
 
+def _active(owner_id: str) -> Any:
+    return StoredCard.objects.filter(owner_id=owner_id, status=StoredCard.Status.ACTIVE)
+
+
+def _forget_pending(owner_id: str, fingerprint: str) -> None:
+    """Drop this owner's abandoned challenges: the same card again, or any that timed out."""
+    from django.db.models import Q
+
+    StoredCard.objects.filter(owner_id=owner_id, status=StoredCard.Status.PENDING).filter(
+        Q(fingerprint=fingerprint) | Q(created_at__lt=clock.now() - PENDING_FOR)
+    ).delete()
+
+
 def list_cards(owner: Any) -> list[Card]:
     owner_id = _owner_id(owner)
-    rows = StoredCard.objects.filter(owner_id=owner_id).order_by("-is_default", "-created_at")
+    rows = _active(owner_id).order_by("-is_default", "-created_at")
     return [_card(r) for r in rows]
 
 
 def get_card(owner: Any, card_id: str) -> Card:
     try:
-        return _card(StoredCard.objects.get(owner_id=_owner_id(owner), id=card_id))
+        return _card(_active(_owner_id(owner)).get(id=card_id))
     except StoredCard.DoesNotExist:
         raise CardNotFound(card_id) from None
 
@@ -299,7 +404,7 @@ def get_card(owner: Any, card_id: str) -> Card:
 def make_default(owner: Any, card_id: str) -> Card:
     owner_id = _owner_id(owner)
     with transaction.atomic(using=VAULT_DB):
-        rows = list(StoredCard.objects.select_for_update().filter(owner_id=owner_id))
+        rows = list(_active(owner_id).select_for_update())
         target = next((r for r in rows if r.id == card_id), None)
         if target is None:
             raise CardNotFound(card_id)
@@ -316,18 +421,13 @@ def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
     already checked the payment password (step-up)."""
     owner_id = _owner_id(owner)
     with transaction.atomic(), transaction.atomic(using=VAULT_DB):
-        row = StoredCard.objects.select_for_update().filter(owner_id=owner_id, id=card_id).first()
+        row = _active(owner_id).select_for_update().filter(id=card_id).first()
         if row is None:
             raise CardNotFound(card_id)
         card = _card(row)
         row.delete()
         if card.is_default:
-            successor = (
-                StoredCard.objects.select_for_update()
-                .filter(owner_id=owner_id)
-                .order_by("-created_at")
-                .first()
-            )
+            successor = _active(owner_id).select_for_update().order_by("-created_at").first()
             if successor is not None:
                 StoredCard.objects.filter(id=successor.id).update(is_default=True)
         _audit_raw(card.id, owner_id, AuditEvent.Action.DELETE, "buyer", "deleted by its owner")
@@ -345,7 +445,7 @@ def reveal_number(card_id: str, *, actor: str, purpose: str) -> str:
     """
     if not actor or not purpose:
         raise ValueError("reveal_number needs an actor and a purpose")
-    row = StoredCard.objects.filter(id=card_id).first()
+    row = StoredCard.objects.filter(id=card_id, status=StoredCard.Status.ACTIVE).first()
     if row is None:
         raise CardNotFound(card_id)
     try:

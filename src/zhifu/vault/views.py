@@ -68,14 +68,9 @@ def add_card(request: HttpRequest) -> HttpResponse:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
         form.add_error(FIELD_FOR_DECLINE.get(exc.code), str(DECLINES[exc.code]))
-    except services.ChallengeRequired:
-        form.add_error(
-            None,
-            _(
-                "Your bank asks to confirm this card in its app before it can be saved. "
-                "Saving such cards is not available yet: try another card."
-            ),
-        )
+    except services.ChallengeRequired as exc:
+        # The issuer's confirmation page (cardnet's, on the network's own address).
+        return redirect(exc.url)
     except services.NetworkUnavailable:
         form.add_error(
             None,
@@ -90,6 +85,33 @@ def add_card(request: HttpRequest) -> HttpResponse:
         status = 403  # refused for want of the step-up (SECURITY.md row 21)
     form.forget_secrets()
     return render(request, "vault/add.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def challenge_return(request: HttpRequest, card_id: str) -> HttpResponse:
+    """The buyer is back from the issuer's challenge page with its signed answer."""
+    try:
+        card = services.complete_challenge(
+            request.user,
+            card_id,
+            request.GET.get("result", ""),
+            email=getattr(request.user, "email", ""),
+        )
+    except services.CardNotFound:
+        raise Http404 from None
+    except services.ChallengeFailed:
+        messages.error(
+            request, _("We could not check your bank's confirmation. The card was not saved.")
+        )
+        return redirect("cards:add")
+    except services.CardDeclined:
+        messages.error(request, _("Your bank did not confirm the card, so it was not saved."))
+        return redirect("cards:add")
+    messages.success(
+        request, _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"}
+    )
+    return redirect("cards:list")
 
 
 @login_required

@@ -52,8 +52,10 @@ def test_each_declining_test_card_gives_its_reason(client: Client, card: Any) ->
     assert (data["status"], data["decline_code"]) == ("declined", card.behaviour.value)
 
 
-def test_the_challenge_card_asks_for_a_challenge(client: Client) -> None:
-    assert verify(client, "4000000000003220").json()["status"] == "challenge"
+def test_the_challenge_card_needs_a_return_address(client: Client) -> None:
+    resp = verify(client, "4000000000003220")
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == "return_url"
 
 
 def test_the_timeout_card_does_not_answer_in_time(
@@ -130,3 +132,48 @@ def test_nothing_is_logged_with_the_card_number(
     text = "\n".join(f"{r.getMessage()} {r.msg}" for r in caplog.records)
     assert "4242424242424242" not in text
     assert "987" not in text
+
+
+WALLET_RETURN = "http://localhost:8000/cards/challenge/card_1/"
+
+
+def test_the_challenge_card_gets_a_challenge_page_that_answers_the_wallet(client: Client) -> None:
+    from django.core import signing
+
+    data = verify(client, "4000000000003220", return_url=WALLET_RETURN).json()
+    assert data["status"] == "challenge"
+    url = data["challenge_url"]
+    assert url.startswith(config().urls["cardnet"] + "/challenge/")
+    path = url.removeprefix(config().urls["cardnet"])
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Confirm your card" in page.content.decode()
+    answer = client.post(path, {"decision": "confirm"})
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(WALLET_RETURN + "?result=")
+    token = answer["Location"].split("?result=", 1)[1]
+    from urllib.parse import unquote
+
+    result = signing.loads(unquote(token), key=key(), salt="zhifu.cardnet.challenge-result")
+    assert result == {"id": data["id"], "result": "approved"}
+    cancelled = client.post(path, {"decision": "cancel"})
+    token = unquote(cancelled["Location"].split("?result=", 1)[1])
+    assert signing.loads(token, key=key(), salt="zhifu.cardnet.challenge-result")["result"] == (
+        "declined"
+    )
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    ["https://evil.example/steal", "http://localhost:8000@evil.example/", "javascript:alert(1)"],
+)
+def test_cardnet_never_redirects_outside_the_wallet(client: Client, return_url: str) -> None:
+    resp = verify(client, "4000000000003220", return_url=return_url)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == "return_url"
+
+
+def test_a_tampered_challenge_token_is_a_404(client: Client) -> None:
+    data = verify(client, "4000000000003220", return_url=WALLET_RETURN).json()
+    path = data["challenge_url"].removeprefix(config().urls["cardnet"])
+    assert client.get(path.replace("/challenge/", "/challenge/x")).status_code == 404

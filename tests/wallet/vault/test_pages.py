@@ -18,6 +18,7 @@ from zhifu.vault.connector import (
     VerificationResult,
     VerificationStatus,
 )
+from zhifu.vault.models import StoredCard
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -217,3 +218,18 @@ def test_error_reports_hide_the_card_number_cvc_and_pin(
     assert "'739'" not in report
     assert GOOD_PIN not in report
     assert "********************" in report
+
+
+def test_a_challenge_sends_the_buyer_to_the_network_and_back(
+    client: Client, buyer: object, network: FakeCardNetwork
+) -> None:
+    network.outcomes[VISA] = VerificationResult(
+        VerificationStatus.CHALLENGE, "ver_9", challenge_url="http://127.0.0.1:8002/challenge/t/"
+    )
+    resp = client.post("/cards/add/", FORM)
+    assert resp.status_code == 302
+    assert resp["Location"] == "http://127.0.0.1:8002/challenge/t/"
+    [pending] = StoredCard.objects.filter(status="pending")
+    html = client.get(f"/cards/challenge/{pending.id}/?result=approve", follow=True)
+    assert "Card Visa 4242 •••• •••• 4242 saved." in html.content.decode()
+    assert client.get(f"/cards/challenge/{pending.id}/?result=approve").status_code == 404

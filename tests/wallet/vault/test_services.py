@@ -87,11 +87,61 @@ def test_a_declined_card_is_not_saved(code: DeclineCode) -> None:
     assert not StoredCard.objects.exists()
 
 
-def test_a_challenge_is_not_saved_as_approved() -> None:
-    network = FakeCardNetwork(outcomes={VISA: VerificationResult(VerificationStatus.CHALLENGE)})
+def _challenging() -> FakeCardNetwork:
+    return FakeCardNetwork(
+        outcomes={
+            VISA: VerificationResult(
+                VerificationStatus.CHALLENGE, "ver_1", challenge_url="https://net/challenge/t/"
+            )
+        }
+    )
+
+
+def test_a_challenged_card_waits_unlisted_until_the_buyer_confirms() -> None:
+    network = _challenging()
+    with pytest.raises(services.ChallengeRequired) as exc:
+        services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
+    assert exc.value.url == "https://net/challenge/t/"
+    assert services.list_cards(ANNA) == []
+    with pytest.raises(services.CardNotFound):
+        services.reveal_number(exc.value.card_id, actor="test", purpose="pending")
+    card = services.complete_challenge(
+        ANNA, exc.value.card_id, "approve", network=network, email=ANNA.email
+    )
+    assert [c.id for c in services.list_cards(ANNA)] == [card.id]
+    assert card.is_default
+    while dispatch_due():
+        pass
+    assert len(mail.outbox) == 1  # one e-mail, when the card became usable
+
+
+def test_a_refused_challenge_removes_the_pending_card() -> None:
+    network = _challenging()
+    with pytest.raises(services.ChallengeRequired) as exc:
+        services.add_card(ANNA, card_input(), network=network)
+    with pytest.raises(services.CardDeclined):
+        services.complete_challenge(ANNA, exc.value.card_id, "decline", network=network)
+    assert not StoredCard.objects.exists()
+
+
+def test_a_forged_answer_or_another_buyer_cannot_complete_a_challenge() -> None:
+    network = _challenging()
+    with pytest.raises(services.ChallengeRequired) as exc:
+        services.add_card(ANNA, card_input(), network=network)
+    with pytest.raises(services.ChallengeFailed):
+        services.complete_challenge(ANNA, exc.value.card_id, "forged", network=network)
+    with pytest.raises(services.CardNotFound):
+        services.complete_challenge(BORIS, exc.value.card_id, "approve", network=network)
+    assert services.list_cards(ANNA) == []
+
+
+def test_an_abandoned_challenge_does_not_block_adding_the_card_again() -> None:
+    network = _challenging()
     with pytest.raises(services.ChallengeRequired):
         services.add_card(ANNA, card_input(), network=network)
-    assert not StoredCard.objects.exists()
+    services.add_card(ANNA, card_input(), network=FakeCardNetwork())
+    assert len(services.list_cards(ANNA)) == 1
+    assert StoredCard.objects.count() == 1
 
 
 def test_when_the_network_does_not_answer_nothing_is_saved() -> None:

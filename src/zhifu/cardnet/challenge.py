@@ -1,0 +1,63 @@
+"""The simulated issuer challenge (3-D Secure-like): a page where the buyer confirms.
+
+Stateless: the challenge URL carries a signed (not secret) token naming the verification
+and the return address; the answer sent back to the wallet is signed with the shared API
+key, so the wallet can trust it without calling cardnet again. Both expire after 15 minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from zhifu.config.site import config
+
+CHALLENGE_SALT = "zhifu.cardnet.challenge"
+RESULT_SALT = "zhifu.cardnet.challenge-result"  # the wallet's connector uses the same
+MAX_AGE_S = 15 * 60
+
+
+def _key() -> str:
+    return config().secret("cardnet_api_key").reveal()
+
+
+def allowed_return(url: str) -> bool:
+    """Only the wallet's own address: cardnet is never an open redirect."""
+    wallet = urlsplit(config().urls["wallet"])
+    target = urlsplit(url)
+    return (target.scheme, target.netloc) == (wallet.scheme, wallet.netloc) and not (
+        target.username or target.password
+    )
+
+
+def url_for(verification_id: str, return_url: str) -> str:
+    token = signing.dumps({"id": verification_id, "return": return_url}, key=_key(),
+                          salt=CHALLENGE_SALT)  # fmt: skip
+    return config().urls["cardnet"] + reverse("challenge", args=[token])
+
+
+def _load(token: str) -> dict[str, Any]:
+    try:
+        data = signing.loads(token, key=_key(), salt=CHALLENGE_SALT, max_age=MAX_AGE_S)
+    except signing.BadSignature:
+        raise Http404 from None
+    if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
+        raise Http404
+    return data
+
+
+@require_http_methods(["GET", "POST"])
+def challenge_page(request: HttpRequest, token: str) -> HttpResponse:
+    data = _load(token)
+    if request.method == "POST":
+        result = "approved" if request.POST.get("decision") == "confirm" else "declined"
+        answer = signing.dumps({"id": data["id"], "result": result}, key=_key(), salt=RESULT_SALT)
+        separator = "&" if "?" in data["return"] else "?"
+        return HttpResponseRedirect(data["return"] + separator + urlencode({"result": answer}))
+    return render(request, "cardnet/challenge.html", {"verification": data["id"]})
