@@ -331,6 +331,7 @@ def run(args: argparse.Namespace) -> None:
     ledger_db, pgbench_db = f"zhifu_bench_ledger_{suffix}", f"zhifu_bench_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
     print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
+    began = time.perf_counter()
     _create(args.database_url, pgbench_db)
     _create(args.database_url, ledger_db)
     try:
@@ -347,14 +348,17 @@ def run(args: argparse.Namespace) -> None:
         ):
             print(f"  ledger: {label} ...", flush=True)
             results[label] = _throughput(workload, args.clients, args.seconds)
-        print("  ledger: balance-read fixtures ...", flush=True)
         reads = {}
         for owner, entries in (("read-10k", 10_000), ("read-large", args.large)):
+            print(f"  ledger: balance read with {entries:,} entries ...", flush=True)
             _fixture(owner, entries)
             reads[entries] = _read_times(owner, entries)
         from zhifu.ledger import services
 
+        print("  ledger: check ...", flush=True)
+        started = time.perf_counter()
         violations = services.check()
+        check_seconds = time.perf_counter() - started
     finally:
         from django.db import connections
 
@@ -378,7 +382,11 @@ def run(args: argparse.Namespace) -> None:
     for entries, (stored, summed) in reads.items():
         print(f"{f'{entries:,} entries':<26}{stored:>13.3f} ms{summed:>13.1f} ms")
     refused = sum(r.refused for r in results.values())
-    print(f"refused postings: {refused}; ledger check after the run: {len(violations)} violations")
+    print(f"(whole run: {time.perf_counter() - began:.0f} s)")
+    print(
+        f"refused postings: {refused}; ledger check after the run: {len(violations)} "
+        f"violations ({check_seconds:.1f} s over every account and entry)"
+    )
 
 
 def _setup_django(url: str) -> None:

@@ -38,7 +38,7 @@ from django.db.models import (
     Case,
     Count,
     F,
-    OuterRef,
+    Max,
     Q,
     Subquery,
     Sum,
@@ -828,20 +828,20 @@ def check() -> list[Violation]:
         )
     # Postings of one account are written under its row lock, so their ids follow the
     # order they were applied in: the newest one's balance_after is the stored balance.
-    newest_after = Subquery(
-        Posting.objects.filter(account=OuterRef("pk")).order_by("-pk").values("balance_after")[:1]
-    )
+    # (One grouped pass over the postings, not a lookup per account.)
+    newest = Posting.objects.values("account_id").annotate(last=Max("pk")).values("last")
     drifted = (
-        Account.objects.annotate(after=Coalesce(newest_after, Value(0)))
-        .exclude(balance=F("after"))
-        .order_by("pk")
+        Posting.objects.filter(pk__in=Subquery(newest))
+        .exclude(balance_after=F("account__balance"))
+        .select_related("account")
+        .order_by("account_id")
     )
-    for stale in drifted:
+    for posting in drifted:
         violations.append(
             Violation(
                 "balance-after",
-                f"account {stale.pk} ({stale})",
-                f"stored {stale.balance}, newest posting says {stale.after}",
+                f"account {posting.account_id} ({posting.account})",
+                f"stored {posting.account.balance}, newest posting says {posting.balance_after}",
             )
         )
     forbidden = [kind.value for kind in domain.NON_NEGATIVE_KINDS]
