@@ -202,6 +202,28 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
             assert "378282246310005" not in text
         assert any("4242 •••• •••• 4242" in t for t in deleted)
 
+        # A card expiring this month is flagged.
+        this_month = time.strftime("%m%y", time.gmtime())
+        page.get_by_role("button", name="Add card").click()
+        add_card(page, "5555555555554444", expiry=this_month)
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_url(f"{wallet}/cards/")
+        flagged = page.locator(".saved-card.expiring")
+        assert flagged.count() == 1
+        assert "5555 •••• •••• 4444" in flagged.inner_text()
+        assert "Expires within 30 days" in flagged.inner_text()
+        shot("cards-expiring-flagged")
+
+        # The same list in Russian.
+        page.get_by_role("button", name="ru").click()
+        page.wait_for_load_state()
+        main = page.inner_text("main")
+        assert "Банковские карты" in main
+        assert "Истекает в ближайшие 30 дней" in main
+        shot("cards-ru")
+        page.get_by_role("button", name="en").click()
+        page.wait_for_load_state()
+
         # Readable at 375 px: no horizontal scrolling.
         page.set_viewport_size({"width": 375, "height": 800})
         for path, name in [("/cards/", "cards-375"), ("/cards/add/", "add-card-375")]:
