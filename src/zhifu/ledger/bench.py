@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BUYERS = 1000
+ROUNDS = 3
 START_BALANCE = 10**12
 
 
@@ -171,6 +172,14 @@ class Throughput:
     seconds: float
     refused: int
 
+    def __add__(self, other: Throughput) -> Throughput:
+        return Throughput(
+            self.entries + other.entries,
+            self.postings + other.postings,
+            self.seconds + other.seconds,
+            self.refused + other.refused,
+        )
+
     @property
     def postings_per_s(self) -> float:
         return self.postings / self.seconds
@@ -181,7 +190,11 @@ class Throughput:
 
 
 def _worker(
-    workload: str, worker: int, seconds: float, queue: mp.Queue[tuple[int, int, int]]
+    workload: str,
+    worker: int,
+    seconds: float,
+    round_no: int,
+    queue: mp.Queue[tuple[int, int, int]],
 ) -> None:
     from django.db import connections
 
@@ -189,14 +202,14 @@ def _worker(
     from zhifu.kernel.money import Money
     from zhifu.ledger import domain, services
 
-    rng = random.Random(worker)
+    rng = random.Random(worker * 1000 + round_no)
     entries = postings = refused = 0
     deadline = time.perf_counter() + seconds
     n = 0
     while time.perf_counter() < deadline:
         n += 1
         a = rng.randrange(BUYERS)
-        reference = f"{workload}-{worker}-{n}"
+        reference = f"{workload}-{round_no}-{worker}-{n}"
         amount = Money(1, "USD")
         try:
             if workload == "random":
@@ -222,14 +235,15 @@ def _worker(
     queue.put((entries, postings, refused))
 
 
-def _throughput(workload: str, clients: int, seconds: float) -> Throughput:
+def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> Throughput:
     from django.db import connections
 
     connections.close_all()
     ctx = mp.get_context("fork")
     queue: mp.Queue[tuple[int, int, int]] = ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(workload, i, seconds, queue)) for i in range(clients)
+        ctx.Process(target=_worker, args=(workload, i, seconds, round_no, queue))
+        for i in range(clients)
     ]
     started = time.perf_counter()
     for proc in procs:
@@ -340,14 +354,19 @@ def run(args: argparse.Namespace) -> None:
         _drop(args.database_url, pgbench_db)
         _setup_django(_with_db(args.database_url, ledger_db))
         _seed_buyers()
-        results = {}
-        for label, workload in (
-            ("random accounts", "random"),
-            ("hot merchant, 8 shards", "merchant:hot"),
-            ("hot merchant, 1 row", "merchant:hot-1-row"),
-        ):
-            print(f"  ledger: {label} ...", flush=True)
-            results[label] = _throughput(workload, args.clients, args.seconds)
+        workloads = {
+            "random accounts": "random",
+            "hot merchant, 8 shards": "merchant:hot",
+            "hot merchant, 1 row": "merchant:hot-1-row",
+        }
+        # Interleaved rounds, so a change in the machine's load during the run does not
+        # favour whichever workload happened to run in the quiet minute.
+        results: dict[str, Throughput] = {}
+        for round_no in range(ROUNDS):
+            for label, workload in workloads.items():
+                print(f"  ledger: {label} (round {round_no + 1}/{ROUNDS}) ...", flush=True)
+                part = _throughput(workload, args.clients, args.seconds / ROUNDS, round_no)
+                results[label] = results[label] + part if label in results else part
         reads = {}
         for owner, entries in (("read-10k", 10_000), ("read-large", args.large)):
             print(f"  ledger: balance read with {entries:,} entries ...", flush=True)
