@@ -110,3 +110,17 @@ def test_concurrent_refunds_never_exceed_the_payment() -> None:
     assert outcomes == Counter({"ok": 4, "refund_too_large": 12})
     assert services.balance(domain.buyer(BUYER, "USD")) == usd(10_000)
     assert services.check() == []
+
+
+def test_one_quote_converted_concurrently_is_honoured_once() -> None:
+    from zhifu.fx import services as fx
+
+    fx.import_sample()
+    services.top_up(BALANCE_ON, BUYER, Money(100_000, "EUR"), "race-topup-eur")
+    quote = fx.quote(BUYER, Money(10_000, "EUR"), "USD")
+
+    outcomes = race(8, lambda n: fx.convert(BALANCE_ON, BUYER, quote.id, f"race-fx-{n}"))
+
+    assert outcomes == Counter({"ok": 1, "quote_used": 7})
+    assert services.balance(domain.buyer(BUYER, "EUR")) == Money(90_000, "EUR")
+    assert services.balance(domain.buyer(BUYER, "USD")) == quote.receive
