@@ -186,6 +186,6 @@ def _banner(urls: dict[str, str], credentials: list[str], data_dir: Path) -> Non
         f"  data         {data_dir}",
     ]
     if credentials:
-        lines.append("demo credentials:")
+        lines.append("demo accounts and data:")
         lines += [f"  {line}" for line in credentials]
     print("\n".join(lines) + "\n", flush=True)

@@ -17,6 +17,10 @@ from zhifu.config.site import config
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice
 from zhifu.kernel import clock
+from zhifu.kernel.money import Money
+from zhifu.ledger import domain as ledger_domain
+from zhifu.ledger import services as ledger
+from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON, BalancePolicy
 from zhifu.notifications import services as notifications
 
 
@@ -166,3 +170,24 @@ def complete_registration(user: User, token: str, pin: str, choices: list[Questi
             raise EmailTaken from None
         credentials.register_credentials(user, pin, choices)
         notifications.queue_email(user, "registration_complete")
+
+
+# --- the stored balance -----------------------------------------------------------------
+
+
+def balance_owner(user: User) -> str:
+    """The ledger owner of a wallet user's balance accounts."""
+    return f"user:{user.pk}"
+
+
+def balance_policy(platform: Platform | None) -> BalancePolicy:
+    """The balance is switched per platform (off by default, as in the article)."""
+    return BALANCE_ON if platform is not None and platform.balance_enabled else BALANCE_OFF
+
+
+def balances_of(user: User) -> list[Money]:
+    """Non-zero balances of the user, one per enabled currency, read-only (O(1) each)."""
+    owner = balance_owner(user)
+    refs = [ledger_domain.buyer(owner, code) for code in config().currencies]
+    found = ledger.balances(refs)
+    return [found[ref] for ref in refs if found[ref].minor != 0]

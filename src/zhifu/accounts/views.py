@@ -12,6 +12,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -317,7 +318,8 @@ def account(request: HttpRequest) -> HttpResponse:
         "accounts/account.html",
         {
             "platform": platform,
-            "balance_enabled": bool(platform and platform.balance_enabled),
+            "balance_enabled": services.balance_policy(platform).enabled,
+            "balances": [m.format(get_language() or "en") for m in services.balances_of(user)],
             "cards_url": cards_url(),
             "questions": questions,
             "locked_until": credentials.lock_state(user),

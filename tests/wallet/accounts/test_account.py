@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.wallet.accounts.support import registered_buyer, sign_in
 from zhifu.accounts.models import Platform
@@ -69,3 +70,42 @@ def test_seed_creates_the_demo_platform_once_and_follows_the_shop_url(db: None) 
     Platform.objects.filter(pk=platform.pk).update(issuer="http://127.0.0.1:1/o")
     seed()
     assert Platform.objects.get(slug=DEMO_PLATFORM).issuer == config().urls["marketplace"] + "/o"
+
+
+def test_the_account_page_shows_the_ledger_balance_when_switched_on(
+    client: Client, platform: Platform
+) -> None:
+    from zhifu.accounts import services
+    from zhifu.kernel.money import Money
+    from zhifu.ledger import services as ledger
+
+    platform.balance_enabled = True
+    platform.save()
+    buyer = registered_buyer()
+    policy = services.balance_policy(platform)
+    ledger.top_up(policy, services.balance_owner(buyer), Money(123450, "RUB"), "topup-1")
+    ledger.top_up(policy, services.balance_owner(buyer), Money(500, "USD"), "topup-2")
+    sign_in(client, buyer, platform)
+    html = client.get("/account/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "1\xa0234,50\xa0₽" in html
+    assert "5,00\xa0$" in html
+    assert "No balance yet." not in html
+
+
+def test_with_the_balance_off_a_top_up_is_refused_with_the_notice(platform: Platform) -> None:
+    from zhifu.accounts import services
+    from zhifu.kernel.money import Money
+    from zhifu.ledger import services as ledger
+
+    buyer = registered_buyer()
+    with pytest.raises(ledger.BalanceDisabled) as refused:
+        ledger.top_up(
+            services.balance_policy(platform),
+            services.balance_owner(buyer),
+            Money(100, "USD"),
+            "topup-off",
+        )
+    with translation.override("en"):
+        assert "The balance cannot be used" in str(refused.value)
+    with translation.override("ru"):
+        assert str(refused.value).startswith("Баланс недоступен")

@@ -16,7 +16,7 @@ globals().update(
         ],
         extra_databases=("vault",),
         user_model="accounts.User",
-        seeds=("zhifu.accounts.seed.seed",),
+        seeds=("zhifu.accounts.seed.seed", "zhifu.fx.seed.seed"),
     )
 )
 
