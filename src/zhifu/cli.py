@@ -51,11 +51,11 @@ def setup_site(site: str) -> None:
         raise CommandError(f"configuration error: {exc}", EXIT_CONFIG) from None
 
 
-def check_database(site: str) -> None:
-    """Fail with one line if any database of the site cannot be reached."""
+def check_database(site: str, aliases: Sequence[str] | None = None) -> None:
+    """Fail with one line if a database of the site (default: every one) cannot be reached."""
     from django.db import DatabaseError, connections
 
-    for alias in connections:
+    for alias in aliases or list(connections):
         try:
             connections[alias].ensure_connection()
         except DatabaseError as exc:
@@ -63,8 +63,12 @@ def check_database(site: str) -> None:
             raise CommandError(
                 f"cannot reach the {site} database ({alias}): {reason}", EXIT_DATABASE
             ) from None
-        finally:
-            connections[alias].close()
+
+
+def open_site(site: str, aliases: Sequence[str] | None = None) -> None:
+    """setup_site() then check_database(): how every command that reads data starts."""
+    setup_site(site)
+    check_database(site, aliases)
 
 
 def _check_single_database_url(sites: Sequence[str]) -> None:

@@ -33,16 +33,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _setup() -> None:
     """Set up the wallet site and make sure its main database (the ledger's) answers."""
-    from zhifu.cli import EXIT_DATABASE, CommandError, setup_site
+    from zhifu.cli import open_site
 
-    setup_site("wallet")
-    from django.db import DatabaseError, connection
-
-    try:
-        connection.ensure_connection()
-    except DatabaseError as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CommandError(f"cannot reach the wallet database: {reason}", EXIT_DATABASE) from None
+    open_site("wallet", aliases=["default"])
 
 
 def cmd_import(args: argparse.Namespace) -> None:
