@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DemoSystem
+from tests.e2e.conftest import DemoSystem, good_pin
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +61,9 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
     shop, wallet = demo.urls["marketplace"], demo.urls["wallet"]
     address = f"e2e-{secrets.token_hex(4)}@example.com"
     password = "violet-harbour-" + secrets.token_hex(3)
+    # Canaries for the leak scan (conftest.py): new in every run.
+    marker, pin = secrets.token_hex(4), good_pin()
+    answers = [f"Barsik {marker}", f"Kazan {marker}", f"Pelmeni {marker}"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -147,7 +150,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.get_by_label("Payment password", exact=True).fill("123456")
         page.get_by_label("Repeat payment password").fill("123456")
         for n, (question, answer) in enumerate(
-            [("first_pet", "Barsik"), ("birth_city", "Kazan"), ("favourite_dish", "Pelmeni")],
+            zip(["first_pet", "birth_city", "favourite_dish"], answers, strict=True),
             start=1,
         ):
             page.locator(f"#id_question_{n}").select_option(question)
@@ -155,11 +158,11 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.get_by_role("button", name="Complete registration").click()
         page.wait_for_load_state()
         assert "do not use digits in a row" in page.locator("#id_pin_error").inner_text()
-        assert page.locator("#id_answer_2").input_value() == "Kazan"
+        assert page.locator("#id_answer_2").input_value() == answers[1]
         assert page.get_by_label("Payment password", exact=True).input_value() == ""
         shot("wallet-registration-error")
-        page.get_by_label("Payment password", exact=True).fill("583920")
-        page.get_by_label("Repeat payment password").fill("583920")
+        page.get_by_label("Payment password", exact=True).fill(pin)
+        page.get_by_label("Repeat payment password").fill(pin)
         page.get_by_role("button", name="Complete registration").click()
 
         # 8. Registration complete → account page with the balance notice.

@@ -1,12 +1,16 @@
 """structlog configuration: one pipeline for our events and for stdlib/Django logs.
 
 Every event passes the card-number masking processor last-but-one, so a card number that
-slips into a message, an argument or an exception text never reaches the output.
+slips into a message, an argument or an exception text never reaches the output. The same
+processor blanks the secrets that travel in URLs (access-log request lines and referrers):
+e-mail confirmation and password-reset tokens, the issuer-challenge token, and the OIDC
+code, state and nonce (SECURITY.md row 30).
 """
 
 from __future__ import annotations
 
 import logging.config
+import re
 from typing import Any
 
 import structlog
@@ -14,10 +18,35 @@ from structlog.typing import EventDict, WrappedLogger
 
 from zhifu.kernel.masking import mask_card_numbers
 
+REDACTED = "[redacted]"
+_URL_SECRETS = (
+    # /confirm-email/<token>/, /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
+    (re.compile(r"(/confirm-email/)[\w-]+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(/password-reset/[\w-]+/)(?!set-password\b)[\w:-]+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(/challenge/)[\w:.-]{40,}"), rf"\g<1>{REDACTED}"),
+    # ?code=…&state=…: OIDC and OAuth parameters, and the signed challenge result.
+    (
+        re.compile(
+            r"([?&](?:code|state|nonce|code_verifier|token|access_token|id_token|result)=)"
+            r"[^&\s\"']+"
+        ),
+        rf"\g<1>{REDACTED}",
+    ),
+)
+
+
+def redact_url_secrets(text: str) -> str:
+    """Blank the tokens that links and redirects carry; the rest of the URL stays."""
+    if "/" not in text and "=" not in text:
+        return text
+    for pattern, replacement in _URL_SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_card_numbers(value)
+        return redact_url_secrets(mask_card_numbers(value))
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -28,7 +57,8 @@ def _mask(value: Any) -> Any:
 def mask_card_numbers_processor(
     _logger: WrappedLogger, _method: str, event_dict: EventDict
 ) -> EventDict:
-    """structlog processor: mask Luhn-valid card numbers in every value of the event."""
+    """structlog processor: mask Luhn-valid card numbers and blank URL tokens in every value
+    of the event."""
     return {k: _mask(v) for k, v in event_dict.items()}
 
 
