@@ -474,10 +474,22 @@ def scan(recorder: Recorder) -> dict[str, Any]:
     for demo in recorder.demos:
         callback = f"{demo.urls['wallet']}/oidc/callback/"
         logins = sum(1 for p in recorder.pages if p.url.startswith(callback) and p.status == 302)
-        events = [line for line in demo.log.read_text("utf-8", "replace").splitlines()
-                  if "sso.signed_in" in line]  # fmt: skip
-        auth.append({"demo": str(demo.data_dir), "sso_logins": logins, "events": len(events)})
-        for line in events:
+        lines = demo.log.read_text("utf-8", "replace").splitlines()
+        events = [line for line in lines if "sso.signed_in" in line]
+        # The shop's password logins (sign-up signs in too): django-axes logs each once.
+        shop = demo.urls["marketplace"]
+        shop_logins = sum(
+            1
+            for p in recorder.pages
+            if p.method == "POST"
+            and p.status == 302
+            and urlsplit(p.url).path in ("/login/", "/signup/")
+            and p.url.startswith(shop)
+        )
+        shop_events = [line for line in lines if "AXES: Successful login" in line]
+        auth.append({"demo": str(demo.data_dir), "sso_logins": logins, "events": len(events),
+                     "shop_logins": shop_logins, "shop_events": len(shop_events)})  # fmt: skip
+        for line in events + shop_events:
             if "@" in line:
                 hits.append(f"e-mail address in an authentication event: {line}")
 
@@ -516,6 +528,11 @@ def recorder() -> Iterator[Recorder]:
         f"{a['events']} sso.signed_in events for {a['sso_logins']} SSO logins in {a['demo']}"
         for a in report["authentication"]
         if a["events"] != a["sso_logins"]
+    ]
+    problems += [
+        f"{a['shop_events']} shop login events for {a['shop_logins']} shop logins in {a['demo']}"
+        for a in report["authentication"]
+        if a["shop_events"] != a["shop_logins"]
     ]
     problems += [
         f"page body not read (so not scanned): {u}"
