@@ -46,7 +46,8 @@ def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, 
 
 def _send(to: str, template: str, language: str, context: dict[str, Any]) -> None:
     subject, body = render(template, language, context)
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+    # Content-Language (RFC 3282): mail readers, and the demo mailbox, mark the text's language.
+    EmailMessage(subject=subject, body=body, to=[to], headers={"Content-Language": language}).send()
     log.info("email.sent", template=template, language=language)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from zhifu.config.site import config
 
 _MAIL_NAME = re.compile(r"^[0-9T]{15}-[0-9A-Z]{26}\.eml$")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @never_cache
@@ -37,6 +38,12 @@ def _read(path: Path) -> EmailMessage:
     return msg
 
 
+def _language(msg: EmailMessage) -> str:
+    """The message's Content-Language if it is a plain language tag, else "" (the page's)."""
+    value = str(msg["Content-Language"] or "").strip()
+    return value if _LANGUAGE_TAG.match(value) else ""
+
+
 def _body(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain", "html"))
     return str(part.get_content()) if part is not None else ""
@@ -48,13 +55,19 @@ def dev_mailbox(request: HttpRequest) -> HttpResponse:
     """Demo only: the messages the site has "sent", newest first."""
     directory = config().mail_dir
     files = sorted(directory.glob("*.eml"), reverse=True) if directory.exists() else []
-    messages = []
+    mails = []  # not "messages": base.html shows that name as flash messages
     for path in files[:200]:
         msg = _read(path)
-        messages.append(
-            {"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        mails.append(
+            {
+                "name": path.name,
+                "to": msg["To"],
+                "subject": msg["Subject"],
+                "date": msg["Date"],
+                "lang": _language(msg),
+            }
         )
-    return render(request, "web/dev_mailbox.html", {"messages": messages})
+    return render(request, "web/dev_mailbox.html", {"mails": mails})
 
 
 @never_cache
@@ -69,5 +82,11 @@ def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
     return render(
         request,
         "web/dev_mail_message.html",
-        {"msg": msg, "subject": msg["Subject"], "body": _body(msg), "name": name},
+        {
+            "msg": msg,
+            "subject": msg["Subject"],
+            "body": _body(msg),
+            "name": name,
+            "lang": _language(msg),
+        },
     )

@@ -75,6 +75,7 @@ def test_the_email_is_in_the_buyers_language(signed: Client, buyer: User) -> Non
     buyer.save()
     signed.post("/confirm-email/", {"email": "a@example.com"})
     assert mail.outbox[-1].subject == "Подтвердите адрес электронной почты для кошелька zhifu"
+    assert mail.outbox[-1].extra_headers["Content-Language"] == "ru"
 
 
 def test_invalid_address_is_refused_beside_the_field(signed: Client) -> None:

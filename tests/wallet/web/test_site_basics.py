@@ -75,10 +75,28 @@ def test_demo_mail_is_kept_as_eml_files_and_listed(client: Client) -> None:
     assert files
     listing = client.get("/_dev/mail/").content.decode()
     assert "Confirm your e-mail" in listing
+    assert 'class="flash"' not in listing  # the list is not taken for flash messages
     newest = sorted(files)[-1].name
     page = client.get(f"/_dev/mail/{newest}").content.decode()
     assert "buyer@example.com" in page
     assert '<a href="http://localhost/x"' in page
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+@pytest.mark.parametrize(("header", "lang"), [("ru", ' lang="ru"'), ('en" onclick="x', "")])
+def test_demo_mailbox_marks_the_language_of_each_message(
+    client: Client, header: str, lang: str
+) -> None:
+    """WCAG 3.1.2: a Russian e-mail listed on an English page is marked as Russian."""
+    mail.EmailMessage(
+        "Подтвердите адрес", "Текст", to=["buyer@example.com"], headers={"Content-Language": header}
+    ).send()
+    newest = sorted(Path(config().mail_dir).glob("*.eml"))[-1].name
+    listing = client.get("/_dev/mail/").content.decode()
+    assert f'<a href="/_dev/mail/{newest}"{lang}>Подтвердите адрес</a>' in listing
+    page = client.get(f"/_dev/mail/{newest}").content.decode()
+    assert f'<h1 class="mail-subject"{lang}>Подтвердите адрес</h1>' in page
+    assert "onclick" not in page
 
 
 @pytest.mark.parametrize("name", ["../secrets/pepper", "x.eml", "20260101T000000-AAAA.eml"])
