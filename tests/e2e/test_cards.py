@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DemoSystem, card_number, good_pin
 from tests.e2e.test_onboarding import confirmation_link
 
@@ -127,6 +128,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         page.wait_for_url(f"{wallet}/cards/")
         assert "No cards yet. Save a card so you don't have to type it" in page.inner_text("main")
         shot("cards-empty")
+        assert_accessible(page, "cards-empty")
 
         # Add a Visa: grouped and recognised while typing.
         page.get_by_role("button", name="Add card").click()
@@ -138,6 +140,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert page.get_by_label("Expiry (MM/YY)").input_value() == "12/30"
         assert page.locator("img.live-logo").get_attribute("src").endswith("/visa.svg")
         shot("add-card-typed")
+        assert_accessible(page, "add-card-typed")
         page.get_by_role("button", name="Save card").click()
         page.wait_for_url(f"{wallet}/cards/")
         main = page.inner_text("main")
@@ -148,13 +151,14 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         for shown in page.locator(".saved-card .pan").all_inner_texts():
             assert MASKED.match(shown.replace(" ", "")), shown
         shot("cards-one-saved")
+        assert_accessible(page, "cards-one-saved")
 
         # A bad number: refused beside the field, not shown again.
         page.get_by_role("button", name="Add card").click()
         add_card(page, BAD_VISA)
         page.get_by_role("button", name="Save card").click()
         page.wait_for_load_state()
-        error = page.locator("#id_number-error")
+        error = page.locator("#id_number_error")
         assert error.inner_text() == "This card number is not valid. Check it for typos."
         # The error sits right beside (under) the number field.
         field_box = page.get_by_label("Card number").bounding_box()
@@ -164,6 +168,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert page.get_by_label("CVC").input_value() == ""
         assert page.get_by_label("Cardholder name").input_value() == "ANNA IVANOVA"
         shot("add-card-bad-number")
+        assert_accessible(page, "add-card-bad-number")
 
         # A card the network declines (cardnet's insufficient-funds test card).
         add_card(page, "4000000000009995")
@@ -171,6 +176,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         page.wait_for_load_state()
         assert "insufficient funds" in page.inner_text("main")
         shot("add-card-declined")
+        assert_accessible(page, "add-card-declined")
 
         # An American Express card: logo and 4-6-5 grouping, 4-digit CVC.
         add_card(page, AMEX, cvc="7391", label="Travel")
@@ -182,6 +188,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         page.wait_for_url(f"{wallet}/cards/")
         assert masked(AMEX) in page.inner_text("main")
         shot("cards-two-saved")
+        assert_accessible(page, "cards-two-saved")
 
         # A card whose bank asks for a challenge (3-D Secure-like) on cardnet's own page.
         page.get_by_role("button", name="Add card").click()
@@ -190,22 +197,26 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         page.wait_for_url(re.compile(re.escape(demo.urls["cardnet"]) + r"/challenge/.+"))
         assert "Confirm your card" in page.inner_text("main")
         shot("cardnet-challenge")
+        assert_accessible(page, "cardnet-challenge")
         page.get_by_role("button", name="Confirm").click()
         page.wait_for_url(f"{wallet}/cards/")
         assert "Card Visa 4000 •••• •••• 3220 saved." in page.inner_text("main")
         assert page.locator(".saved-card").count() == 3
         shot("cards-after-challenge")
+        assert_accessible(page, "cards-after-challenge")
 
         # Delete the Visa: the payment password first, a wrong one is refused.
         page.get_by_role("button", name=f"Delete card {masked(VISA)}").click()
         page.wait_for_url(re.compile(r".*/cards/card_\w+/delete/$"))
         shot("delete-asks-payment-password")
+        assert_accessible(page, "delete-asks-payment-password")
         page.get_by_label("Payment password").fill("000000")
         page.get_by_role("button", name="Delete").click()
         page.wait_for_load_state()
         assert "Wrong payment password." in page.inner_text("main")
         assert page.get_by_label("Payment password").input_value() == ""
         shot("delete-wrong-payment-password")
+        assert_accessible(page, "delete-wrong-payment-password")
         page.get_by_label("Payment password").fill(PIN)
         page.get_by_role("button", name="Delete").click()
         page.wait_for_url(f"{wallet}/cards/")
@@ -214,6 +225,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert page.locator(".saved-card").count() == 2
         assert masked(AMEX) in main
         shot("cards-after-delete")
+        assert_accessible(page, "cards-after-delete")
 
         # E-mails for the addition and the deletion, with the masked number only.
         added = mails_to(demo.data_dir / "mail", address, "A card was added")
@@ -234,6 +246,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert masked(MASTERCARD) in flagged.inner_text()
         assert "Expires within 30 days" in flagged.inner_text()
         shot("cards-expiring-flagged")
+        assert_accessible(page, "cards-expiring-flagged")
 
         # The same list in Russian.
         page.get_by_role("button", name="ru").click()
@@ -242,6 +255,10 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         assert "Банковские карты" in main
         assert "Истекает в ближайшие 30 дней" in main
         shot("cards-ru")
+        assert_accessible(page, "cards-ru")
+        page.goto(f"{wallet}/account/")
+        shot("account-ru")
+        assert_accessible(page, "wallet-account-ru")
         page.get_by_role("button", name="en").click()
         page.wait_for_load_state()
 
@@ -252,6 +269,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{name}: {width}px wide"
             shot(name)
+            assert_accessible(page, name)
     except Exception:
         shot("failure")
         raise
@@ -267,5 +285,6 @@ def test_cardnet_home_lists_the_test_cards(demo: DemoSystem, browser: Any, shots
         assert "Тестовые карты" in page.inner_text("main")
         assert "4242 4242 4242 4242" in page.inner_text("main")
         page.screenshot(path=str(shots / "01-cardnet-home-ru.png"), full_page=True)
+        assert_accessible(page, "cardnet-home-ru")
     finally:
         context.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.axe import assert_accessible, settle
 from tests.e2e.conftest import DemoSystem, good_pin
 
 pytestmark = pytest.mark.slow
@@ -82,9 +83,11 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.get_by_label("Password", exact=True).fill(password)
         page.get_by_label("Language").select_option("en")
         shot("shop-signup")
+        assert_accessible(page, "shop-signup")
         page.get_by_role("button", name="Create account").click()
         page.wait_for_load_state()
         shot("shop-signed-up")
+        assert_accessible(page, "shop-catalogue")
 
         # 2. Log out and log in again through the shop's login page.
         page.locator("details.account-menu summary").click()
@@ -94,12 +97,18 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.get_by_label("E-mail").fill(address)
         page.get_by_label("Password", exact=True).fill(password)
         shot("shop-login")
+        assert_accessible(page, "shop-login")
         page.locator("main").get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
+        page.goto(f"{shop}/orders/")
+        shot("shop-orders")
+        assert_accessible(page, "shop-orders")
 
         # 3. "My account" → "My wallet".
         page.locator("details.account-menu summary").click()
+        settle(page)  # the menu fades in
         shot("shop-my-account-menu")
+        assert_accessible(page, "shop-account-menu-open")
         page.get_by_role("link", name="My wallet").click()
         page.wait_for_url(f"{wallet}/")
 
@@ -107,12 +116,14 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         assert page.get_by_role("button", name="Go to my wallet").count() == 1
         assert "regist" not in page.locator("main").inner_text().lower()
         shot("wallet-home")
+        assert_accessible(page, "wallet-home")
         page.get_by_role("button", name="Go to my wallet").click()
 
         # 5. SSO at the shop (already signed in there): consent if the shop asks for it.
         page.wait_for_load_state()
         if page.url.startswith(shop):
             shot("shop-authorize")
+            assert_accessible(page, "shop-authorize")
             page.get_by_role("button", name=re.compile("Authori[sz]e|Allow|Continue")).click()
         page.wait_for_url(f"{wallet}/confirm-email/")
 
@@ -120,6 +131,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         email_field = page.get_by_label("E-mail")
         assert email_field.input_value() == address
         shot("wallet-email-gate")
+        assert_accessible(page, "wallet-email-gate")
         page.get_by_role("button", name="Send confirmation e-mail").click()
         page.wait_for_load_state()
         notice = page.locator(".notice-success")
@@ -131,10 +143,12 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         )
         assert page.get_by_role("button", name="Send again").count() == 1
         shot("wallet-email-sent")
+        assert_accessible(page, "wallet-email-sent")
 
         # The mailbox page lists the message too.
         page.goto(f"{wallet}/_dev/mail/")
         shot("demo-mailbox")
+        assert_accessible(page, "demo-mailbox")
         link = confirmation_link(demo.data_dir / "mail", address)
         assert link.startswith(f"{wallet}/confirm-email/")
 
@@ -142,9 +156,11 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.goto(link)
         assert page.get_by_role("heading", name="Registration").count() == 1
         shot("wallet-registration-form")
+        assert_accessible(page, "wallet-registration-form")
         page.set_viewport_size({"width": 375, "height": 800})
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shot("wallet-registration-form-375")
+        assert_accessible(page, "wallet-registration-form-375")
         page.set_viewport_size({"width": 1280, "height": 900})
         # A weak PIN first: the error shows beside the field and the answers are kept.
         page.get_by_label("Payment password", exact=True).fill("123456")
@@ -161,6 +177,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         assert page.locator("#id_answer_2").input_value() == answers[1]
         assert page.get_by_label("Payment password", exact=True).input_value() == ""
         shot("wallet-registration-error")
+        assert_accessible(page, "wallet-registration-error")
         page.get_by_label("Payment password", exact=True).fill(pin)
         page.get_by_label("Repeat payment password").fill(pin)
         page.get_by_role("button", name="Complete registration").click()
@@ -169,11 +186,13 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.wait_for_url(f"{wallet}/registered/")
         assert page.get_by_role("heading", name="Registration complete").count() == 1
         shot("wallet-registration-complete")
+        assert_accessible(page, "wallet-registration-complete")
         page.get_by_role("button", name="Go to my account").click()
         page.wait_for_url(f"{wallet}/account/")
         assert BALANCE_NOTICE in page.locator("main").inner_text()
         assert page.get_by_role("link", name="Bank cards").count() == 1
         shot("wallet-account")
+        assert_accessible(page, "wallet-account")
         # The worker delivers the "registration complete" e-mail through the outbox.
         assert wait_for_mail(demo.data_dir / "mail", address, "Your zhifu wallet is ready")
 
@@ -184,6 +203,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{name}: {width}px wide"
             shot(name)
+            assert_accessible(page, name)
         assert "This link has already been used." in page.locator("main").inner_text()
     except Exception:
         shot("failure")
@@ -200,5 +220,6 @@ def test_wallet_pages_in_russian(demo: DemoSystem, browser: Any, shots: Path) ->
         assert page.get_by_role("button", name="Перейти в мой кошелёк").count() == 1
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(shots / "01-wallet-home-ru-375.png"), full_page=True)
+        assert_accessible(page, "wallet-home-ru-375")
     finally:
         context.close()

@@ -41,7 +41,7 @@ def buyer(client: Client) -> object:
 
 
 def field_error(html: str, field: str) -> str:
-    match = re.search(rf'<small class="field-error" id="id_{field}-error">(.*?)</small>', html)
+    match = re.search(rf'<small class="field-error" id="id_{field}_error">(.*?)</small>', html)
     return match.group(1) if match else ""
 
 
@@ -84,6 +84,8 @@ def test_a_bad_number_is_refused_beside_the_field_and_not_shown_again(
 ) -> None:
     html = client.post("/cards/add/", {**FORM, "number": "4242 4242 4242 4241"}).content.decode()
     assert field_error(html, "number") == "This card number is not valid. Check it for typos."
+    # The field points at its error, so a screen reader reads it with the field (Django sets it).
+    assert re.search(r'<input [^>]*aria-invalid="true" aria-describedby="id_number_error"', html)
     assert "4242 4242 4242 4241" not in html
     assert "4242424242424241" not in html
     assert 'value="739"' not in html  # nor the CVC
