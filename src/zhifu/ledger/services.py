@@ -468,6 +468,18 @@ def _is_reversed(entry: Entry) -> bool:
     return Entry.objects.filter(reverses=entry).exists()
 
 
+def _refuse_if_recorded(reference: str) -> None:
+    """A retried event is refused as what it is, already recorded, whatever changed since.
+
+    Called once the entry the new one builds on is locked, so a concurrent duplicate has
+    committed by then (or will fail on the unique reference when it inserts). Without it a
+    retried refund could read "refund too large" and a retried payout "withdrawal closed",
+    telling a client that retries after a timeout that what did happen did not.
+    """
+    if Entry.objects.filter(reference=reference).exists():
+        raise DuplicateReference(reference=reference)
+
+
 def reverse(reference: str, new_reference: str, *, description: str = "") -> PostedEntry:
     """Undo an entry with a new one that negates each of its postings.
 
@@ -479,6 +491,7 @@ def reverse(reference: str, new_reference: str, *, description: str = "") -> Pos
 
     def run() -> PostedEntry:
         original = _lock_entry(reference)
+        _refuse_if_recorded(new_reference)
         if original.kind == "reversal" or _is_reversed(original) or _live_followers(original):
             raise NotReversible(reference=reference)
         originals = original.postings.values_list(
@@ -588,6 +601,7 @@ def refund_payment(payment_reference: str, amount: Money, reference: str) -> Pos
         payment = _lock_entry(payment_reference)
         if payment.kind != "payment":
             raise EntryNotFound(reference=payment_reference)
+        _refuse_if_recorded(reference)
         meta = payment.metadata
         if meta["currency"] != amount.currency:
             raise domain.LedgerRuleError("a refund is in the currency of its payment")
@@ -644,6 +658,7 @@ def settle_withdrawal(
 
     def run() -> PostedEntry:
         withdrawal = _lock_entry(withdrawal_reference)
+        _refuse_if_recorded(reference)
         if (
             withdrawal.kind != "withdrawal"
             or _is_reversed(withdrawal)

@@ -170,6 +170,30 @@ def test_withdrawal_waits_in_transit_until_the_network_pays_out() -> None:
         services.settle_withdrawal("wd-1", "wd-1-paid-again")
 
 
+def test_a_retried_refund_payout_or_reversal_says_it_was_already_recorded() -> None:
+    """A client retrying after a timeout learns the event happened, whatever changed since
+    (not "refund too large", "withdrawal closed" or "not reversible")."""
+    services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-retry")
+    services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(500), "pay-retry")
+    services.refund_payment("pay-retry", usd(500), "refund-retry")
+    services.withdraw_to_card(BALANCE_ON, BUYER, usd(300), "wd-retry")
+    services.settle_withdrawal("wd-retry", "wd-retry-paid")
+    services.top_up(BALANCE_ON, BUYER, usd(100), "topup-retry-2")
+    services.reverse("topup-retry-2", "topup-retry-2-rev")
+    entries = Entry.objects.count()
+
+    with pytest.raises(services.DuplicateReference):
+        services.refund_payment("pay-retry", usd(500), "refund-retry")
+    with pytest.raises(services.DuplicateReference):
+        services.settle_withdrawal("wd-retry", "wd-retry-paid")
+    with pytest.raises(services.DuplicateReference):
+        services.reverse("topup-retry-2", "topup-retry-2-rev")
+
+    assert Entry.objects.count() == entries
+    assert buyer_balance() == 1_000 - 300
+    assert services.check() == []
+
+
 @pytest.mark.parametrize("operation", ["top_up", "pay", "withdraw"])
 def test_every_balance_entry_point_refuses_when_the_platform_switched_it_off(
     operation: str,
