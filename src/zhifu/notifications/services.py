@@ -13,6 +13,7 @@ Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.txt``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -73,11 +74,23 @@ def send_email_on_commit(to: str, template: str, language: str, context: dict[st
     transaction.on_commit(lambda: _send(to, template, language, context))
 
 
+def send_once(message_id: int, template: str, send: Callable[[], None]) -> None:
+    """Run send() for an outbox message unless it was delivered already.
+
+    The outbox delivers at least once: a worker that dies after sending but before marking
+    the message done hands it out again. The SentEmail row, written right after sending,
+    lets the second delivery see the first and stay silent. Every e-mail handler uses this.
+    """
+    if SentEmail.objects.filter(outbox_id=message_id).exists():
+        return
+    send()
+    SentEmail.objects.get_or_create(outbox_id=message_id, defaults={"template": template})
+
+
 @outbox.handler(TOPIC)
 def deliver(message_id: int, payload: dict[str, Any]) -> None:
-    if SentEmail.objects.filter(outbox_id=message_id).exists():
-        return  # delivered before a crash kept the outbox from marking it done
-    _send(payload["to"], payload["template"], payload["language"], payload["context"])
-    SentEmail.objects.get_or_create(
-        outbox_id=message_id, defaults={"template": payload["template"]}
+    send_once(
+        message_id,
+        payload["template"],
+        lambda: _send(payload["to"], payload["template"], payload["language"], payload["context"]),
     )

@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from zhifu.config.site import config
+from zhifu.notifications.services import send_once
 from zhifu.outbox.services import handler
 from zhifu.vault.services import TOPIC_ADDED, TOPIC_DELETED
 
@@ -34,17 +35,30 @@ def _send(template: str, subject: str, payload: dict[str, Any]) -> None:
     send_mail(subject, body, None, [address])
 
 
+def _send_in_language(template: str, subject: str, payload: dict[str, Any]) -> None:
+    with translation.override(payload.get("language") or "en"):
+        _send(template, gettext(subject), payload)
+
+
 @handler(TOPIC_ADDED)
 def card_added(message_id: int, payload: dict[str, Any]) -> None:
-    with translation.override(payload.get("language") or "en"):
-        _send("vault/email/card_added.txt", gettext("A card was added to your wallet"), payload)
+    template = "vault/email/card_added.txt"
+    send_once(
+        message_id,
+        template,
+        lambda: _send_in_language(
+            template, gettext_noop("A card was added to your wallet"), payload
+        ),
+    )
 
 
 @handler(TOPIC_DELETED)
 def card_deleted(message_id: int, payload: dict[str, Any]) -> None:
-    with translation.override(payload.get("language") or "en"):
-        _send(
-            "vault/email/card_deleted.txt",
-            gettext("A card was deleted from your wallet"),
-            payload,
-        )
+    template = "vault/email/card_deleted.txt"
+    send_once(
+        message_id,
+        template,
+        lambda: _send_in_language(
+            template, gettext_noop("A card was deleted from your wallet"), payload
+        ),
+    )

@@ -268,6 +268,18 @@ def test_adding_and_deleting_a_card_sends_e_mails_with_the_masked_number_only(
         assert VISA not in message.message().as_string()
 
 
+def test_a_redelivered_card_e_mail_is_not_sent_twice(network: FakeCardNetwork) -> None:
+    """The outbox delivers at least once; a second delivery of one message stays silent."""
+    from zhifu.outbox.models import OutboxMessage
+    from zhifu.vault import mail as vault_mail
+
+    services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
+    message = OutboxMessage.objects.get(topic=services.TOPIC_ADDED)
+    vault_mail.card_added(message.pk, message.payload)
+    vault_mail.card_added(message.pk, message.payload)  # the worker died before "done"
+    assert len(mail.outbox) == 1
+
+
 def test_the_e_mail_is_in_the_buyers_language(network: FakeCardNetwork) -> None:
     ivan = Buyer(3, "ivan@example.com", "ru")
     services.add_card(ivan, card_input(), network=network, email=ivan.email)
