@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from zhifu.vault import domain
@@ -124,6 +125,11 @@ class AddCardForm(forms.Form):
                     "cvc": domain.CardError.CVC_FORMAT,
                 }[name]
             ]
+
+    @property
+    def has_field_errors(self) -> bool:
+        """Errors beside fields (the summary then points at them), not only form-wide ones."""
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
 
     def forget_secrets(self) -> None:
         """Never send the card number, CVC or PIN back to the browser after an error."""

@@ -137,7 +137,13 @@ def test_when_the_network_does_not_answer_the_buyer_is_told(
     network.outcomes[VISA] = NetworkUnavailable("timeout")
     html = client.post("/cards/add/", FORM).content.decode()
     assert "The card network did not answer, so your card was not saved." in html
+    assert "correct the fields marked below" not in html  # no field is marked
     assert services.list_cards(buyer) == []
+
+
+def test_a_bad_field_is_pointed_at_in_the_summary(client: Client, buyer: object) -> None:
+    html = client.post("/cards/add/", {**FORM, "number": "4242 4242 4242 4241"}).content.decode()
+    assert "Please correct the fields marked below." in html
 
 
 def test_another_buyers_card_is_a_404(client: Client, network: FakeCardNetwork) -> None:
