@@ -9,6 +9,7 @@ no server outlives the demo even after `kill -9`.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -76,11 +77,12 @@ def _prepare(site: str) -> list[str]:
     return seeded.stdout.splitlines()
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """True once the site's /healthz answers 200 {"status": "ok"}."""
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=2) as resp:  # noqa: S310 - local
-            return bool(resp.status == 200)
-    except OSError:
+            return bool(resp.status == 200 and json.loads(resp.read()) == {"status": "ok"})
+    except (OSError, ValueError):
         return False
 
 
@@ -139,7 +141,7 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
         pending = dict(urls)
         while pending and not stopping:
             for site, url in list(pending.items()):
-                if _healthy(url):
+                if healthy(url):
                     del pending[site]
             _check_children(children)
             if time.monotonic() > deadline:

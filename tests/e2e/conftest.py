@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 import unicodedata
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
+
+from zhifu.demo import healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,14 +55,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as resp:  # noqa: S310 - local
-            return bool(resp.status == 200)
-    except OSError:
-        return False
 
 
 class DemoSystem:
@@ -93,7 +86,7 @@ class DemoSystem:
                 raise AssertionError(f"zhifu demo exited early:\n{self.log.read_text()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"not healthy: {pending}\n{self.log.read_text()}")
-            pending = {s for s in pending if not _healthy(self.urls[s])}
+            pending = {s for s in pending if not healthy(self.urls[s])}
             time.sleep(0.3)
 
     def stop(self) -> None:

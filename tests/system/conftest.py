@@ -6,25 +6,18 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from zhifu.demo import healthy
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as resp:  # noqa: S310
-            return bool(resp.status == 200 and resp.read() == b'{"status": "ok"}')
-    except OSError:
-        return False
 
 
 def processes_mentioning(text: str) -> list[int]:

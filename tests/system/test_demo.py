@@ -8,7 +8,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.system.conftest import Demo, healthy, processes_mentioning
+from tests.system.conftest import Demo, processes_mentioning
+from zhifu.demo import healthy
 
 
 def _secrets(data_dir: Path) -> dict[str, str]:

@@ -83,21 +83,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/home.html", {"products": products})
 
 
+def _product_page(
+    request: HttpRequest, product: Product, form: AddToCartForm, status: int = 200
+) -> HttpResponse:
+    lang = _language()
+    context = {
+        "product": product,
+        "name": product.name(lang),
+        "description": product.description(lang),
+        "price": product.price.format(lang),
+        "form": form,
+    }
+    return render(request, "marketplace/product.html", context, status=status)
+
+
 @require_GET
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    lang = _language()
     product = get_object_or_404(Product, slug=slug, is_active=True)
-    return render(
-        request,
-        "marketplace/product.html",
-        {
-            "product": product,
-            "name": product.name(lang),
-            "description": product.description(lang),
-            "price": product.price.format(lang),
-            "form": AddToCartForm(),
-        },
-    )
+    return _product_page(request, product, AddToCartForm())
 
 
 @require_POST
@@ -106,18 +109,7 @@ def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = AddToCartForm(request.POST)
     lang = _language()
     if not form.is_valid():
-        return render(
-            request,
-            "marketplace/product.html",
-            {
-                "product": product,
-                "name": product.name(lang),
-                "description": product.description(lang),
-                "price": product.price.format(lang),
-                "form": form,
-            },
-            status=400,
-        )
+        return _product_page(request, product, form, status=400)
     cart.add(request, product.pk, form.cleaned_data["quantity"])
     messages.success(request, _("%(name)s was added to your cart.") % {"name": product.name(lang)})
     return redirect("cart")

@@ -299,9 +299,12 @@ def parse_holder_name(raw: str) -> str:
     return name
 
 
-def check_cvc(raw: str, scheme: Scheme) -> str:
+def check_cvc(raw: str, scheme: Scheme | None) -> str:
+    """The CVC's length follows the scheme; without a known scheme (the number itself was
+    bad) any common length, 3 or 4 digits, passes so the buyer sees one error, not two."""
     cvc = (raw or "").strip()
-    if not (cvc.isascii() and cvc.isdigit() and len(cvc) == RULES[scheme].cvc_length):
+    lengths = (3, 4) if scheme is None else (RULES[scheme].cvc_length,)
+    if not (cvc.isascii() and cvc.isdigit() and len(cvc) in lengths):
         raise InvalidCard(CardError.CVC_FORMAT)
     return cvc
 

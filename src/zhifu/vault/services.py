@@ -202,15 +202,7 @@ def validate(data: CardInput) -> _Valid:
     except domain.InvalidCard as exc:
         errors["holder_name"] = exc.error
     try:
-        # Without a valid number, check the CVC against the common length (3, or 4).
-        scheme = number.scheme if number else None
-        if scheme is None:
-            raw = (data.cvc or "").strip()
-            if not (raw.isascii() and raw.isdigit() and len(raw) in (3, 4)):
-                raise domain.InvalidCard(domain.CardError.CVC_FORMAT)
-            cvc = raw
-        else:
-            cvc = domain.check_cvc(data.cvc, scheme)
+        cvc = domain.check_cvc(data.cvc, number.scheme if number else None)
     except domain.InvalidCard as exc:
         errors["cvc"] = exc.error
     try:
