@@ -244,7 +244,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         flagged = page.locator(".saved-card.expiring")
         assert flagged.count() == 1
         assert masked(MASTERCARD) in flagged.inner_text()
-        assert "Expires within 30 days" in flagged.inner_text()
+        assert "Expires soon" in flagged.inner_text()
         shot("cards-expiring-flagged")
         assert_accessible(page, "cards-expiring-flagged")
 

@@ -238,6 +238,9 @@ def parse_number(raw: str) -> CardNumber:
     return CardNumber(digits, scheme)
 
 
+EXPIRES_SOON_MONTHS = 1  # this month (0) or the next (1)
+
+
 @dataclass(frozen=True)
 class Expiry:
     month: int
@@ -247,8 +250,22 @@ class Expiry:
         nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
         return nxt - dt.timedelta(days=1)
 
-    def expires_within(self, today: dt.date, days: int) -> bool:
-        return self.last_day() < today + dt.timedelta(days=days)
+    def expired(self, today: dt.date) -> bool:
+        """A card is valid through the last day of its month."""
+        return self.last_day() < today
+
+    def expires_soon(self, today: dt.date) -> bool:
+        """Still valid, and expires this calendar month or the next.
+
+        A buyer reads "expires soon" in months, as the card prints its date: on 1 December a
+        card marked 12/26 or 01/27 expires soon, one marked 02/27 does not. Counting days
+        instead ("within 30 days") made a card expiring this month look safe on the 1st of
+        a 31-day month.
+        """
+        if self.expired(today):
+            return False
+        months_ahead = (self.year - today.year) * 12 + (self.month - today.month)
+        return months_ahead <= EXPIRES_SOON_MONTHS
 
     def __str__(self) -> str:
         return f"{self.month:02d}/{self.year % 100:02d}"

@@ -41,7 +41,6 @@ from zhifu.vault.router import VAULT_DB
 
 log = structlog.get_logger(__name__)
 
-EXPIRING_SOON_DAYS = 30
 PENDING_FOR = dt.timedelta(minutes=30)  # an unanswered challenge is forgotten after this
 TOPIC_ADDED = "vault.card_added"
 TOPIC_DELETED = "vault.card_deleted"
@@ -134,13 +133,11 @@ class Card:
 
     @property
     def expired(self) -> bool:
-        return self.expiry.last_day() < clock.now().date()
+        return self.expiry.expired(clock.now().date())
 
     @property
     def expiring_soon(self) -> bool:
-        return not self.expired and self.expiry.expires_within(
-            clock.now().date(), EXPIRING_SOON_DAYS
-        )
+        return self.expiry.expires_soon(clock.now().date())
 
 
 def _card(row: StoredCard) -> Card:

@@ -152,8 +152,35 @@ def test_a_card_is_valid_through_the_last_day_of_its_month() -> None:
     e = domain.Expiry(2, 2028)
     assert e.last_day() == dt.date(2028, 2, 29)
     assert domain.Expiry(12, 2026).last_day() == dt.date(2026, 12, 31)
-    assert domain.Expiry(12, 2026).expires_within(TODAY, 30) is False
-    assert domain.Expiry(12, 2026).expires_within(TODAY, 40) is True
+    assert not domain.Expiry(12, 2026).expired(dt.date(2026, 12, 31))
+    assert domain.Expiry(12, 2026).expired(dt.date(2027, 1, 1))
+
+
+# The first and last day of 28-, 29-, 30- and 31-day months, and of December.
+MONTH_EDGES = [
+    dt.date(2027, 2, 1), dt.date(2027, 2, 28),  # 28 days
+    dt.date(2028, 2, 1), dt.date(2028, 2, 29),  # 29 days
+    dt.date(2026, 11, 1), dt.date(2026, 11, 30),  # 30 days
+    dt.date(2026, 1, 1), dt.date(2026, 1, 31),  # 31 days
+    dt.date(2026, 12, 1), dt.date(2026, 12, 31),  # December, across the year
+]  # fmt: skip
+
+
+def _shift(today: dt.date, months: int) -> domain.Expiry:
+    index = today.year * 12 + today.month - 1 + months
+    return domain.Expiry(index % 12 + 1, index // 12)
+
+
+@pytest.mark.parametrize("today", MONTH_EDGES, ids=str)
+def test_expires_soon_means_this_month_or_the_next(today: dt.date) -> None:
+    assert _shift(today, 0).expires_soon(today)
+    assert _shift(today, 1).expires_soon(today)
+    assert not _shift(today, 2).expires_soon(today)
+    assert not _shift(today, 12).expires_soon(today)
+    # A card whose month is over has expired: it is not "expiring".
+    assert _shift(today, -1).expired(today)
+    assert not _shift(today, -1).expires_soon(today)
+    assert not _shift(today, 0).expired(today)
 
 
 @pytest.mark.parametrize(

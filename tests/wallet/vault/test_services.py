@@ -179,7 +179,7 @@ def test_another_buyers_card_is_not_found(network: FakeCardNetwork) -> None:
     assert services.get_card(ANNA, card.id).id == card.id
 
 
-def test_cards_expiring_within_30_days_are_flagged(network: FakeCardNetwork) -> None:
+def test_cards_expiring_this_month_or_next_are_flagged(network: FakeCardNetwork) -> None:
     with time_machine.travel(dt.datetime(2026, 11, 5, tzinfo=dt.UTC), tick=False):
         card = services.add_card(ANNA, card_input(expiry="11/26"), network=network)
         later = services.add_card(ANNA, card_input(MASTERCARD, expiry="12/27"), network=network)
