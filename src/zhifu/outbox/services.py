@@ -102,9 +102,9 @@ def _free(now: dt.datetime) -> Q:
 def _claim() -> OutboxMessage | None:
     """Lease the next due message to this worker, or return None if none is free.
 
-    PostgreSQL skips rows another worker is claiming (SKIP LOCKED). The conditional update
-    is what makes the claim exclusive, on SQLite (one writer at a time) too: of two workers
-    that chose the same row, only one updates it.
+    PostgreSQL skips rows another worker is claiming (SKIP LOCKED); on SQLite transactions
+    begin IMMEDIATE (config/databases.py), so claims take turns. The update is conditional
+    all the same: of two workers that chose the same row, only one can lease it.
     """
     now = clock.now()
     with transaction.atomic():
