@@ -31,7 +31,7 @@ from zhifu.outbox.models import OutboxMessage
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[domain.Event], None]
-# Longer than any handler may take: SMTP and webhook deliveries time out after 10 seconds.
+# Longer than any handler may take: SMTP gives up after ZHIFU_SMTP_TIMEOUT (10 s by default).
 LEASE = dt.timedelta(seconds=60)
 
 
@@ -125,7 +125,7 @@ def _claim() -> OutboxMessage | None:
     return message
 
 
-def _finish(message: OutboxMessage, error: str | None, rand: Callable[[], float]) -> None:
+def _finish(message: OutboxMessage, error: str | None, jitter: Callable[[], float]) -> None:
     now = clock.now()
     if error is None:
         message.state = OutboxMessage.State.DONE
@@ -136,7 +136,7 @@ def _finish(message: OutboxMessage, error: str | None, rand: Callable[[], float]
         if domain.gives_up(message.created_at, now):
             message.state = OutboxMessage.State.DEAD
         else:
-            message.available_at = now + domain.next_delay(message.attempts, rand)
+            message.available_at = now + domain.next_delay(message.attempts, jitter)
     kept = OutboxMessage.objects.filter(pk=message.pk, lease_token=message.lease_token).update(
         state=message.state,
         done_at=message.done_at,
