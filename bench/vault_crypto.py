@@ -17,10 +17,11 @@ import time
 from zhifu.vault import crypto
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (`zhifu bench vault_crypto` calls this too); the exit status."""
+    parser = argparse.ArgumentParser(prog="bench/vault_crypto.py", description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     ring = crypto.KeyRing({1: os.urandom(32)})
     pan = "4242424242424242"
     wrap_nonces: set[bytes] = set()
