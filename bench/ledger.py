@@ -171,6 +171,7 @@ def _worker(
     connections.close_all()  # never share the parent's socket
     from zhifu.kernel.money import Money
     from zhifu.ledger import domain, services
+    from zhifu.ledger.errors import LedgerError
 
     rng = random.Random(worker * 1000 + round_no)
     entries = postings = refused = 0
@@ -196,7 +197,7 @@ def _worker(
                 posted = services.pay_from_balance(
                     domain.BALANCE_ON, f"bench:{a}", workload, amount, reference
                 )
-        except services.LedgerError:
+        except LedgerError:
             refused += 1
             continue
         entries += 1
