@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/vault_crypto.py [--count 1000000]
 
-SECURITY.md row 26 asks for 0 reused nonces in 10**6 encryptions. Each seal draws two
+docs/security.md SEC-26 asks for 0 reused nonces in 10**6 encryptions. Each seal draws two
 96-bit nonces (the data key's wrap under the master key, and the card number under the
 data key); every one is kept and counted. Prints figures, asserts nothing.
 """

@@ -1,4 +1,4 @@
-"""SECURITY.md row 1, double spend, on a real PostgreSQL (SQLite's single writer would hide
+"""docs/security.md SEC-01, double spend, on a real PostgreSQL (SQLite's single writer would hide
 the race).
 
 A balance of 100.00; 10,000 attempts to pay 100.00 from it, each with its own reference (a

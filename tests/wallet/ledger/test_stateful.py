@@ -1,4 +1,4 @@
-"""Model-based test of the ledger (SECURITY.md row 4, issue 5 "Done when").
+"""Model-based test of the ledger (docs/security.md SEC-04).
 
 A Hypothesis state machine drives random sequences of top-ups, payments (some with a
 fee), refunds, withdrawals and their settlement, FX conversions, reversals, attempts with
