@@ -36,20 +36,16 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    F,
-    Max,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 
 from zhifu.db import run_in_transaction, violates_unique_field
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain, errors
+from zhifu.ledger import checks, domain, errors
 from zhifu.ledger.domain import AccountKind, AccountRef, Cursor, Leg, Violation
 from zhifu.ledger.models import Account, Entry, Posting
 
@@ -687,102 +683,11 @@ def write_statement_csv(
 
 
 def check() -> list[Violation]:
-    """Verify every invariant of the stored ledger; return the violations (none is good)."""
-    violations: list[Violation] = []
-    unbalanced = (
-        Posting.objects.values("entry_id", "currency")
-        .annotate(total=Sum("amount"))
-        .exclude(total=0)
-        .order_by("entry_id", "currency")
-    )
-    for row in unbalanced:
-        violations.append(
-            Violation(
-                "entry-unbalanced",
-                f"entry {row['entry_id']}",
-                f"{row['currency']} postings sum to {row['total']:+d}",
-            )
-        )
-    thin = Entry.objects.annotate(n=Count("postings")).filter(n__lt=2).order_by("pk")
-    for entry in thin:
-        violations.append(
-            Violation("entry-incomplete", f"entry {entry.pk}", "fewer than two postings")
-        )
-    mismatched = Posting.objects.exclude(currency=F("account__currency")).values_list(
-        "pk", "account_id"
-    )
-    for posting_id, account_id in mismatched:
-        violations.append(
-            Violation(
-                "posting-currency",
-                f"posting {posting_id}",
-                f"currency differs from account {account_id}",
-            )
-        )
-    # Only the offending rows come back from the database, however many accounts exist.
-    mismatched_accounts = (
-        Account.objects.annotate(posted=Coalesce(Sum("postings__amount"), Value(0)))
-        .exclude(balance=F("posted"))
-        .order_by("pk")
-    )
-    for bad in mismatched_accounts:
-        violations.append(
-            Violation(
-                "balance-mismatch",
-                f"account {bad.pk} ({bad})",
-                f"stored {bad.balance}, postings sum to {bad.posted}",
-            )
-        )
-    # Postings of one account are written under its row lock, so their ids follow the
-    # order they were applied in: the newest one's balance_after is the stored balance.
-    # (One grouped pass over the postings, not a lookup per account.)
-    newest = Posting.objects.values("account_id").annotate(last=Max("pk")).values("last")
-    drifted = (
-        Posting.objects.filter(pk__in=Subquery(newest))
-        .exclude(balance_after=F("account__balance"))
-        .select_related("account")
-        .order_by("account_id")
-    )
-    for posting in drifted:
-        violations.append(
-            Violation(
-                "balance-after",
-                f"account {posting.account_id} ({posting.account})",
-                f"stored {posting.account.balance}, newest posting says {posting.balance_after}",
-            )
-        )
-    forbidden = [kind.value for kind in domain.NON_NEGATIVE_KINDS]
-    for account in Account.objects.filter(kind__in=forbidden, balance__lt=0).order_by("pk"):
-        violations.append(
-            Violation(
-                "negative-balance",
-                f"account {account.pk} ({account})",
-                f"balance {account.balance} on an account that must not go negative",
-            )
-        )
-    for account in Account.objects.filter(kind__in=forbidden, allow_negative=True):
-        violations.append(
-            Violation(
-                "account-flag",
-                f"account {account.pk} ({account})",
-                "allows a negative balance although its kind must not",
-            )
-        )
-    totals = (
-        Account.objects.values("currency")
-        .annotate(total=Sum("balance"))
-        .exclude(total=0)
-        .order_by("currency")
-    )
-    for row in totals:
-        violations.append(
-            Violation(
-                "currency-not-zero",
-                row["currency"],
-                f"balances of all accounts sum to {row['total']:+d}",
-            )
-        )
-    return violations
+    """Verify every invariant of the stored ledger; return the violations (none is good).
+
+    One function per invariant, in :mod:`zhifu.ledger.checks`.
+    """
+    return checks.run_all()
 
 
 def report() -> list[ReportRow]:
