@@ -10,7 +10,8 @@ few things a relying party must, each checked:
 - the id_token must be RS256, signed by a key from the issuer's JWKS, with the right
   ``iss``, ``aud`` (our client id), unexpired ``exp``; ``alg=none``, HS256 and any other
   algorithm are refused before the signature is even looked at.
-- HTTP to the provider has timeouts and follows no redirects.
+- HTTP to the provider goes through the kernel.http transport (timeouts, no redirects,
+  private addresses refused unless allowed), chosen from settings or passed in.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-import requests
 
+from zhifu.config import outbound
 from zhifu.config.site import config
+from zhifu.kernel import http
 
 TIMEOUT_S = 10
 DISCOVERY_TTL_S = 300
@@ -47,36 +49,45 @@ class LoginError(Exception):
         self.code = code
 
 
-class Transport(Protocol):
-    def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]: ...
-
-    def post_form(
-        self, url: str, data: dict[str, str], auth: tuple[str, str]
-    ) -> dict[str, Any]: ...
+class _Unexpected(ValueError):
+    """The provider answered, but not with what the protocol says (a status, a shape)."""
 
 
-class RequestsTransport:
-    def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        resp = requests.get(url, headers=headers, timeout=TIMEOUT_S, allow_redirects=False)
-        resp.raise_for_status()
-        data = resp.json()
-        if not isinstance(data, dict):
-            raise LoginError("bad_response")
-        return data
+def _transport(transport: http.Transport | None) -> http.Transport:
+    # Chosen from settings in one place; tests configure a MockTransport there.
+    return transport or outbound.http_transport(*outbound.OIDC_TIMEOUTS)
 
-    def post_form(self, url: str, data: dict[str, str], auth: tuple[str, str]) -> dict[str, Any]:
-        resp = requests.post(url, data=data, auth=auth, timeout=TIMEOUT_S, allow_redirects=False)
-        body = (
-            resp.json()
-            if resp.headers.get("content-type", "").startswith("application/json")
-            else {}
+
+def _get_json(
+    transport: http.Transport, url: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """GET a JSON object. Raises http.TransportError, or ValueError for a bad answer."""
+    resp = transport.handle(
+        http.Request("GET", url, {"Accept": "application/json", **(headers or {})})
+    )
+    if resp.status_code != 200:
+        raise _Unexpected(f"HTTP {resp.status_code}")
+    data = resp.json()
+    if not isinstance(data, dict):
+        raise LoginError("bad_response")
+    return data
+
+
+def _post_form(
+    transport: http.Transport, url: str, data: dict[str, str], auth: tuple[str, str]
+) -> dict[str, Any]:
+    """POST a form with HTTP Basic client authentication; the JSON object answered."""
+    basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode("latin-1")).decode()
+    resp = transport.handle(
+        http.Request.form(
+            url, data, {"Authorization": f"Basic {basic}", "Accept": "application/json"}
         )
-        if resp.status_code != 200 or not isinstance(body, dict):
-            raise LoginError("token_refused")
-        return body
+    )
+    body = resp.json() if resp.is_json else {}
+    if resp.status_code != 200 or not isinstance(body, dict):
+        raise LoginError("token_refused")
+    return body
 
-
-transport: Transport = RequestsTransport()  # tests replace this with a fake provider
 
 _discovery_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -107,13 +118,15 @@ def client_secret(name: str) -> str:
         return value
 
 
-def discover(issuer: str) -> dict[str, Any]:
+def discover(issuer: str, *, transport: http.Transport | None = None) -> dict[str, Any]:
     cached = _discovery_cache.get(issuer)
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_S:
         return cached[1]
     try:
-        doc = transport.get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
-    except (requests.RequestException, ValueError) as exc:
+        doc = _get_json(
+            _transport(transport), issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+    except (http.TransportError, ValueError) as exc:
         raise LoginError("provider_unreachable") from exc
     if str(doc.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
         raise LoginError("issuer_mismatch")
@@ -128,9 +141,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def begin(session: Any, client: Client, next_path: str | None) -> str:
+def begin(
+    session: Any, client: Client, next_path: str | None, *, transport: http.Transport | None = None
+) -> str:
     """Remember a new login attempt in the session; return the provider URL to go to."""
-    doc = discover(client.issuer)
+    doc = discover(client.issuer, transport=transport)
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
@@ -178,10 +193,10 @@ def take_pending(session: Any, state: str | None) -> dict[str, Any]:
     return dict(attempt)
 
 
-def _signing_key(jwks_uri: str, kid: str | None) -> Any:
+def _signing_key(transport: http.Transport, jwks_uri: str, kid: str | None) -> Any:
     try:
-        jwks = jwt.PyJWKSet.from_dict(transport.get_json(jwks_uri))
-    except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
+        jwks = jwt.PyJWKSet.from_dict(_get_json(transport, jwks_uri))
+    except (http.TransportError, ValueError, jwt.PyJWTError) as exc:
         raise LoginError("bad_jwks") from exc
     keys = [k for k in jwks.keys if k.key_type == "RSA" and (kid is None or k.key_id == kid)]
     if not keys:
@@ -190,7 +205,13 @@ def _signing_key(jwks_uri: str, kid: str | None) -> Any:
 
 
 def verify_id_token(
-    token: str, client: Client, issuer: str, jwks_uri: str, nonce: str
+    token: str,
+    client: Client,
+    issuer: str,
+    jwks_uri: str,
+    nonce: str,
+    *,
+    transport: http.Transport | None = None,
 ) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
@@ -198,7 +219,7 @@ def verify_id_token(
         raise LoginError("malformed_id_token") from exc
     if header.get("alg") not in ALLOWED_ALGORITHMS:
         raise LoginError("bad_algorithm")
-    key = _signing_key(jwks_uri, header.get("kid"))
+    key = _signing_key(_transport(transport), jwks_uri, header.get("kid"))
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -225,13 +246,21 @@ def verify_id_token(
     return claims
 
 
-def finish(client: Client, attempt: dict[str, Any], code: str | None) -> dict[str, Any]:
+def finish(
+    client: Client,
+    attempt: dict[str, Any],
+    code: str | None,
+    *,
+    transport: http.Transport | None = None,
+) -> dict[str, Any]:
     """Exchange the code and return the verified claims (id_token, then userinfo)."""
     if not code:
         raise LoginError("missing_code")
-    doc = discover(client.issuer)
+    transport = _transport(transport)
+    doc = discover(client.issuer, transport=transport)
     try:
-        tokens = transport.post_form(
+        tokens = _post_form(
+            transport,
             doc["token_endpoint"],
             {
                 "grant_type": "authorization_code",
@@ -241,20 +270,22 @@ def finish(client: Client, attempt: dict[str, Any], code: str | None) -> dict[st
             },
             auth=(client.client_id, client.client_secret),
         )
-    except (requests.RequestException, ValueError) as exc:
+    except (http.TransportError, ValueError) as exc:
         raise LoginError("provider_unreachable") from exc
     id_token = tokens.get("id_token")
     if not isinstance(id_token, str):
         raise LoginError("no_id_token")
-    claims = verify_id_token(id_token, client, doc["issuer"], doc["jwks_uri"], attempt["nonce"])
+    claims = verify_id_token(
+        id_token, client, doc["issuer"], doc["jwks_uri"], attempt["nonce"], transport=transport
+    )
     userinfo_url = doc.get("userinfo_endpoint")
     access_token = tokens.get("access_token")
     if (not claims.get("email")) and isinstance(userinfo_url, str) and access_token:
         try:
-            info = transport.get_json(
-                userinfo_url, headers={"Authorization": f"Bearer {access_token}"}
+            info = _get_json(
+                transport, userinfo_url, headers={"Authorization": f"Bearer {access_token}"}
             )
-        except (requests.RequestException, ValueError):
+        except (http.TransportError, ValueError):
             info = {}
         if info.get("sub") == claims["sub"]:  # OIDC Core 5.3.2: must match, else ignore
             claims = {**info, **claims}

@@ -12,7 +12,7 @@
 
 A challenge (3-D Secure-like) sends the buyer to challenge_url; after "Confirm" or "Cancel"
 cardnet redirects to return_url (which must be on the wallet's address) with
-`?result=<signed answer>`, signed with the shared key (see challenge.py).
+`?result=<signed answer>`, signed with the challenge key (see challenge.py).
     400 / 401 / 405 {"error": {"code": "...", "message": "...", "param": "..."}}
 
 The API has its own authentication (a shared key compared in constant time), so it is

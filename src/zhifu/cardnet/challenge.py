@@ -1,8 +1,11 @@
 """The simulated issuer challenge (3-D Secure-like): a page where the buyer confirms.
 
 Stateless: the challenge URL carries a signed (not secret) token naming the verification
-and the return address; the answer sent back to the wallet is signed with the shared API
-key, so the wallet can trust it without calling cardnet again. Both expire after 15 minutes.
+and the return address; the answer sent back to the wallet is signed with the challenge
+key cardnet shares with the wallet (ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during
+a rotation), so the wallet can trust it without calling cardnet again. Not with the API
+key: whoever can read the bearer key must not be able to forge an "approved". Both tokens
+expire after 15 minutes.
 """
 
 from __future__ import annotations
@@ -10,21 +13,27 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from zhifu.config.site import config
+from zhifu.kernel import signing
 
 CHALLENGE_SALT = "zhifu.cardnet.challenge"
-RESULT_SALT = "zhifu.cardnet.challenge-result"  # the wallet's connector uses the same
+# The wallet's connector checks answers under the same salt (a test compares the two).
+RESULT_SALT = "zhifu.cardnet.challenge-result"
 MAX_AGE_S = 15 * 60
 
 
-def _key() -> str:
-    return config().secret("cardnet_api_key").reveal()
+def signer(salt: str) -> signing.Signer:
+    cfg = config()
+    return signing.Signer(
+        cfg.secret("cardnet_challenge_key").reveal(),
+        cfg.secret_fallbacks("cardnet_challenge_key"),
+        salt=salt,
+    )
 
 
 def allowed_return(url: str) -> bool:
@@ -37,14 +46,13 @@ def allowed_return(url: str) -> bool:
 
 
 def url_for(verification_id: str, return_url: str) -> str:
-    token = signing.dumps({"id": verification_id, "return": return_url}, key=_key(),
-                          salt=CHALLENGE_SALT)  # fmt: skip
+    token = signer(CHALLENGE_SALT).dumps({"id": verification_id, "return": return_url})
     return config().urls["cardnet"] + reverse("challenge", args=[token])
 
 
 def _load(token: str) -> dict[str, Any]:
     try:
-        data = signing.loads(token, key=_key(), salt=CHALLENGE_SALT, max_age=MAX_AGE_S)
+        data = signer(CHALLENGE_SALT).loads(token, max_age=MAX_AGE_S)
     except signing.BadSignature:
         raise Http404 from None
     if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
@@ -57,7 +65,7 @@ def challenge_page(request: HttpRequest, token: str) -> HttpResponse:
     data = _load(token)
     if request.method == "POST":
         result = "approved" if request.POST.get("decision") == "confirm" else "declined"
-        answer = signing.dumps({"id": data["id"], "result": result}, key=_key(), salt=RESULT_SALT)
+        answer = signer(RESULT_SALT).dumps({"id": data["id"], "result": result})
         separator = "&" if "?" in data["return"] else "?"
         return HttpResponseRedirect(data["return"] + separator + urlencode({"result": answer}))
     return render(request, "cardnet/challenge.html", {"verification": data["id"]})

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
+from zhifu.kernel.http import LOOPBACK, parse_networks
 from zhifu.kernel.secret import Secret
 
 SITES: tuple[str, ...] = ("wallet", "marketplace", "cardnet")
@@ -67,6 +68,9 @@ class Environment(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
     )
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
+    # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
+    # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.
+    outbound_allowed_networks: Annotated[list[str] | None, NoDecode, BeforeValidator(_split)] = None
 
     currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
 
@@ -86,6 +90,11 @@ class Environment(BaseSettings):
     vault_fingerprint_key: OptionalSecret = None
     # Shared by the wallet and cardnet: authenticates the wallet's card-network API calls.
     cardnet_api_key: OptionalSecret = None
+    # Signs cardnet's challenge answers (never the API key, so a bearer of the API key
+    # cannot forge an "approved"); the fallbacks (comma-separated) still verify during a
+    # rotation. Shared by the wallet and cardnet.
+    cardnet_challenge_key: OptionalSecret = None
+    cardnet_challenge_key_fallbacks: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
     oidc_client_secret: OptionalSecret = None
 
@@ -124,6 +133,23 @@ class Environment(BaseSettings):
         if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
             raise ValueError("must start with postgresql:// or sqlite:///")
         return value
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            return [str(n) for n in parse_networks(value)]
+        except ValueError as exc:
+            raise ValueError(f"not a network in CIDR form ({exc})") from None
+
+    @property
+    def allowed_networks(self) -> list[str]:
+        """Where outgoing HTTP may go besides the public internet (see kernel.http)."""
+        if self.outbound_allowed_networks is not None:
+            return self.outbound_allowed_networks
+        return [str(n) for n in LOOPBACK] if self.demo else []
 
     @property
     def cookies_secure(self) -> bool:

@@ -52,6 +52,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "vault_master_keys": _key_ring,
     "vault_fingerprint_key": _hex256,
     "cardnet_api_key": _hex256,
+    "cardnet_challenge_key": _hex256,
     "oidc_signing_key": _rsa_pem,
     # The wallet's OIDC client secret at the demo shop: the shop registers it, the wallet
     # presents it. Outside the demo each shop's operator hands it to the wallet's operator.
@@ -67,9 +68,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "vault_fingerprint_key",
         "oidc_client_secret",
         "cardnet_api_key",
+        "cardnet_challenge_key",
     ),
     "marketplace": ("marketplace_secret_key", "oidc_signing_key", "oidc_client_secret"),
-    "cardnet": ("cardnet_secret_key", "cardnet_api_key"),
+    "cardnet": ("cardnet_secret_key", "cardnet_api_key", "cardnet_challenge_key"),
 }
 
 

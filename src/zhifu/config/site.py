@@ -34,6 +34,13 @@ class SiteConfig:
     def secret(self, name: str) -> Secret:
         return self.secrets[name]
 
+    def secret_fallbacks(self, name: str) -> tuple[str, ...]:
+        """Older values of a rotated key (ZHIFU_<NAME>_FALLBACKS, comma-separated): still
+        accepted when checking, never used to sign."""
+        value = getattr(self.env, f"{name}_fallbacks", None)
+        text = value.reveal() if isinstance(value, Secret) else ""
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
 
 def config() -> SiteConfig:
     from django.conf import settings

@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
+from zhifu.connectors.base import DeclineCode
 from zhifu.vault import domain
-from zhifu.vault.connector import DeclineCode
 
 MESSAGES: dict[domain.CardError, Any] = {
     domain.CardError.NUMBER_REQUIRED: _("Enter the card number."),

@@ -16,7 +16,8 @@ from zhifu.config.site import config
 from zhifu.vault.crypto import KeyRing, KeyRingError
 
 _lock = threading.Lock()
-_cache: dict[str, tuple[object, KeyRing]] = {}
+# The last ring parsed and the stamp of its source (file mtime and size, or a hash).
+_cached: tuple[object, KeyRing] | None = None
 
 
 def ring_file() -> Path:
@@ -42,13 +43,21 @@ def key_ring() -> KeyRing:
         except FileNotFoundError:
             text = cfg.secret("vault_master_keys").reveal()
             stamp = ("settings", hash(text))
+    global _cached
     with _lock:
-        cached = _cache.get("ring")
-        if cached and cached[0] == stamp:
-            return cached[1]
+        if _cached is not None and _cached[0] == stamp:
+            return _cached[1]
         ring = KeyRing.parse(text)
-        _cache["ring"] = (stamp, ring)
+        _cached = (stamp, ring)
         return ring
+
+
+def forget_cached_ring() -> None:
+    """Drop the parsed ring, so the next key_ring() reads its source again. A test seam:
+    running processes notice a changed file by its stamp and need no call."""
+    global _cached
+    with _lock:
+        _cached = None
 
 
 def fingerprint_key() -> bytes:

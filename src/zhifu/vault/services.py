@@ -22,19 +22,21 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from zhifu.config import outbound
 from zhifu.config.site import config
+from zhifu.connectors import base as network_port
+from zhifu.connectors.base import CardNetwork, NetworkStatus
 from zhifu.kernel import clock, ids
 from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
 from zhifu.vault import crypto, domain, keys
-from zhifu.vault.connector import (
-    CardNetwork,
-    ChallengeInvalid,
-    DeclineCode,
-    HttpCardNetwork,
+from zhifu.vault.errors import (
+    CardDeclined,
+    CardNotFound,
+    ChallengeFailed,
+    DuplicateCard,
+    InvalidCardInput,
     NetworkUnavailable,
-    VerificationRequest,
-    VerificationStatus,
 )
 from zhifu.vault.models import AuditEvent, StoredCard
 from zhifu.vault.router import VAULT_DB
@@ -55,45 +57,8 @@ __all__ = [
     "NetworkUnavailable",
 ]
 
-
-# --- errors the pages show --------------------------------------------------------------
-
-
-class CardNotFound(LookupError):
-    """No such card for this owner (another buyer's card is "not found" too)."""
-
-
-class InvalidCardInput(ValueError):
-    def __init__(self, errors: dict[str, domain.CardError]) -> None:
-        super().__init__(", ".join(f"{k}={v.value}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class DuplicateCard(ValueError):
-    pass
-
-
-class CardDeclined(ValueError):
-    def __init__(self, code: DeclineCode) -> None:
-        super().__init__(code.value)
-        self.code = code
-
-
-class ChallengeRequired(ValueError):
-    """The issuer wants the buyer to confirm (3-D Secure-like) before the card is saved.
-
-    The card is kept as pending (encrypted, without its CVC, listed nowhere) until the buyer
-    comes back from `url` and complete_challenge() activates or removes it.
-    """
-
-    def __init__(self, card_id: str, url: str) -> None:
-        super().__init__(card_id)
-        self.card_id = card_id
-        self.url = url
-
-
-class ChallengeFailed(ValueError):
-    """The challenge answer was forged, expired or for another card: nothing was saved."""
+# The refusals live in vault/errors.py; they are importable from here too, as the pages
+# have always imported them.
 
 
 # --- inputs and outputs -----------------------------------------------------------------
@@ -106,6 +71,19 @@ class CardInput:
     holder_name: str
     cvc: str = field(repr=False)
     label: str = ""
+
+
+@dataclass(frozen=True)
+class ChallengeRequired:
+    """What add_card returns when the issuer wants the buyer to confirm first (3-D
+    Secure-like): a result to act on, not an error.
+
+    The card is kept as pending (encrypted, without its CVC, listed nowhere) until the buyer
+    comes back from `url` and complete_challenge() activates or removes it.
+    """
+
+    card_id: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -159,13 +137,8 @@ def _card(row: StoredCard) -> Card:
 def _owner_id(owner: Any) -> str:
     pk = getattr(owner, "pk", owner)
     if pk is None:
-        raise CardNotFound("anonymous users have no cards")
+        raise CardNotFound()  # anonymous users have no cards
     return str(pk)
-
-
-def default_network() -> CardNetwork:
-    cfg = config()
-    return HttpCardNetwork(cfg.urls["cardnet"], cfg.secret("cardnet_api_key").reveal())
 
 
 # --- validation -------------------------------------------------------------------------
@@ -226,11 +199,12 @@ def add_card(
     *,
     network: CardNetwork | None = None,
     email: str | None = None,
-) -> Card:
+) -> Card | ChallengeRequired:
     """Validate, verify with the network (zero amount, CVC used here only), then save.
 
-    Raises InvalidCardInput, DuplicateCard, CardDeclined or NetworkUnavailable (nothing is
-    saved), or ChallengeRequired (the card waits, pending, for the buyer's answer).
+    Returns the saved card, or ChallengeRequired (the card waits, pending, for the buyer's
+    answer). Raises InvalidCardInput, DuplicateCard, CardDeclined or NetworkUnavailable:
+    nothing is saved, and nothing is charged.
     """
     owner_id = _owner_id(owner)
     valid = validate(data)
@@ -241,22 +215,31 @@ def add_card(
         raise DuplicateCard()
 
     card_id = ids.new_id("card")
-    result = (network or default_network()).verify(
-        VerificationRequest(
-            number=digits,
-            exp_month=valid.expiry.month,
-            exp_year=valid.expiry.year,
-            cvc=valid.cvc,
-            holder_name=valid.holder_name,
-            return_url=challenge_return_url(card_id),
+    try:
+        result = (network or outbound.card_network()).verify(
+            network_port.VerifyRequest(
+                idempotency_key=f"{card_id}:verify",  # card ids are fresh per attempt
+                card=network_port.CardDetails(
+                    number=digits,
+                    exp_month=valid.expiry.month,
+                    exp_year=valid.expiry.year,
+                    cvc=valid.cvc,
+                    holder_name=valid.holder_name,
+                ),
+                return_url=challenge_return_url(card_id),
+            )
         )
-    )
-    del valid  # the CVC's last reference in the wallet
-    if result.status is VerificationStatus.CHALLENGE:
+    except network_port.Refused as exc:
+        raise CardDeclined(exc.decline_code) from None
+    except (network_port.NetworkUnavailable, network_port.OutcomeUnknown) as exc:
+        # Zero-amount: whether or not the request arrived, nothing was charged.
+        log.warning("vault.network_unavailable", card=card_id, error=exc.code)
+        raise NetworkUnavailable() from None
+    finally:
+        del valid  # the CVC's last reference in the wallet
+    if result.status is NetworkStatus.CHALLENGE:
         _save(owner, card_id, digits, fingerprint, data, result.reference, email, pending=True)
-        raise ChallengeRequired(card_id, result.challenge_url)
-    if result.status is not VerificationStatus.APPROVED:
-        raise CardDeclined(result.decline_code or DeclineCode.OTHER)
+        return ChallengeRequired(card_id, result.challenge_url)
     return _save(owner, card_id, digits, fingerprint, data, result.reference, email)
 
 
@@ -338,14 +321,22 @@ def complete_challenge(
         id=card_id, owner_id=owner_id, status=StoredCard.Status.PENDING
     ).first()
     if row is None:
-        raise CardNotFound(card_id)
+        raise CardNotFound(card=card_id)
     try:
-        result = (network or default_network()).complete_challenge(row.network_reference, answer)
-    except ChallengeInvalid:
-        raise ChallengeFailed(card_id) from None
-    if result.status is not VerificationStatus.APPROVED:
+        (network or outbound.card_network()).complete_challenge(
+            network_port.CompleteChallengeRequest(
+                idempotency_key=f"{card_id}:challenge",
+                reference=row.network_reference,
+                answer=answer,
+            )
+        )
+    except network_port.ChallengeInvalid:
+        raise ChallengeFailed(param="result") from None
+    except network_port.Refused as exc:
         StoredCard.objects.filter(id=card_id, status=StoredCard.Status.PENDING).delete()
-        raise CardDeclined(result.decline_code or DeclineCode.OTHER)
+        raise CardDeclined(exc.decline_code) from None
+    except (network_port.NetworkUnavailable, network_port.OutcomeUnknown):
+        raise NetworkUnavailable() from None  # the pending card stays until it times out
     with transaction.atomic(), transaction.atomic(using=VAULT_DB):
         row = (
             StoredCard.objects.select_for_update()
@@ -353,7 +344,7 @@ def complete_challenge(
             .first()
         )
         if row is None:  # answered twice at once: the other request won
-            raise CardNotFound(card_id)
+            raise CardNotFound(card=card_id)
         row.status = StoredCard.Status.ACTIVE
         row.is_default = not _active(owner_id).filter(is_default=True).exists()
         row.save(update_fields=["status", "is_default"])
@@ -387,7 +378,7 @@ def get_card(owner: Any, card_id: str) -> Card:
     try:
         return _card(_active(_owner_id(owner)).get(id=card_id))
     except StoredCard.DoesNotExist:
-        raise CardNotFound(card_id) from None
+        raise CardNotFound(card=card_id) from None
 
 
 def make_default(owner: Any, card_id: str) -> Card:
@@ -396,7 +387,7 @@ def make_default(owner: Any, card_id: str) -> Card:
         rows = list(_active(owner_id).select_for_update())
         target = next((r for r in rows if r.id == card_id), None)
         if target is None:
-            raise CardNotFound(card_id)
+            raise CardNotFound(card=card_id)
         StoredCard.objects.filter(owner_id=owner_id, is_default=True).exclude(id=card_id).update(
             is_default=False
         )
@@ -412,7 +403,7 @@ def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
     with transaction.atomic(), transaction.atomic(using=VAULT_DB):
         row = _active(owner_id).select_for_update().filter(id=card_id).first()
         if row is None:
-            raise CardNotFound(card_id)
+            raise CardNotFound(card=card_id)
         card = _card(row)
         row.delete()
         if card.is_default:
@@ -436,7 +427,7 @@ def reveal_number(card_id: str, *, actor: str, purpose: str) -> str:
         raise ValueError("reveal_number needs an actor and a purpose")
     row = StoredCard.objects.filter(id=card_id, status=StoredCard.Status.ACTIVE).first()
     if row is None:
-        raise CardNotFound(card_id)
+        raise CardNotFound(card=card_id)
     try:
         number = crypto.unseal(keys.key_ring(), row.id, row.owner_id, _sealed(row))
     except crypto.VaultError as exc:

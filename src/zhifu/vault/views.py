@@ -59,6 +59,9 @@ def add_card(request: HttpRequest) -> HttpResponse:
                 card = services.add_card(
                     request.user, data, email=getattr(request.user, "email", "")
                 )
+                if isinstance(card, services.ChallengeRequired):
+                    # The issuer's confirmation page (cardnet's, on the network's own address).
+                    return redirect(card.url)
                 messages.success(
                     request,
                     _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"},
@@ -67,10 +70,7 @@ def add_card(request: HttpRequest) -> HttpResponse:
     except services.DuplicateCard:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
-        form.add_error(FIELD_FOR_DECLINE.get(exc.code), str(DECLINES[exc.code]))
-    except services.ChallengeRequired as exc:
-        # The issuer's confirmation page (cardnet's, on the network's own address).
-        return redirect(exc.url)
+        form.add_error(FIELD_FOR_DECLINE.get(exc.decline_code), str(DECLINES[exc.decline_code]))
     except services.NetworkUnavailable:
         form.add_error(
             None,

@@ -11,6 +11,7 @@ from django.test import Client
 from zhifu.cardnet import api
 from zhifu.cardnet.domain import TEST_CARDS, Behaviour
 from zhifu.config.site import config
+from zhifu.kernel import signing
 
 URL = "/api/v1/verifications"
 
@@ -137,9 +138,14 @@ def test_nothing_is_logged_with_the_card_number(
 WALLET_RETURN = "http://localhost:8000/cards/challenge/card_1/"
 
 
-def test_the_challenge_card_gets_a_challenge_page_that_answers_the_wallet(client: Client) -> None:
-    from django.core import signing
+def answers() -> signing.Signer:
+    """How the wallet checks cardnet's answers: the challenge key, never the API key."""
+    return signing.Signer(
+        config().secret("cardnet_challenge_key").reveal(), salt="zhifu.cardnet.challenge-result"
+    )
 
+
+def test_the_challenge_card_gets_a_challenge_page_that_answers_the_wallet(client: Client) -> None:
     data = verify(client, "4000000000003220", return_url=WALLET_RETURN).json()
     assert data["status"] == "challenge"
     url = data["challenge_url"]
@@ -154,13 +160,13 @@ def test_the_challenge_card_gets_a_challenge_page_that_answers_the_wallet(client
     token = answer["Location"].split("?result=", 1)[1]
     from urllib.parse import unquote
 
-    result = signing.loads(unquote(token), key=key(), salt="zhifu.cardnet.challenge-result")
+    result = answers().loads(unquote(token))
     assert result == {"id": data["id"], "result": "approved"}
     cancelled = client.post(path, {"decision": "cancel"})
     token = unquote(cancelled["Location"].split("?result=", 1)[1])
-    assert signing.loads(token, key=key(), salt="zhifu.cardnet.challenge-result")["result"] == (
-        "declined"
-    )
+    assert answers().loads(token)["result"] == "declined"
+    with pytest.raises(signing.BadSignature):  # the API key never signs an answer
+        signing.Signer(key(), salt="zhifu.cardnet.challenge-result").loads(token)
 
 
 @pytest.mark.parametrize(
@@ -177,3 +183,38 @@ def test_a_tampered_challenge_token_is_a_404(client: Client) -> None:
     data = verify(client, "4000000000003220", return_url=WALLET_RETURN).json()
     path = data["challenge_url"].removeprefix(config().urls["cardnet"])
     assert client.get(path.replace("/challenge/", "/challenge/x")).status_code == 404
+
+
+def test_cardnet_and_the_wallet_sign_answers_under_the_same_salt() -> None:
+    from zhifu.cardnet import challenge
+    from zhifu.connectors.cardnet import wire
+
+    assert challenge.RESULT_SALT == wire.CHALLENGE_RESULT_SALT
+    assert challenge.MAX_AGE_S == wire.CHALLENGE_MAX_AGE_S
+
+
+def test_a_challenge_key_moved_to_the_fallbacks_still_verifies(
+    client: Client, settings: Any
+) -> None:
+    """Rotation: a new key signs, the old one in the fallbacks still opens pages it signed."""
+    import dataclasses
+    from urllib.parse import unquote
+
+    from zhifu.kernel.secret import Secret
+
+    data = verify(client, "4000000000003220", return_url=WALLET_RETURN).json()
+    path = data["challenge_url"].removeprefix(config().urls["cardnet"])
+    cfg = config()
+    old, new = cfg.secret("cardnet_challenge_key"), Secret("new-challenge-key-" + "0" * 46)
+    secrets = {**cfg.secrets, "cardnet_challenge_key": new}
+    with_fallback = cfg.env.model_copy(update={"cardnet_challenge_key_fallbacks": old})
+    settings.ZHIFU = dataclasses.replace(cfg, env=with_fallback, secrets=secrets)
+    assert client.get(path).status_code == 200
+    answer = client.post(path, {"decision": "confirm"})
+    token = unquote(answer["Location"].split("?result=", 1)[1])
+    salt = "zhifu.cardnet.challenge-result"
+    assert signing.Signer(new.reveal(), salt=salt).loads(token)["result"] == "approved"
+    with pytest.raises(signing.BadSignature):  # the newest key signs, never a fallback
+        signing.Signer(old.reveal(), salt=salt).loads(token)
+    settings.ZHIFU = dataclasses.replace(cfg, secrets=secrets)  # the fallback removed
+    assert client.get(path).status_code == 404

@@ -24,7 +24,7 @@ from zhifu.accounts.models import Platform, User
 from zhifu.accounts.views import PLATFORM_KEY, PLATFORM_NAME_KEY
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice
-from zhifu.kernel import clock
+from zhifu.kernel import clock, http
 
 ISSUER = "https://shop.test/o"
 CLIENT_ID = "zhifu-wallet"
@@ -57,7 +57,23 @@ class FakeProvider:
         }
         self.tamper: dict[str, Any] = {}
 
-    # Transport
+    # The provider's HTTP side, as a kernel.http MockTransport handler.
+    def handle(self, request: http.Request) -> http.Response:
+        try:
+            if request.method == "GET":
+                auth = request.header("authorization")
+                return http.Response.json_of(
+                    200, self.get_json(request.url, {"Authorization": auth})
+                )
+            basic = base64.b64decode(request.header("authorization").removeprefix("Basic "))
+            client_id, _, secret = basic.decode().partition(":")
+            form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+            return http.Response.json_of(
+                200, self.post_form(request.url, form, (client_id, secret))
+            )
+        except oidc.LoginError:
+            return http.Response.json_of(400, {"error": "invalid_grant"})
+
     def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
         if url == f"{self.issuer}/.well-known/openid-configuration":
             return {
@@ -129,11 +145,11 @@ class FakeProvider:
 
 
 @pytest.fixture
-def provider(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeProvider]:
+def provider(settings: Any) -> Iterator[FakeProvider]:
     from zhifu.config.site import config
 
     fake = FakeProvider(secret=config().secret("oidc_client_secret").reveal())
-    monkeypatch.setattr(oidc, "transport", fake)
+    settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(fake.handle)
     oidc._discovery_cache.clear()
     yield fake
     oidc._discovery_cache.clear()

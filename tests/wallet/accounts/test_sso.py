@@ -73,7 +73,7 @@ def test_second_login_reaches_the_same_wallet_user(
 
 
 def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
-    client: Client, platform: Platform, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    client: Client, platform: Platform, provider: FakeProvider, settings: Any
 ) -> None:
     from tests.wallet.accounts.support import new_buyer
 
@@ -88,9 +88,9 @@ def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
     )
     provider2 = FakeProvider(issuer=other.issuer, secret=provider.secret)
     provider2.claims = {**provider.claims, "sub": "x-77", "email_verified": True}
-    from zhifu.accounts import oidc
+    from zhifu.kernel import http
 
-    monkeypatch.setattr(oidc, "transport", provider2)
+    settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(provider2.handle)
     resp = client.post("/oidc/login/", {"platform": "shop2"})
     client.get("/oidc/callback/", provider2.authorize(resp["Location"]))
     assert Identity.objects.get(platform=other, subject="x-77").user == user

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from stdnum import luhn
 
+from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.vault import domain, keys, services
-from zhifu.vault.connector import FakeCardNetwork
 
 VISA = "4242424242424242"
 MASTERCARD = "5555555555554444"
@@ -79,9 +79,9 @@ def ring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy.write_text(original.read_text())
     copy.chmod(0o600)
     monkeypatch.setattr(keys, "ring_file", lambda: copy)
-    keys._cache.clear()
+    keys.forget_cached_ring()
     yield copy
-    keys._cache.clear()
+    keys.forget_cached_ring()
 
 
 def dump_any(value: Any) -> str:

@@ -20,10 +20,10 @@ from django.core import mail
 from django.db import connections
 
 from tests.wallet.vault.support import Buyer, card_input, generate_numbers
+from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.kernel.masking import luhn_valid
 from zhifu.outbox.services import dispatch_due
 from zhifu.vault import domain, services
-from zhifu.vault.connector import FakeCardNetwork
 
 pytestmark = [
     pytest.mark.django_db(databases=["default", "vault"]),

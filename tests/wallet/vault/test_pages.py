@@ -10,14 +10,15 @@ from django.test import Client
 
 from tests.wallet.accounts.support import GOOD_PIN, new_buyer, registered_buyer, sign_in
 from tests.wallet.vault.support import MASTERCARD, VISA, card_input
-from zhifu.vault import services
-from zhifu.vault.connector import (
+from zhifu.connectors.base import (
     DeclineCode,
-    FakeCardNetwork,
+    NetworkStatus,
     NetworkUnavailable,
-    VerificationResult,
-    VerificationStatus,
+    Refused,
+    VerifyResult,
 )
+from zhifu.connectors.fake import FakeCardNetwork
+from zhifu.vault import services
 from zhifu.vault.models import StoredCard
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -27,9 +28,10 @@ FORM = {"number": "4242 4242 4242 4242", "expiry": "12/30", "holder_name": "ANNA
 
 
 @pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch) -> FakeCardNetwork:
+def network(settings: Any) -> FakeCardNetwork:
+    """The wallet's card network, chosen by settings (restored after the test)."""
     fake = FakeCardNetwork()
-    monkeypatch.setattr(services, "default_network", lambda: fake)
+    settings.ZHIFU_CARD_NETWORK = fake
     return fake
 
 
@@ -124,9 +126,7 @@ def test_a_typo_in_the_card_does_not_cost_a_payment_password_attempt(
 def test_a_wrong_cvc_decline_is_shown_beside_the_cvc(
     client: Client, buyer: object, network: FakeCardNetwork
 ) -> None:
-    network.outcomes[VISA] = VerificationResult(
-        VerificationStatus.DECLINED, "v", DeclineCode.INCORRECT_CVC
-    )
+    network.outcomes[VISA] = Refused(DeclineCode.INCORRECT_CVC, "v")
     html = client.post("/cards/add/", FORM).content.decode()
     assert field_error(html, "cvc") == "The CVC is incorrect. Check the code and try again."
 
@@ -231,8 +231,8 @@ def test_error_reports_hide_the_card_number_cvc_and_pin(
 def test_a_challenge_sends_the_buyer_to_the_network_and_back(
     client: Client, buyer: object, network: FakeCardNetwork
 ) -> None:
-    network.outcomes[VISA] = VerificationResult(
-        VerificationStatus.CHALLENGE, "ver_9", challenge_url="http://127.0.0.1:8002/challenge/t/"
+    network.outcomes[VISA] = VerifyResult(
+        NetworkStatus.CHALLENGE, "ver_9", challenge_url="http://127.0.0.1:8002/challenge/t/"
     )
     resp = client.post("/cards/add/", FORM)
     assert resp.status_code == 302

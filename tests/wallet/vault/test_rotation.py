@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.wallet.vault.support import Buyer, card_input, generate_numbers
+from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.vault import commands, crypto, keys, services
-from zhifu.vault.connector import FakeCardNetwork
 from zhifu.vault.models import StoredCard
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

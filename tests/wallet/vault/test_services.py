@@ -10,15 +10,17 @@ from django.core import mail
 from django.db import connections
 
 from tests.wallet.vault.support import AMEX, MASTERCARD, VISA, Buyer, card_input
+from zhifu.connectors.base import (
+    DeclineCode,
+    NetworkStatus,
+    NetworkUnavailable,
+    OutcomeUnknown,
+    Refused,
+    VerifyResult,
+)
+from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.outbox.services import dispatch_due
 from zhifu.vault import crypto, keys, services
-from zhifu.vault.connector import (
-    DeclineCode,
-    FakeCardNetwork,
-    NetworkUnavailable,
-    VerificationResult,
-    VerificationStatus,
-)
 from zhifu.vault.domain import CardError
 from zhifu.vault.models import AuditEvent, StoredCard
 
@@ -78,20 +80,18 @@ def test_every_bad_field_is_reported_at_once(network: FakeCardNetwork) -> None:
 
 @pytest.mark.parametrize("code", list(DeclineCode))
 def test_a_declined_card_is_not_saved(code: DeclineCode) -> None:
-    network = FakeCardNetwork(
-        outcomes={VISA: VerificationResult(VerificationStatus.DECLINED, "x", code)}
-    )
+    network = FakeCardNetwork(outcomes={VISA: Refused(code, "x")})
     with pytest.raises(services.CardDeclined) as exc:
         services.add_card(ANNA, card_input(), network=network)
-    assert exc.value.code is code
+    assert exc.value.decline_code is code
     assert not StoredCard.objects.exists()
 
 
 def _challenging() -> FakeCardNetwork:
     return FakeCardNetwork(
         outcomes={
-            VISA: VerificationResult(
-                VerificationStatus.CHALLENGE, "ver_1", challenge_url="https://net/challenge/t/"
+            VISA: VerifyResult(
+                NetworkStatus.CHALLENGE, "ver_1", challenge_url="https://net/challenge/t/"
             )
         }
     )
@@ -99,14 +99,14 @@ def _challenging() -> FakeCardNetwork:
 
 def test_a_challenged_card_waits_unlisted_until_the_buyer_confirms() -> None:
     network = _challenging()
-    with pytest.raises(services.ChallengeRequired) as exc:
-        services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
-    assert exc.value.url == "https://net/challenge/t/"
+    pending = services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
+    assert isinstance(pending, services.ChallengeRequired)
+    assert pending.url == "https://net/challenge/t/"
     assert services.list_cards(ANNA) == []
     with pytest.raises(services.CardNotFound):
-        services.reveal_number(exc.value.card_id, actor="test", purpose="pending")
+        services.reveal_number(pending.card_id, actor="test", purpose="pending")
     card = services.complete_challenge(
-        ANNA, exc.value.card_id, "approve", network=network, email=ANNA.email
+        ANNA, pending.card_id, "approve", network=network, email=ANNA.email
     )
     assert [c.id for c in services.list_cards(ANNA)] == [card.id]
     assert card.is_default
@@ -117,38 +117,52 @@ def test_a_challenged_card_waits_unlisted_until_the_buyer_confirms() -> None:
 
 def test_a_refused_challenge_removes_the_pending_card() -> None:
     network = _challenging()
-    with pytest.raises(services.ChallengeRequired) as exc:
-        services.add_card(ANNA, card_input(), network=network)
+    pending = services.add_card(ANNA, card_input(), network=network)
+    assert isinstance(pending, services.ChallengeRequired)
     with pytest.raises(services.CardDeclined):
-        services.complete_challenge(ANNA, exc.value.card_id, "decline", network=network)
+        services.complete_challenge(ANNA, pending.card_id, "decline", network=network)
     assert not StoredCard.objects.exists()
 
 
 def test_a_forged_answer_or_another_buyer_cannot_complete_a_challenge() -> None:
     network = _challenging()
-    with pytest.raises(services.ChallengeRequired) as exc:
-        services.add_card(ANNA, card_input(), network=network)
+    pending = services.add_card(ANNA, card_input(), network=network)
+    assert isinstance(pending, services.ChallengeRequired)
     with pytest.raises(services.ChallengeFailed):
-        services.complete_challenge(ANNA, exc.value.card_id, "forged", network=network)
+        services.complete_challenge(ANNA, pending.card_id, "forged", network=network)
     with pytest.raises(services.CardNotFound):
-        services.complete_challenge(BORIS, exc.value.card_id, "approve", network=network)
+        services.complete_challenge(BORIS, pending.card_id, "approve", network=network)
     assert services.list_cards(ANNA) == []
 
 
 def test_an_abandoned_challenge_does_not_block_adding_the_card_again() -> None:
     network = _challenging()
-    with pytest.raises(services.ChallengeRequired):
-        services.add_card(ANNA, card_input(), network=network)
+    assert isinstance(
+        services.add_card(ANNA, card_input(), network=network), services.ChallengeRequired
+    )
     services.add_card(ANNA, card_input(), network=FakeCardNetwork())
     assert len(services.list_cards(ANNA)) == 1
     assert StoredCard.objects.count() == 1
 
 
-def test_when_the_network_does_not_answer_nothing_is_saved() -> None:
-    network = FakeCardNetwork(outcomes={VISA: NetworkUnavailable("timeout")})
-    with pytest.raises(services.NetworkUnavailable):
+@pytest.mark.parametrize(
+    "error", [NetworkUnavailable("connection refused"), OutcomeUnknown("timeout")]
+)
+def test_when_the_network_does_not_answer_nothing_is_saved(error: Exception) -> None:
+    network = FakeCardNetwork(outcomes={VISA: error})
+    with pytest.raises(services.NetworkUnavailable) as exc:
         services.add_card(ANNA, card_input(), network=network)
     assert not StoredCard.objects.exists()
+    assert "Nothing was charged" in exc.value.message
+    assert exc.value.code == "card_network_unavailable"
+
+
+def test_every_verification_carries_its_own_idempotency_key(network: FakeCardNetwork) -> None:
+    services.add_card(ANNA, card_input(VISA), network=network)
+    services.add_card(ANNA, card_input(MASTERCARD), network=network)
+    keys_sent = [r.idempotency_key for r in network.requests]  # type: ignore[attr-defined]
+    assert len(set(keys_sent)) == 2
+    assert all(keys_sent)
 
 
 def test_make_default_moves_the_mark(network: FakeCardNetwork) -> None:

@@ -1,0 +1,93 @@
+"""The card vault's refusals: every code the card pages may have to explain, in one place.
+
+Views map codes to their own sentences where a page needs to (a decline points at the CVC
+field, say); the default messages here are what anyone else shows.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from zhifu.connectors.base import DeclineCode
+from zhifu.kernel.errors import Codes, Refusal
+from zhifu.vault import domain
+
+__all__ = [
+    "CardDeclined",
+    "CardNotFound",
+    "ChallengeFailed",
+    "DuplicateCard",
+    "InvalidCardInput",
+    "NetworkUnavailable",
+    "VaultCode",
+    "VaultRefusal",
+]
+
+
+class VaultCode(Codes):
+    CARD_NOT_FOUND = "card_not_found"
+    INVALID_CARD = "invalid_card"
+    DUPLICATE_CARD = "duplicate_card"
+    CARD_DECLINED = "card_declined"
+    CHALLENGE_FAILED = "card_challenge_failed"
+    NETWORK_UNAVAILABLE = "card_network_unavailable"
+
+
+class VaultRefusal(Refusal):
+    code = "vault_refused"
+
+
+class CardNotFound(VaultRefusal):
+    """No such card for this owner (another buyer's card is "not found" too)."""
+
+    code = VaultCode.CARD_NOT_FOUND
+    default_message = _("This card is not in your wallet.")
+    http_status = 404
+
+
+class InvalidCardInput(VaultRefusal):
+    """One or more fields break the card rules; ``errors`` maps each field to its error."""
+
+    code = VaultCode.INVALID_CARD
+    default_message = _("The card was not saved. Please correct the fields marked below.")
+
+    def __init__(self, errors: dict[str, domain.CardError]) -> None:
+        super().__init__(param=next(iter(errors), None))
+        self.errors = errors
+
+
+class DuplicateCard(VaultRefusal):
+    code = VaultCode.DUPLICATE_CARD
+    default_message = _("This card is already saved in your wallet.")
+    http_status = 409
+
+
+class CardDeclined(VaultRefusal):
+    """The network or the buyer's bank said no; ``decline_code`` says why."""
+
+    code = VaultCode.CARD_DECLINED
+    default_message = _("Your bank declined the card. Contact your bank or try another card.")
+    http_status = 402
+
+    def __init__(self, decline_code: DeclineCode) -> None:
+        super().__init__(decline_code=decline_code.value)
+        self.decline_code = decline_code
+
+
+class ChallengeFailed(VaultRefusal):
+    """The challenge answer was forged, expired or for another card: nothing was saved."""
+
+    code = VaultCode.CHALLENGE_FAILED
+    default_message = _("We could not check your bank's confirmation. The card was not saved.")
+
+
+class NetworkUnavailable(VaultRefusal):
+    """The network could not be reached, or did not answer. A verification is zero-amount,
+    so whether or not the request arrived, nothing was charged and nothing was saved."""
+
+    code = VaultCode.NETWORK_UNAVAILABLE
+    default_message = _(
+        "The card network did not answer, so your card was not saved. "
+        "Nothing was charged. Please try again in a few minutes."
+    )
+    http_status = 503
