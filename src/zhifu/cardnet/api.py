@@ -15,6 +15,9 @@ cardnet redirects to return_url (which must be on the wallet's address) with
 `?result=<signed answer>`, signed with the challenge key (see challenge.py).
     400 / 401 / 405 {"error": {"code": "...", "message": "...", "param": "..."}}
 
+The wallet sends an `Idempotency-Key` with every request; a verification is stateless and
+zero-amount, so answering a repeated key afresh acts on nothing twice.
+
 The API has its own authentication (a shared key compared in constant time), so it is
 exempt from CSRF, which protects cookie-authenticated forms only. The card number and CVC
 are used for the decision and dropped: nothing is stored or logged.
