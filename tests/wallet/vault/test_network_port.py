@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from tests.wallet.vault.support import VISA, Buyer, card_input
 from zhifu.config import outbound
@@ -85,5 +86,6 @@ def test_a_network_that_cannot_be_reached_saves_nothing_and_charges_nothing(
     settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(down)
     with pytest.raises(services.NetworkUnavailable) as exc:
         services.add_card(ANNA, card_input(VISA))
-    assert "Nothing was charged" in exc.value.message
+    with translation.override("en"):  # messages are translated when read
+        assert "Nothing was charged" in exc.value.message
     assert not StoredCard.objects.exists()

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connections
+from django.utils import translation
 
 from tests.wallet.vault.support import AMEX, MASTERCARD, VISA, Buyer, card_input
 from zhifu.connectors.base import (
@@ -153,7 +154,8 @@ def test_when_the_network_does_not_answer_nothing_is_saved(error: Exception) -> 
     with pytest.raises(services.NetworkUnavailable) as exc:
         services.add_card(ANNA, card_input(), network=network)
     assert not StoredCard.objects.exists()
-    assert "Nothing was charged" in exc.value.message
+    with translation.override("en"):  # messages are translated when read
+        assert "Nothing was charged" in exc.value.message
     assert exc.value.code == "card_network_unavailable"
 
 
