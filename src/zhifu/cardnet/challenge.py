@@ -1,4 +1,4 @@
-"""The simulated issuer challenge (3-D Secure-like): a page where the buyer confirms.
+"""The simulated issuer challenge (3-D Secure-like): its signed tokens (the page: views.py).
 
 Stateless: the challenge URL carries a signed (not secret) token naming the verification
 and the return address; the answer sent back to the wallet is signed with the challenge
@@ -13,10 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from zhifu.config.site import config
 from zhifu.kernel import signing
@@ -50,22 +47,20 @@ def url_for(verification_id: str, return_url: str) -> str:
     return config().urls["cardnet"] + reverse("challenge", args=[token])
 
 
-def _load(token: str) -> dict[str, Any]:
+def load(token: str) -> dict[str, Any] | None:
+    """What a challenge page's token names, or None if forged, expired or misdirected."""
     try:
         data = signer(CHALLENGE_SALT).loads(token, max_age=MAX_AGE_S)
     except signing.BadSignature:
-        raise Http404 from None
+        return None
     if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
-        raise Http404
+        return None
     return data
 
 
-@require_http_methods(["GET", "POST"])
-def challenge_page(request: HttpRequest, token: str) -> HttpResponse:
-    data = _load(token)
-    if request.method == "POST":
-        result = "approved" if request.POST.get("decision") == "confirm" else "declined"
-        answer = signer(RESULT_SALT).dumps({"id": data["id"], "result": result})
-        separator = "&" if "?" in data["return"] else "?"
-        return HttpResponseRedirect(data["return"] + separator + urlencode({"result": answer}))
-    return render(request, "cardnet/challenge.html", {"verification": data["id"]})
+def answer_url(data: dict[str, Any], confirmed: bool) -> str:
+    """Where the buyer goes back to: the wallet's return URL with the signed answer."""
+    result = "approved" if confirmed else "declined"
+    answer = signer(RESULT_SALT).dumps({"id": data["id"], "result": result})
+    separator = "&" if "?" in data["return"] else "?"
+    return data["return"] + separator + urlencode({"result": answer})
