@@ -34,7 +34,7 @@ class VaultCode(Codes):
 
 
 class VaultRefusal(Refusal):
-    code = "vault_refused"
+    """Base of the vault's refusals (its own code would not be one a page could explain)."""
 
 
 class CardNotFound(VaultRefusal):
