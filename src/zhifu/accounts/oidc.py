@@ -32,7 +32,6 @@ from zhifu.config import outbound
 from zhifu.config.site import config
 from zhifu.kernel import http
 
-TIMEOUT_S = 10
 DISCOVERY_TTL_S = 300
 PENDING_TTL_S = 600  # a login must come back within 10 minutes
 MAX_PENDING = 5
