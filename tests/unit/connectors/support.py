@@ -12,7 +12,7 @@ from zhifu.kernel import http, signing
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cardnet"
 BASE = "http://cardnet.test"
-API_KEY = "api-k3y"
+API_KEY = "api-k3y"  # pragma: allowlist secret
 CHALLENGE_KEY = "challenge-k3y"
 CARD = CardDetails("4242424242424242", 12, 2030, "739", "ANNA IVANOVA")
 

@@ -199,7 +199,13 @@ def test_an_oversized_answer_is_refused(server: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://127.0.0.1/", "file:///etc/passwd", "http://user:pw@127.0.0.1/", "http:///x"]
+    "url",
+    [
+        "ftp://127.0.0.1/",
+        "file:///etc/passwd",
+        "http://user:pw@127.0.0.1/",  # pragma: allowlist secret
+        "http:///x",
+    ],
 )
 def test_other_schemes_and_credentials_in_urls_are_refused(url: str) -> None:
     with pytest.raises(http.ConnectFailed):
