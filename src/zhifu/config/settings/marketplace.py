@@ -59,6 +59,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": f"{_cfg.urls['marketplace']}/o",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_VALIDATOR_CLASS": "zhifu.marketplace.oidc.ShopOIDCValidator",
+    "OAUTH2_BACKEND_CLASS": "zhifu.marketplace.oidc.ShopOAuthLibCore",  # prompt=none
     "SCOPES": {"openid": "openid", "email": "email", "profile": "profile"},
     "SCOPES_BACKEND_CLASS": "zhifu.marketplace.oidc.ShopScopes",  # translated descriptions
     "DEFAULT_SCOPES": ["openid"],
