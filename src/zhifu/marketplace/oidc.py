@@ -8,6 +8,8 @@ Contract with relying parties (the zhifu wallet first):
   email_verified (False: the shop does not verify addresses; the wallet confirms the
   address itself), name, locale ("ru" or "en"). email/email_verified need the "email"
   scope, name/locale the "profile" scope;
+- no refresh tokens: a relying party signs a buyer in once with the id_token and keeps its
+  own session, so a refresh token would be a long-lived credential nobody uses;
 - prompt=none (OpenID Connect Core 3.1.2.6): login_required when no buyer is signed in,
   consent_required when the client would need the consent page, else a code at once.
 """
@@ -17,8 +19,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import clear_expired
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
@@ -58,7 +62,26 @@ class ShopOAuthLibCore(OAuthLibCore):
         return headers
 
 
+# Expired codes and tokens are deleted as buyers sign in, at most once an hour per cache
+# (what `zhifu manage marketplace cleartokens` does; a cron entry can run that instead).
+CLEAR_EXPIRED_KEY = "oidc:clear-expired"
+CLEAR_EXPIRED_EVERY_S = 3600
+
+
+def clear_expired_now_and_then() -> None:
+    if cache.add(CLEAR_EXPIRED_KEY, True, timeout=CLEAR_EXPIRED_EVERY_S):
+        clear_expired()
+
+
 class ShopOIDCValidator(OAuth2Validator):
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        token.pop("refresh_token", None)  # neither stored nor sent
+        saved = super().save_bearer_token(token, request, *args, **kwargs)
+        clear_expired_now_and_then()
+        return saved
+
     def validate_silent_login(self, request: Any) -> bool:
         return bool(request.headers.get(SESSION_USER))
 

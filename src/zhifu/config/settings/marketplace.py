@@ -73,4 +73,7 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,
+    # None are issued (zhifu.marketplace.oidc); any left from before go an hour after
+    # their access token expired, at the next cleartokens.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 3600,
 }
