@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from zhifu.kernel.client_ip import parse_networks
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
 from zhifu.kernel.secret import Secret
 
@@ -67,6 +68,10 @@ class Environment(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
     )
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges).
+    trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(_split)] = Field(
+        default_factory=list
+    )
 
     currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
 
@@ -108,6 +113,12 @@ class Environment(BaseSettings):
             return parse_currency_list(value)
         except UnknownCurrency as exc:
             raise ValueError(f"{exc.code!r} is not an ISO 4217 currency zhifu supports") from None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a bad entry fails here, naming itself
+        return value
 
     @field_validator(
         "database_url",
