@@ -21,11 +21,18 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zhifu demo
 
-test: lint typecheck imports test-sqlite test-postgres test-system test-e2e
+test: lint typecheck imports audit test-sqlite test-postgres test-system test-e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
+
+# Locked dependencies against known vulnerabilities (pip-audit, or the PyPA advisory
+# snapshot in ../shared/data or ZHIFU_ADVISORY_DB), then bandit at no high finding.
+.PHONY: audit
+audit: $(STAMP)
+	$(BIN)/python scripts/audit_deps.py
+	$(BIN)/bandit -q -c pyproject.toml -r src scripts --severity-level high
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
