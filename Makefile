@@ -29,11 +29,18 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 demo: $(STAMP)
 	$(BIN)/zhifu demo
 
-test: lint typecheck imports secrets test-sqlite test-postgres test-system test-e2e
+test: lint typecheck imports secrets audit test-sqlite test-postgres test-system test-e2e
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
+
+# Locked dependencies against known vulnerabilities (pip-audit, or the PyPA advisory
+# snapshot in ../shared/data or ZHIFU_ADVISORY_DB), then bandit at no high finding.
+.PHONY: audit
+audit: $(DEV_STAMP)
+	$(BIN)/python scripts/audit_deps.py
+	$(BIN)/bandit -q -c pyproject.toml -r src scripts --severity-level high
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy

@@ -253,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Databases, the demo mailbox and logs hold session keys and one-time links: files the
+    # CLI and its children create are the owner's alone (0600, directories 0700).
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     if getattr(args, "data_dir", None):
         os.environ["ZHIFU_DATA_DIR"] = str(Path(args.data_dir).resolve())

@@ -88,7 +88,7 @@ def healthy(url: str) -> bool:
 
 def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     data_dir = Path(os.environ.get("ZHIFU_DATA_DIR", "var")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     urls = {
         "wallet": f"http://localhost:{ports.wallet}",
         "marketplace": f"http://127.0.0.1:{ports.marketplace}",

@@ -13,6 +13,7 @@ from zhifu.config.databases import database_config, database_url
 from zhifu.config.environment import Environment, load_environment
 from zhifu.config.logging import logging_dict
 from zhifu.config.site import SiteConfig
+from zhifu.kernel.client_ip import parse_networks
 
 COMMON_APPS = [
     "django.contrib.auth",
@@ -72,6 +73,8 @@ def build(
         "SECRET_KEY": keys[f"{site}_secret_key"].reveal(),
         "DEBUG": False,
         "ALLOWED_HOSTS": env.allowed_hosts,
+        # Read by zhifu.web.client_ip.client_ip, the one place that knows a client's address.
+        "ZHIFU_TRUSTED_PROXIES": parse_networks(env.trusted_proxies),
         "INSTALLED_APPS": [*COMMON_APPS, *apps],
         "MIDDLEWARE": MIDDLEWARE,
         "ROOT_URLCONF": f"zhifu.config.urls.{site}",

@@ -37,7 +37,7 @@ def database_config(url: str, source: str, conn_max_age: int) -> dict[str, Any]:
         name = str(config.get("NAME") or "")
         if not name or name == ":memory:":
             raise ConfigurationError(f"{source}: SQLite needs a file path")
-        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         config["OPTIONS"] = {
             # One writer at a time, taken at BEGIN: no "database is locked" upgrades midway.
             "transaction_mode": "IMMEDIATE",

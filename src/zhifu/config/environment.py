@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from zhifu.kernel.client_ip import parse_networks
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
 from zhifu.kernel.http import LOOPBACK, parse_networks
 from zhifu.kernel.secret import Secret
@@ -71,6 +72,10 @@ class Environment(BaseSettings):
     # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
     # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.
     outbound_allowed_networks: Annotated[list[str] | None, NoDecode, BeforeValidator(_split)] = None
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges).
+    trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(_split)] = Field(
+        default_factory=list
+    )
 
     currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
 
@@ -117,6 +122,12 @@ class Environment(BaseSettings):
             return parse_currency_list(value)
         except UnknownCurrency as exc:
             raise ValueError(f"{exc.code!r} is not an ISO 4217 currency zhifu supports") from None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a bad entry fails here, naming itself
+        return value
 
     @field_validator(
         "database_url",

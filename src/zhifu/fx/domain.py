@@ -27,10 +27,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 
 from zhifu.kernel import currencies
 from zhifu.kernel.money import Money
@@ -268,16 +270,17 @@ def parse_ecb_xml(data: bytes, source: str = ECB_SOURCE) -> list[Rate]:
     """Rates from the ECB's eurofxref XML (daily, 90-day or full history files).
 
     Currencies zhifu cannot count in are skipped. The file comes from an operator, but it
-    is still parsed defensively: size-limited and refused if it declares a DTD or
-    entities (expat would expand internal entities: the "billion laughs").
+    is still parsed defensively: size-limited, and refused by the parser itself if it
+    declares a DTD or entities in whatever encoding (expat would expand internal entities:
+    the "billion laughs"); a search of the raw bytes misses a UTF-16 declaration.
     """
     if len(data) > MAX_FILE_BYTES:
         raise RateFileError(f"the file is larger than {MAX_FILE_BYTES} bytes")
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise RateFileError("rate files must not declare a DTD or entities")
     try:
-        root = ET.fromstring(data)  # noqa: S314 - DTDs refused above
-    except ET.ParseError as exc:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise RateFileError("rate files must not declare a DTD or entities") from None
+    except SafeET.ParseError as exc:
         raise RateFileError(f"not valid XML: {exc}") from None
     rates: list[Rate] = []
     days = [cube for cube in root.iter(f"{_ECB_NS}Cube") if cube.get("time")]

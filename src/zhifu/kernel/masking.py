@@ -1,6 +1,7 @@
 """Find and mask card numbers in free text (logs, chat messages, error strings).
 
-A candidate is a run of 13-19 digits, optionally grouped by single spaces or dashes; it is
+A candidate is a run of 13-19 digits, optionally grouped by single separators, any character
+that is neither a letter nor a digit ("4242.4242/4242_4242" as well as spaces and dashes); it is
 masked only if it passes the Luhn check, so order numbers and timestamps stay readable.
 The first four and last four digits remain, as on every masked card display.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-# A run of digits grouped by single spaces or dashes, at least 13 digits long.
-_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,}(?![0-9])")
+# A run of digits grouped by single non-alphanumeric characters, at least 13 digits long.
+_RUN = re.compile(r"(?<![0-9])[0-9](?:[\W_]?[0-9]){12,}(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
 MASK = "\u2022\u2022\u2022\u2022"
 

@@ -7,7 +7,11 @@ Contract with relying parties (the zhifu wallet first):
 - claims: sub (Buyer.public_id, random and stable, never the e-mail or the pk), email,
   email_verified (False: the shop does not verify addresses; the wallet confirms the
   address itself), name, locale ("ru" or "en"). email/email_verified need the "email"
-  scope, name/locale the "profile" scope.
+  scope, name/locale the "profile" scope;
+- no refresh tokens: a relying party signs a buyer in once with the id_token and keeps its
+  own session, so a refresh token would be a long-lived credential nobody uses;
+- prompt=none (OpenID Connect Core 3.1.2.6): login_required when no buyer is signed in,
+  consent_required when the client would need the consent page, else a code at once.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import clear_expired
+from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauth2_provider.views import ConnectDiscoveryInfoView
@@ -38,7 +45,52 @@ class ShopScopes(SettingsScopes):
         return dict(SCOPES)
 
 
+# Carries the signed-in buyer's pk from the Django request to the validator. Not an HTTP_*
+# key, so no client can send it; extract_headers sets or removes it on every request.
+SESSION_USER = "ZHIFU_SESSION_USER_PK"
+
+
+class ShopOAuthLibCore(OAuthLibCore):
+    """DOT's bridge to oauthlib, telling the validator who is signed in (for prompt=none)."""
+
+    def extract_headers(self, request: HttpRequest) -> dict[str, Any]:
+        headers: dict[str, Any] = super().extract_headers(request)
+        headers.pop(SESSION_USER, None)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            headers[SESSION_USER] = str(user.pk)
+        return headers
+
+
+# Expired codes and tokens are deleted as buyers sign in, at most once an hour per cache
+# (what `zhifu manage marketplace cleartokens` does; a cron entry can run that instead).
+CLEAR_EXPIRED_KEY = "oidc:clear-expired"
+CLEAR_EXPIRED_EVERY_S = 3600
+
+
+def clear_expired_now_and_then() -> None:
+    if cache.add(CLEAR_EXPIRED_KEY, True, timeout=CLEAR_EXPIRED_EVERY_S):
+        clear_expired()
+
+
 class ShopOIDCValidator(OAuth2Validator):
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        token.pop("refresh_token", None)  # neither stored nor sent
+        saved = super().save_bearer_token(token, request, *args, **kwargs)
+        clear_expired_now_and_then()
+        return saved
+
+    def validate_silent_login(self, request: Any) -> bool:
+        return bool(request.headers.get(SESSION_USER))
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        """Only clients that skip the consent page sign in silently: the shop keeps no
+        record of consent given, so any other client needs the page (consent_required)."""
+        client = getattr(request, "client", None)
+        return bool(client is not None and client.skip_authorization)
+
     def get_claim_dict(self, request: Any) -> dict[str, Any]:
         user = request.user
         return {"sub": user.public_id, **self.get_additional_claims(request)}

@@ -36,6 +36,7 @@ from zhifu.marketplace.forms import (
     SignUpForm,
 )
 from zhifu.marketplace.models import LOCALES, Buyer, Order, Product
+from zhifu.marketplace.throttle import network_locked
 
 _LANGS = {code for code, _name in LOCALES}
 
@@ -314,6 +315,7 @@ def locked_out(
         {
             "form": form,
             "locked_out": True,
+            "network_locked": network_locked(request),
             "next": next_url,
             "wallet_is_asking": _wallet_is_asking(next_url),
         },

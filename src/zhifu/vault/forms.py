@@ -33,7 +33,7 @@ MESSAGES: dict[domain.CardError, Any] = {
         "American Express)."
     ),
     domain.CardError.LABEL_LENGTH: _("A label has at most 40 characters."),
-    domain.CardError.LABEL_DIGITS: _("A label cannot contain long runs of digits."),
+    domain.CardError.LABEL_DIGITS: _("A label can hold at most four digits."),
 }
 
 DECLINES: dict[DeclineCode, Any] = {

@@ -15,7 +15,7 @@ from zhifu.kernel import clock, ids
 class EmlFileBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         directory = config().mail_dir
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         sent = 0
         for message in email_messages:
             stamp = clock.now().strftime("%Y%m%dT%H%M%S")

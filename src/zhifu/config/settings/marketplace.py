@@ -14,13 +14,17 @@ _settings = build(
 _cfg: SiteConfig = _settings["ZHIFU"]
 globals().update(_settings)
 
-# Login lockout (django-axes): 5 failures for one e-mail from one address lock that pair
-# out for 30 minutes; the login page says so (zhifu.marketplace.views.locked_out).
+# Login lockout (django-axes): 5 failures for one e-mail from one client address lock that
+# pair out for 30 minutes, and 20 from one address across e-mails lock the address
+# (zhifu.marketplace.throttle); the login page says so (zhifu.marketplace.views.locked_out).
+# The client address is the one behind ZHIFU_TRUSTED_PROXIES, never just the proxy's.
 MIDDLEWARE = [*_settings["MIDDLEWARE"], "axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_HANDLER = "zhifu.marketplace.throttle.ShopAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "zhifu.web.client_ip.client_ip"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -59,6 +63,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": f"{_cfg.urls['marketplace']}/o",
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_VALIDATOR_CLASS": "zhifu.marketplace.oidc.ShopOIDCValidator",
+    "OAUTH2_BACKEND_CLASS": "zhifu.marketplace.oidc.ShopOAuthLibCore",  # prompt=none
     "SCOPES": {"openid": "openid", "email": "email", "profile": "profile"},
     "SCOPES_BACKEND_CLASS": "zhifu.marketplace.oidc.ShopScopes",  # translated descriptions
     "DEFAULT_SCOPES": ["openid"],
@@ -72,4 +77,7 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,
+    # None are issued (zhifu.marketplace.oidc); any left from before go an hour after
+    # their access token expired, at the next cleartokens.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 3600,
 }
