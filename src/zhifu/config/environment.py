@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from zhifu.kernel.client_ip import parse_networks
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
-from zhifu.kernel.http import LOOPBACK, parse_networks
+from zhifu.kernel.http import LOOPBACK
+from zhifu.kernel.networks import parse_networks
 from zhifu.kernel.secret import Secret
 
 SITES: tuple[str, ...] = ("wallet", "marketplace", "cardnet")

@@ -9,21 +9,11 @@ last hop that no trusted proxy vouches for, which an outsider cannot forge.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+from zhifu.kernel.networks import Address, Network, parse_networks
 
-
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """Addresses or CIDR ranges ("10.0.0.0/8", "::1"); ValueError names a bad one."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address or CIDR range") from None
-    return tuple(networks)
+__all__ = ["client_address", "parse_networks"]
 
 
 def _address(text: str) -> Address | None:

@@ -36,6 +36,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from zhifu.kernel.networks import Address as IPAddress
+from zhifu.kernel.networks import Network as IPNetwork
+from zhifu.kernel.networks import parse_networks
+
 __all__ = [
     "AddressRefused",
     "ConnectFailed",
@@ -51,8 +55,6 @@ __all__ = [
     "parse_networks",
 ]
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 LOOPBACK: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("127.0.0.0/8"),
     ipaddress.ip_network("::1/128"),
@@ -168,11 +170,6 @@ class ConnectionLost(TransportError):
 
 
 # --- the address guard ------------------------------------------------------------------
-
-
-def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """``["127.0.0.0/8", "::1", "10.1.2.0/24"]`` → networks. Raises ValueError."""
-    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
 
 
 def is_public(address: IPAddress) -> bool:
