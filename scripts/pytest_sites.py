@@ -25,8 +25,9 @@ SUITES = [
     ("marketplace", "tests.settings.marketplace"),
     ("cardnet", "tests.settings.cardnet"),
 ]
-# xdist workers, for the suites long enough to repay their start-up (a few seconds each).
-WORKERS = {"wallet": "2"}
+# xdist workers, for the suites long enough to repay their start-up (a few seconds each);
+# an idle worker takes queued tests from the busy one (the ledger state machine is long).
+WORKERS = {"wallet": ["-n", "2", "--dist", "worksteal"]}
 # Every module whose outcome could change with the date: what it tests reads the clock
 # (card expiry, e-mail link and session lifetimes, lockouts, FX rate staleness and quotes,
 # outbox back-off, statements, ids, tokens, order numbers).
@@ -67,8 +68,7 @@ DATE_SENSITIVE = {
 def run(suite: str, settings: str | None, paths: list[str], env: dict[str, str]) -> int:
     cmd = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
     cmd += ["-p", "no:django"] if settings is None else ["--ds", settings]
-    if workers := WORKERS.get(suite):
-        cmd += ["-n", workers]
+    cmd += WORKERS.get(suite, [])
     cmd += sys.argv[1:]
     return subprocess.run(cmd, check=False, env=env, cwd=ROOT).returncode
 
