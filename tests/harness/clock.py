@@ -9,10 +9,12 @@ The processes the tests start (the demo, its migrations and servers) run
 clockpin/sitecustomize.py, which pins them to the same clock: subprocess_env() passes the
 instant and the real time at which it held (ZHIFU_TEST_NOW_AT).
 
-Chromium keeps the real clock. That is safe because every cookie the sites set carries Max-Age
-(Django's sessions and CSRF, the shop's language cookie: `set_cookie(max_age=...)`), which a
-browser honours over Expires (RFC 6265, 5.3): a cookie lives as long as the server meant, even
-when the pinned date is years from the real one and Expires is in the browser's past.
+Chromium keeps the real clock. That is safe because every cookie the sites date carries
+Max-Age (Django's sessions and CSRF, the shop's language cookie: `set_cookie(max_age=...)`),
+which a browser honours before Expires: a cookie lives as long as the server meant, even when
+the pinned date is years from the real one and Expires is in the browser's past. Django's own
+language cookie has no date at all (it ends with the browser). The cookie-lifetime tests of
+both sites (tests/harness/cookies.py) keep it so.
 """
 
 from __future__ import annotations
