@@ -23,7 +23,8 @@ def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
         # ZHIFU_TEST_DB_PREFIX keeps concurrent runs on one server apart.
         prefix = os.environ.get("ZHIFU_TEST_DB_PREFIX", "zhifu")
         for alias in (site, *extra_aliases):
-            # pytest-django creates test_<name> beside it and drops it afterwards.
+            # pytest-django creates test_<name> beside it (test_<name>_gw<N> for each xdist
+            # worker) and drops it afterwards.
             url = urlunsplit(base._replace(path=f"/{prefix}_{alias}"))
             os.environ[f"ZHIFU_{alias.upper()}_DATABASE_URL"] = url
     else:
