@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export ZHIFU_TEST_DATABASE_URL ?= $(PG_URL)
 
-.PHONY: demo test lint typecheck imports secrets lock test-sqlite test-postgres test-system browser test-e2e clean
+.PHONY: demo test checks lint typecheck imports secrets lock test-sqlite test-postgres test-dates test-system browser test-e2e clean
 
 # Two locks, both with hashes (docs/development.md "Dependencies"): requirements.lock is
 # what runs zhifu (`make demo` installs only it); requirements-dev.lock is the same pins plus
@@ -29,7 +29,15 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 demo: $(STAMP)
 	$(BIN)/zhifu demo
 
-test: lint typecheck imports secrets audit test-sqlite test-postgres test-system test-e2e
+# Everything, three jobs at a time on two cores (the PostgreSQL pass, the longest, first);
+# each job's output is printed whole when it ends, and every job runs even if one fails.
+TEST_JOBS ?= 3
+test: $(DEV_STAMP)
+	@echo "make test: $(TEST_JOBS) jobs at a time; each job's output appears when it ends"
+	@$(MAKE) --no-print-directory --jobs=$(TEST_JOBS) --output-sync=target --keep-going \
+		test-postgres checks test-sqlite test-e2e test-system test-dates
+
+checks: lint typecheck imports secrets audit
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check
@@ -72,6 +80,11 @@ test-sqlite: $(DEV_STAMP)
 
 test-postgres: $(DEV_STAMP)
 	ZHIFU_TEST_DB=postgres $(BIN)/python scripts/pytest_sites.py
+
+# The tests that read the clock, on SQLite, at each pinned date of tests/harness/clock.py
+# (a month's 1st, a 31st, 29 February, 31 December).
+test-dates: $(DEV_STAMP)
+	$(BIN)/python scripts/pytest_sites.py --dates
 
 # Whole-system tests: real processes, real ports (zhifu demo, zhifu serve).
 test-system: $(DEV_STAMP)

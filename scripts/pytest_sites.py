@@ -2,6 +2,9 @@
 
 tests/unit needs no Django; tests/<site>/ runs under tests.settings.<site>.
 ZHIFU_TEST_DB (sqlite | postgres) chooses the database; extra arguments go to pytest.
+
+`--dates` runs the tests that read the clock (DATE_SENSITIVE) on SQLite once at each of the
+pinned dates in tests/harness/clock.py (ZHIFU_TEST_NOW), instead of the whole suite once.
 """
 
 from __future__ import annotations
@@ -9,6 +12,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.harness.clock import DATES  # noqa: E402
 
 SUITES = [
     ("unit", None),
@@ -16,27 +25,88 @@ SUITES = [
     ("marketplace", "tests.settings.marketplace"),
     ("cardnet", "tests.settings.cardnet"),
 ]
+# xdist workers, for the suites long enough to repay their start-up (a few seconds each);
+# an idle worker takes queued tests from the busy one (the ledger state machine is long).
+WORKERS = {"wallet": ["-n", "2", "--dist", "worksteal"]}
+# Every module whose outcome could change with the date: what it tests reads the clock
+# (card expiry, e-mail link and session lifetimes, lockouts, FX rate staleness and quotes,
+# outbox back-off, statements, ids, tokens, order numbers).
+DATE_SENSITIVE = {
+    "unit": [
+        "tests/unit/vault/test_card_rules.py",
+        "tests/unit/vault/test_card_rules_properties.py",
+        "tests/unit/fx/test_domain.py",
+        "tests/unit/kernel/test_ids_secret_clock.py",
+        "tests/unit/ledger/test_domain.py",
+        "tests/unit/harness/test_clock_pin.py",
+    ],
+    "wallet": [
+        "tests/wallet/vault/test_services.py",
+        "tests/wallet/vault/test_pages.py",
+        "tests/wallet/accounts/test_domain.py",
+        "tests/wallet/accounts/test_email_gate.py",
+        "tests/wallet/accounts/test_sessions.py",
+        "tests/wallet/accounts/test_sso.py",
+        "tests/wallet/credentials/test_domain.py",
+        "tests/wallet/credentials/test_payment_password.py",
+        "tests/wallet/fx/test_fx.py",
+        "tests/wallet/outbox/test_outbox.py",
+        "tests/wallet/ledger/test_ledger.py",
+        "tests/wallet/ledger/test_commands.py",
+        "tests/wallet/web/test_cookie_lifetimes.py",
+    ],
+    "marketplace": [
+        "tests/marketplace/test_accounts.py",
+        "tests/marketplace/test_oidc.py",
+        "tests/marketplace/test_shop.py",
+        "tests/marketplace/site/test_cookie_lifetimes.py",
+    ],
+    "cardnet": ["tests/cardnet/verifications/test_api.py"],
+}
+
+
+def run(suite: str, settings: str | None, paths: list[str], env: dict[str, str]) -> int:
+    cmd = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
+    cmd += ["-p", "no:django"] if settings is None else ["--ds", settings]
+    cmd += WORKERS.get(suite, [])
+    cmd += sys.argv[1:]
+    return subprocess.run(cmd, check=False, env=env, cwd=ROOT).returncode
+
+
+def whole_suite(db: str) -> list[str]:
+    failed = []
+    for suite, settings in SUITES:
+        if settings is None and db != "sqlite":
+            continue  # framework-free tests do not touch a database: run them once
+        print(f"\n=== {suite} on {db} ===", flush=True)
+        if run(suite, settings, [f"tests/{suite}"], dict(os.environ)) not in (0, 5):
+            failed.append(f"{suite} on {db}")  # 5: no tests collected
+    return failed
+
+
+def at_each_date() -> list[str]:
+    missing = [p for paths in DATE_SENSITIVE.values() for p in paths if not (ROOT / p).exists()]
+    if missing:
+        raise SystemExit(f"DATE_SENSITIVE in {__file__} names missing modules: {missing}")
+    failed = []
+    for date in DATES:
+        env = {**os.environ, "ZHIFU_TEST_DB": "sqlite", "ZHIFU_TEST_NOW": date}
+        env.pop("ZHIFU_TEST_NOW_AT", None)
+        for suite, settings in SUITES:
+            print(f"\n=== {suite} at {date} ===", flush=True)
+            if run(suite, settings, DATE_SENSITIVE[suite], env) != 0:
+                failed.append(f"{suite} at {date}")
+    return failed
 
 
 def main() -> int:
-    db = os.environ.get("ZHIFU_TEST_DB", "sqlite")
-    failed = []
-    for suite, settings in SUITES:
-        path = f"tests/{suite}"
-        if settings is None and db != "sqlite":
-            continue  # framework-free tests do not touch a database: run them once
-        cmd = [sys.executable, "-m", "pytest", path, "-p", "no:cacheprovider"]
-        if settings is None:
-            cmd += ["-p", "no:django"]
-        else:
-            cmd += ["--ds", settings]
-        cmd += sys.argv[1:]
-        print(f"\n=== {suite} on {db} ===", flush=True)
-        code = subprocess.run(cmd, check=False).returncode
-        if code not in (0, 5):  # 5: no tests collected
-            failed.append(suite)
+    if "--dates" in sys.argv:
+        sys.argv.remove("--dates")
+        failed = at_each_date()
+    else:
+        failed = whole_suite(os.environ.get("ZHIFU_TEST_DB", "sqlite"))
     if failed:
-        print(f"\nFAILED on {db}: {', '.join(failed)}", file=sys.stderr)
+        print(f"\nFAILED: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DemoSystem, card_number, good_pin
 from tests.e2e.test_onboarding import confirmation_link
+from tests.harness.demo import Demo
+from tests.harness.leaks import card_number, good_pin
+from zhifu.kernel import clock
 
 pytestmark = pytest.mark.slow
 
-# Canaries for the leak scan (conftest.py), new in every run. The approved cards are random
+# Canaries for the leak scan (tests/harness/leaks.py), new in every run. Approved cards are random
 # Luhn-valid numbers (cardnet approves any undocumented number); the declined and challenged
 # ones are cardnet's documented test cards, which only cardnet's catalogue page may show.
 PIN = good_pin()
@@ -41,7 +43,7 @@ def masked(number: str) -> str:
 MASKED = re.compile(r"^\d{4}[*•]+\d{4}$")
 
 
-def register_buyer(page: Any, demo: DemoSystem, address: str) -> None:
+def register_buyer(page: Any, demo: Demo, address: str) -> None:
     """Shop sign-up → "My wallet" → SSO → e-mail confirmed → payment password set."""
     shop, wallet = demo.urls["marketplace"], demo.urls["wallet"]
     page.goto(f"{shop}/signup/")
@@ -106,9 +108,7 @@ def add_card(
     page.get_by_label("Payment password").fill(PIN)  # the step-up (SECURITY.md row 21)
 
 
-def test_buyer_adds_sees_masked_and_deletes_a_card(
-    demo: DemoSystem, browser: Any, shots: Path
-) -> None:
+def test_buyer_adds_sees_masked_and_deletes_a_card(demo: Demo, browser: Any, shots: Path) -> None:
     wallet = demo.urls["wallet"]
     address = f"cards-{secrets.token_hex(4)}@example.com"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
@@ -235,8 +235,9 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
             assert AMEX not in text
         assert any(masked(VISA) in t for t in deleted)
 
-        # A card expiring this month is flagged.
-        this_month = time.strftime("%m%y", time.gmtime())
+        # A card expiring this month is flagged: this month on the clock the demo shares with
+        # the test (tests/harness/clock.py), not the machine's.
+        this_month = f"{clock.now():%m%y}"
         page.get_by_role("button", name="Add card").click()
         add_card(page, MASTERCARD, expiry=this_month)
         page.get_by_role("button", name="Save card").click()
@@ -277,7 +278,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(
         context.close()
 
 
-def test_cardnet_home_lists_the_test_cards(demo: DemoSystem, browser: Any, shots: Path) -> None:
+def test_cardnet_home_lists_the_test_cards(demo: Demo, browser: Any, shots: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
     page = context.new_page()
     try:

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.axe import assert_accessible, settle
-from tests.e2e.conftest import DemoSystem, good_pin
+from tests.harness.demo import Demo
+from tests.harness.leaks import good_pin
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +58,12 @@ def wait_for_mail(mail_dir: Path, address: str, subject: str, timeout: float = 2
 
 
 def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
-    demo: DemoSystem, browser: Any, shots: Path
+    demo: Demo, browser: Any, shots: Path
 ) -> None:
     shop, wallet = demo.urls["marketplace"], demo.urls["wallet"]
     address = f"e2e-{secrets.token_hex(4)}@example.com"
     password = "violet-harbour-" + secrets.token_hex(3)
-    # Canaries for the leak scan (conftest.py): new in every run.
+    # Canaries for the leak scan (tests/harness/leaks.py): new in every run.
     marker, pin = secrets.token_hex(4), good_pin()
     answers = [f"Barsik {marker}", f"Kazan {marker}", f"Pelmeni {marker}"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
@@ -212,7 +213,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         context.close()
 
 
-def test_wallet_pages_in_russian(demo: DemoSystem, browser: Any, shots: Path) -> None:
+def test_wallet_pages_in_russian(demo: Demo, browser: Any, shots: Path) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 800}, locale="ru-RU")
     page = context.new_page()
     try:

@@ -244,6 +244,7 @@ def test_a_code_works_once(signed_in: Client) -> None:
     assert exchange(Client(), code, verifier).status_code == 400
 
 
+@pytest.mark.production_hashing
 def test_the_client_secret_is_stored_hashed(db: None) -> None:
     from oauth2_provider.models import Application
 

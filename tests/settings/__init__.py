@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -22,7 +23,8 @@ def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
         # ZHIFU_TEST_DB_PREFIX keeps concurrent runs on one server apart.
         prefix = os.environ.get("ZHIFU_TEST_DB_PREFIX", "zhifu")
         for alias in (site, *extra_aliases):
-            # pytest-django creates test_<name> beside it and drops it afterwards.
+            # pytest-django creates test_<name> beside it (test_<name>_gw<N> for each xdist
+            # worker) and drops it afterwards.
             url = urlunsplit(base._replace(path=f"/{prefix}_{alias}"))
             os.environ[f"ZHIFU_{alias.upper()}_DATABASE_URL"] = url
     else:
@@ -30,10 +32,32 @@ def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
             os.environ.pop(f"ZHIFU_{alias.upper()}_DATABASE_URL", None)
 
 
-def sqlite_test_files(databases: dict[str, dict[str, object]]) -> None:
+def sqlite_test_files(databases: dict[str, dict[str, Any]]) -> None:
     """Test SQLite databases as files (not :memory:), so WAL and the busy timeout apply
-    and threads in concurrency tests share one database, as in production."""
+    and threads in concurrency tests share one database, as in production. Each xdist worker
+    has its own data directory, so its own files.
+
+    On PostgreSQL a commit returns before its WAL reaches the disk (synchronous_commit=off):
+    a test database never outlives a crash, and locks, isolation and constraints are the
+    same, while the committed tests stop waiting for fsync."""
     for alias, config in databases.items():
         if config["ENGINE"] == "django.db.backends.sqlite3":
             name = os.path.join(os.environ["ZHIFU_DATA_DIR"], f"test_{alias}.db")
             config["TEST"] = {"NAME": name}
+        elif config["ENGINE"] == "django.db.backends.postgresql":
+            options = config.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
+def cheap_hashing(site_settings: dict[str, object]) -> None:
+    """Cheap password hashing: the production hashers cost 30-300 ms a hash, and the suite
+    hashes thousands of passwords. The production choices stay in PRODUCTION_PASSWORD_HASHERS
+    and credentials.hashing's constants, where the stored-hash tests assert them."""
+    site_settings["PRODUCTION_PASSWORD_HASHERS"] = site_settings["PASSWORD_HASHERS"]
+    site_settings["PASSWORD_HASHERS"] = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # argon2id's smallest parameters: the encoding stays the production one.
+    site_settings["CREDENTIAL_HASH_PARAMETERS"] = {
+        "time_cost": 1,
+        "memory_cost": 8,
+        "parallelism": 1,
+    }

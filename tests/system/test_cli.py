@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.system.conftest import free_port
+from tests.harness.demo import demo_env, free_port
 
 
 def zhifu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("ZHIFU_")}
-    base.pop("DATABASE_URL", None)
+    base = demo_env()
     return subprocess.run(
         [sys.executable, "-m", "zhifu.cli", *args],
         env={**base, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import sqlite3
 import time
 import urllib.request
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from tests.system.conftest import Demo, processes_mentioning
+from tests.harness.demo import Demo, processes_mentioning
 from zhifu.demo import healthy
+from zhifu.kernel import clock
 
 
 def _secrets(data_dir: Path) -> dict[str, str]:
@@ -34,6 +37,9 @@ def test_demo_serves_all_three_sites_and_stops_without_orphans(demo: Demo) -> No
     for url in demo.urls.values():
         with urllib.request.urlopen(url + "/") as resp:  # noqa: S310
             assert resp.status == 200
+            # Every server keeps the test run's pinned clock (tests/harness/clock.py).
+            served_at = parsedate_to_datetime(resp.headers["Date"])
+            assert abs(served_at - clock.now()) < dt.timedelta(seconds=30), served_at
     banner = demo.output()
     assert demo.urls["wallet"] in banner
     assert "buyer@zhifu.localhost" in banner

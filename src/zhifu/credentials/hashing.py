@@ -13,6 +13,7 @@ import hmac
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from django.conf import settings
 
 from zhifu.config.site import config
 
@@ -22,14 +23,21 @@ MEMORY_KIB = 19456
 TIME_COST = 2
 PARALLELISM = 1
 
-_hasher = PasswordHasher(
-    time_cost=TIME_COST,
-    memory_cost=MEMORY_KIB,
-    parallelism=PARALLELISM,
-    hash_len=32,
-    salt_len=16,
-    type=Type.ID,
-)
+# The test settings set CREDENTIAL_HASH_PARAMETERS to cheap ones (a suite hashes thousands of
+# PINs); production settings never do. The stored-hash tests unset it and assert the above.
+PARAMETERS_SETTING = "CREDENTIAL_HASH_PARAMETERS"
+
+
+def _hasher() -> PasswordHasher:
+    chosen = getattr(settings, PARAMETERS_SETTING, None) or {}
+    return PasswordHasher(
+        time_cost=chosen.get("time_cost", TIME_COST),
+        memory_cost=chosen.get("memory_cost", MEMORY_KIB),
+        parallelism=chosen.get("parallelism", PARALLELISM),
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
 
 
 def _peppered(purpose: str, value: str) -> str:
@@ -38,11 +46,11 @@ def _peppered(purpose: str, value: str) -> str:
 
 
 def make(purpose: str, value: str) -> str:
-    return _hasher.hash(_peppered(purpose, value))
+    return _hasher().hash(_peppered(purpose, value))
 
 
 def check(purpose: str, value: str, encoded: str) -> bool:
     try:
-        return _hasher.verify(encoded, _peppered(purpose, value))
+        return _hasher().verify(encoded, _peppered(purpose, value))
     except (VerificationError, InvalidHashError):
         return False

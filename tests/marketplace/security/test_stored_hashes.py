@@ -23,7 +23,7 @@ from zhifu.marketplace import services
 from zhifu.marketplace.forms import SignUpForm
 from zhifu.marketplace.models import Buyer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.production_hashing]
 
 # Django's encoding: "argon2" + the PHC string without its leading "$".
 DJANGO_ARGON2 = re.compile(

@@ -20,6 +20,7 @@ def test_cookies_are_the_shops_own() -> None:
     assert settings.SESSION_COOKIE_NAME == "zhifu_marketplace_session"
 
 
+@pytest.mark.production_hashing
 def test_seeding_twice_creates_nothing_twice() -> None:
     first = seed.seed()
     second = seed.seed()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.harness import profiles
 from zhifu.kernel import currencies
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency
 from zhifu.kernel.money import CurrencyMismatch, Money, MoneyError
@@ -59,7 +60,7 @@ def test_bool_is_not_an_amount() -> None:
         lambda r: sum(r) > 0
     ),
 )
-@settings(max_examples=500)
+@settings(max_examples=profiles.examples(500))
 def test_allocation_never_creates_or_loses_a_minor_unit(
     code: str, value: int, ratios: list[int]
 ) -> None:

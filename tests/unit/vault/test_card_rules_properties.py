@@ -8,12 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
+from tests.harness import profiles
 from zhifu.vault import domain
 
 TODAY = dt.date(2026, 11, 26)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=profiles.examples(2000))
 @given(st.text(max_size=40))
 def test_parse_number_returns_a_card_or_a_typed_error(raw: str) -> None:
     try:
@@ -24,7 +25,7 @@ def test_parse_number_returns_a_card_or_a_typed_error(raw: str) -> None:
     assert len(card.digits) in domain.RULES[card.scheme].lengths
 
 
-@settings(max_examples=2000)
+@settings(max_examples=profiles.examples(2000))
 @given(st.text(alphabet="0123456789 -", max_size=25))
 def test_digit_strings_never_crash_and_luhn_failures_are_refused(raw: str) -> None:
     try:
@@ -34,7 +35,7 @@ def test_digit_strings_never_crash_and_luhn_failures_are_refused(raw: str) -> No
     assert luhn.is_valid(card.digits) or card.scheme is domain.Scheme.UNIONPAY
 
 
-@settings(max_examples=1000)
+@settings(max_examples=profiles.examples(1000))
 @given(st.text(max_size=12))
 def test_parse_expiry_returns_an_expiry_or_a_typed_error(raw: str) -> None:
     try:
@@ -45,7 +46,7 @@ def test_parse_expiry_returns_an_expiry_or_a_typed_error(raw: str) -> None:
     assert (expiry.year, expiry.month) >= (TODAY.year, TODAY.month)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=profiles.examples(1000))
 @given(st.text(max_size=40))
 def test_holder_names_never_hold_digits(raw: str) -> None:
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -36,6 +37,13 @@ GOOD_CHOICES = [
 ]
 
 
+@functools.cache
+def session_key() -> rsa.RSAPrivateKey:
+    """One RSA key for the session's fake providers: a key costs ~50 ms to generate, and the
+    wallet fetches each issuer's keys anew (the tests clear its discovery cache)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class FakeProvider:
     """An OpenID provider in memory: discovery, JWKS, token endpoint, userinfo.
 
@@ -45,7 +53,7 @@ class FakeProvider:
     def __init__(self, issuer: str = ISSUER, secret: str = "") -> None:
         self.issuer = issuer
         self.secret = secret
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = session_key()
         self.kid = "k1"
         self.codes: dict[str, dict[str, Any]] = {}
         self.claims: dict[str, Any] = {

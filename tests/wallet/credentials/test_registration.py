@@ -134,6 +134,7 @@ def test_a_failed_form_does_not_use_up_the_link(client: Client, link: str) -> No
     assert client.post(link, VALID).status_code == 302
 
 
+@pytest.mark.production_hashing
 def test_pin_and_answers_are_stored_as_argon2id(client: Client, link: str) -> None:
     client.post(link, VALID)
     hashes = [PaymentPassword.objects.get().pin_hash] + [

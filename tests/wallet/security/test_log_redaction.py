@@ -1,6 +1,6 @@
 """SECURITY.md row 30: tokens that travel in URLs never reach the logs.
 
-The e2e leak scan (tests/e2e/conftest.py) found the e-mail confirmation token and the OIDC
+The e2e leak scan (tests/harness/leaks.py) found the e-mail confirmation token and the OIDC
 code in gunicorn's access log (request line and referrer). The logging pipeline now blanks
 them; this pins the rule down on the lines gunicorn writes.
 """

@@ -26,7 +26,7 @@ from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice, normalize_answer, pin_problems
 from zhifu.credentials.models import PaymentPassword, SecurityAnswer
 
-pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+pytestmark = [pytest.mark.django_db(databases=["default", "vault"]), pytest.mark.production_hashing]
 
 PHC = re.compile(
     r"^\$argon2id\$v=19\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)"

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.test import override_settings
 
-from tests.system.conftest import free_port
+from tests.harness.demo import free_port
 
 
 class Inbox:

@@ -1,0 +1,105 @@
+"""`zhifu demo` as a subprocess on free ports: the one harness of tests/system and tests/e2e.
+
+The demo and every process it starts share the test run's pinned clock (tests/harness/clock).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.harness import clock
+from zhifu.demo import healthy
+
+HEALTHY_WITHIN_S = 120
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line contains text (the demo passes --data-dir to every child)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def demo_env() -> dict[str, str]:
+    """The test process's environment without its zhifu settings (the demo runs on its own
+    SQLite files and data directory), plus the pinned clock."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIFU_")}
+    env.pop("DATABASE_URL", None)
+    return clock.subprocess_env(env)
+
+
+class Demo:
+    """One `zhifu demo` (all three sites and the worker); its whole output goes to `log`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.ports = {"wallet": free_port(), "marketplace": free_port(), "cardnet": free_port()}
+        self.urls = {
+            "wallet": f"http://localhost:{self.ports['wallet']}",
+            "marketplace": f"http://127.0.0.1:{self.ports['marketplace']}",
+            "cardnet": f"http://127.0.0.1:{self.ports['cardnet']}",
+        }
+        self.log = data_dir.parent / "demo.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> float:
+        """Start the demo; return seconds until every site answered /healthz."""
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "zhifu.cli", "demo", "--data-dir", str(self.data_dir),
+             *[f"--{site}-port={port}" for site, port in self.ports.items()]],
+            env=demo_env(), stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        pending = set(self.urls)
+        while pending:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"zhifu demo exited early:\n{self.output()}")
+            if time.monotonic() - started > HEALTHY_WITHIN_S:
+                raise AssertionError(f"not healthy: {pending}\n{self.output()}")
+            pending = {site for site in pending if not healthy(self.urls[site])}
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send sig (SIGTERM: the demo stops its children) and return the exit code; a demo
+        still running after 30 s is killed with its whole process group."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait()
+
+    def kill_leftovers(self) -> None:
+        """After a test: the demo and anything of it still running, killed."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        for pid in processes_mentioning(str(self.data_dir)):
+            os.kill(pid, signal.SIGKILL)
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8", "replace")
