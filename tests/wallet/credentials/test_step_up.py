@@ -238,3 +238,31 @@ def test_the_lock_holds_across_a_restart_for_the_step_up(user: User) -> None:
     with pytest.raises(services.PaymentPasswordLocked):
         services.step_up(fresh, GOOD_PIN, CARD_ADD)
     assert not StepUpProof.objects.exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_redemptions_of_one_proof_change_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    user = registered_buyer()
+    proof = services.step_up(user, GOOD_PIN, PIN_CHANGE)
+    barrier = Barrier(2)
+
+    def change(new_pin: str) -> str:
+        try:
+            barrier.wait()
+            services.change_payment_password(user, new_pin, step_up=proof)
+            return "changed"
+        except services.StepUpInvalid:
+            return "refused"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(change, ["480913", "718293"]))
+    assert results == ["changed", "refused"]
+    assert StepUpProof.objects.filter(used_at__isnull=False).count() == 1
