@@ -35,6 +35,7 @@ from typing import Any
 
 import structlog
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrPromise
 
@@ -130,7 +131,7 @@ def step_up(user: Any, pin: str, action: str) -> StepUp:
     token = secrets.token_urlsafe(32)
     expires_at = now + domain.STEP_UP_LIFETIME
     with transaction.atomic():
-        # Housekeeping: this owner's spent and stale proofs are of no further use.
+        # Housekeeping: this owner's expired proofs, spent or not, are of no further use.
         StepUpProof.objects.filter(owner_id=owner_id, expires_at__lte=now).delete()
         StepUpProof.objects.create(
             token_hash=domain.proof_digest(token),
@@ -142,7 +143,7 @@ def step_up(user: Any, pin: str, action: str) -> StepUp:
     return StepUp(token=token, action=action, expires_at=expires_at)
 
 
-def _live(owner_id: Any, proof: StepUp, action: str) -> Any:
+def _live(owner_id: Any, proof: StepUp, action: str) -> QuerySet[StepUpProof]:
     return StepUpProof.objects.filter(
         token_hash=domain.proof_digest(proof.token),
         owner_id=_owner_id(owner_id),
