@@ -49,4 +49,5 @@ def test_every_russian_plural_has_the_forms_for_one_few_and_many(po: Path) -> No
     if plurals:
         assert catalog.num_plurals >= 3
     for message in plurals:
-        assert len(message.string) >= 3 and all(message.string), message.id
+        assert len(message.string) >= 3, message.id
+        assert all(message.string), message.id
