@@ -1,16 +1,409 @@
-"""Ledger throughput and balance-read time against pgbench (same as `zhifu bench ledger`).
+"""Ledger throughput and balance-read time against pgbench.
 
     .venv/bin/python bench/ledger.py [--clients 8] [--seconds 10] [--database-url URL]
+    .venv/bin/zhifu bench ledger [the same options]      (the same script, from a checkout)
 
-Needs a PostgreSQL server; creates and drops its own scratch databases. Not part of
-`make test`: benchmarks print ratios, they never assert.
+Everything runs on one PostgreSQL server, in scratch databases created for the run and
+dropped afterwards:
+
+1. pgbench's TPC-B-like script (`pgbench -i -s SCALE`, then `-c N -j N -T S`): the
+   server's transactions per second, the yardstick;
+2. ledger postings per second with N client processes, each posting two-legged entries
+   between **random buyer accounts** (1,000 of them);
+3. the same with every entry paying **one hot merchant**, whose payable is split into
+   shards (the design), and, for contrast, a merchant with a single payable row;
+4. the time to read a balance with 10 thousand and with 1 million entries in the
+   account's history (fixtures bulk-inserted server-side), beside the time a SUM over the
+   postings would take.
+
+Figures are printed as ratios to pgbench measured in the same run; nothing is asserted, and
+`make test` does not run it.
 """
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
-from zhifu.ledger.bench import main
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+BUYERS = 1000
+ROUNDS = 3
+START_BALANCE = 10**12
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("ZHIFU_BENCH_DATABASE_URL", DEFAULT_URL),
+        help="a PostgreSQL server's maintenance database; scratch databases are "
+        "created beside it (default $ZHIFU_BENCH_DATABASE_URL or %(default)s)",
+    )
+    p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    p.add_argument(
+        "--pgbench-scale",
+        type=int,
+        default=0,
+        help="pgbench scale factor (default: the number of clients, so TPC-B's branch "
+        "rows are not an artificial hot spot)",
+    )
+    p.add_argument("--pgbench", default=_find_pgbench(), help="pgbench executable")
+    p.add_argument("--large", type=int, default=1_000_000, help="entries in the large read fixture")
+
+
+def _find_pgbench() -> str:
+    for candidate in ("/usr/lib/postgresql/15/bin/pgbench", "/usr/bin/pgbench"):
+        if os.path.exists(candidate):
+            return candidate
+    return "pgbench"
+
+
+class BenchError(Exception):
+    """The run cannot start or went wrong: one line on stderr, status 1."""
+
+
+# --- scratch databases -------------------------------------------------------------------
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql)
+    except psycopg.Error as exc:
+        raise BenchError(f"{sql.split()[0].lower()} failed: {exc}".strip()) from None
+
+
+def _create(url: str, name: str) -> None:
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}"')
+    _admin(url, f'CREATE DATABASE "{name}"')
+
+
+def _drop(url: str, name: str) -> None:
+    try:
+        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except BenchError as exc:
+        print(f"  (could not drop {name}: {exc})", file=sys.stderr)
+
+
+# --- pgbench -----------------------------------------------------------------------------
+
+
+def pgbench_tps(args: argparse.Namespace, db_url: str, scale: int) -> float:
+    parts = urlsplit(db_url)
+    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1",
+           "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres"}  # fmt: skip
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    dbname = parts.path.lstrip("/")
+    try:
+        subprocess.run(
+            [args.pgbench, "-i", "-q", "-s", str(scale), dbname],
+            env=env, check=True, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        done = subprocess.run(
+            [args.pgbench, "-n", "-c", str(args.clients), "-j", str(args.clients),
+             "-T", str(max(1, round(args.seconds))), dbname],
+            env=env, check=True, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise BenchError(f"pgbench not found ({args.pgbench}); pass --pgbench PATH") from None
+    except subprocess.CalledProcessError as exc:
+        raise BenchError(f"pgbench failed: {exc.stderr.strip()[:300]}") from None
+    match = re.search(r"tps = ([0-9.]+)", done.stdout)
+    if not match:
+        raise BenchError("could not read tps from pgbench's output")
+    return float(match.group(1))
+
+
+# --- ledger workloads --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throughput:
+    entries: int
+    postings: int
+    seconds: float
+    refused: int
+
+    def __add__(self, other: Throughput) -> Throughput:
+        return Throughput(
+            self.entries + other.entries,
+            self.postings + other.postings,
+            self.seconds + other.seconds,
+            self.refused + other.refused,
+        )
+
+    @property
+    def postings_per_s(self) -> float:
+        return self.postings / self.seconds
+
+    @property
+    def entries_per_s(self) -> float:
+        return self.entries / self.seconds
+
+
+def _worker(
+    workload: str,
+    worker: int,
+    seconds: float,
+    round_no: int,
+    queue: mp.Queue[tuple[int, int, int]],
+) -> None:
+    from django.db import connections
+
+    connections.close_all()  # never share the parent's socket
+    from zhifu.kernel.money import Money
+    from zhifu.ledger import domain, services
+    from zhifu.ledger.errors import LedgerError
+
+    rng = random.Random(worker * 1000 + round_no)
+    entries = postings = refused = 0
+    deadline = time.perf_counter() + seconds
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        a = rng.randrange(BUYERS)
+        reference = f"{workload}-{round_no}-{worker}-{n}"
+        amount = Money(1, "USD")
+        try:
+            if workload == "random":
+                b = (a + 1 + rng.randrange(BUYERS - 1)) % BUYERS
+                posted = services.post(
+                    reference,
+                    "transfer",
+                    [
+                        domain.Leg(domain.buyer(f"bench:{a}", "USD"), -amount),
+                        domain.Leg(domain.buyer(f"bench:{b}", "USD"), amount),
+                    ],
+                )
+            else:
+                posted = services.pay_from_balance(
+                    domain.BALANCE_ON, f"bench:{a}", workload, amount, reference
+                )
+        except LedgerError:
+            refused += 1
+            continue
+        entries += 1
+        postings += len(posted.postings)
+    connections.close_all()
+    queue.put((entries, postings, refused))
+
+
+def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> Throughput:
+    from django.db import connections
+
+    connections.close_all()
+    ctx = mp.get_context("fork")
+    queue: mp.Queue[tuple[int, int, int]] = ctx.Queue()
+    procs = [
+        ctx.Process(target=_worker, args=(workload, i, seconds, round_no, queue))
+        for i in range(clients)
+    ]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - started
+    return Throughput(
+        entries=sum(r[0] for r in results),
+        postings=sum(r[1] for r in results),
+        seconds=max(elapsed, seconds),
+        refused=sum(r[2] for r in results),
+    )
+
+
+def _seed_buyers() -> None:
+    from zhifu.kernel.money import Money
+    from zhifu.ledger import domain, services
+
+    amount = Money(START_BALANCE, "USD")
+    legs = [domain.Leg(domain.buyer(f"bench:{i}", "USD"), amount) for i in range(BUYERS)]
+    legs.append(domain.Leg(domain.clearing("USD"), Money(-START_BALANCE * BUYERS, "USD")))
+    services.post("bench-seed", "topup", legs)
+    services.open_account(domain.merchant("merchant:hot", "USD"))
+    services.open_account(domain.merchant("merchant:hot-1-row", "USD"), shards=1)
+
+
+# --- balance reads -----------------------------------------------------------------------
+
+
+def _fixture(owner: str, entries: int) -> None:
+    """`entries` entries of +1 on the owner's balance against clearing, server-side."""
+    from django.db import connection, transaction
+
+    from zhifu.ledger import domain, services
+
+    account = services.open_account(domain.buyer(owner, "EUR"))[0]
+    sink = services.open_account(domain.clearing("EUR", f"sink-{owner}"))[0]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ledger_entry (reference, kind, description, posted_at, metadata) "
+            "SELECT %s || g, 'fixture', '', now() - make_interval(secs => %s - g), '{}' "
+            "FROM generate_series(1, %s) AS g",
+            [f"{owner}-", entries, entries],
+        )
+        for account_id, sign in ((account.pk, 1), (sink.pk, -1)):
+            cur.execute(
+                "INSERT INTO ledger_posting "
+                "(entry_id, account_id, amount, currency, balance_after, posted_at) "
+                "SELECT id, %s, %s, 'EUR', %s * row_number() OVER (ORDER BY id), posted_at "
+                "FROM ledger_entry WHERE kind = 'fixture' AND reference LIKE %s",
+                [account_id, sign, sign, f"{owner}-%"],
+            )
+        cur.execute(
+            "UPDATE ledger_account SET balance = CASE id WHEN %s THEN %s ELSE %s END "
+            "WHERE id IN (%s, %s)",
+            [account.pk, entries, -entries, account.pk, sink.pk],
+        )
+        cur.execute("ANALYZE ledger_posting")
+
+
+def _median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _read_times(owner: str, entries: int) -> tuple[float, float]:
+    from django.db import connection
+    from django.db.models import Sum
+
+    from zhifu.ledger import domain, services
+    from zhifu.ledger.models import Posting
+
+    ref = domain.buyer(owner, "EUR")
+    assert services.balance(ref).minor == entries
+    account_id = services.ensure_accounts([ref])[ref][0].pk
+    connection.ensure_connection()
+    stored = _median_ms(lambda: services.balance(ref), 200)
+    summed = _median_ms(
+        lambda: Posting.objects.filter(account_id=account_id).aggregate(Sum("amount")), 5
+    )
+    return stored, summed
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> None:
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise BenchError("the ledger benchmark needs PostgreSQL (--database-url)")
+    if args.clients < 1 or args.seconds <= 0:
+        raise BenchError("--clients and --seconds must be positive")
+    suffix = f"{os.getpid()}"
+    ledger_db, pgbench_db = f"zhifu_bench_ledger_{suffix}", f"zhifu_bench_pgbench_{suffix}"
+    scale = args.pgbench_scale or args.clients
+    print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
+    began = time.perf_counter()
+    _create(args.database_url, pgbench_db)
+    _create(args.database_url, ledger_db)
+    try:
+        print(f"  pgbench TPC-B (scale {scale}) ...", flush=True)
+        tps = pgbench_tps(args, _with_db(args.database_url, pgbench_db), scale)
+        _drop(args.database_url, pgbench_db)
+        _setup_django(_with_db(args.database_url, ledger_db))
+        _seed_buyers()
+        workloads = {
+            "random accounts": "random",
+            "hot merchant, 8 shards": "merchant:hot",
+            "hot merchant, 1 row": "merchant:hot-1-row",
+        }
+        # Interleaved rounds, so a change in the machine's load during the run does not
+        # favour whichever workload happened to run in the quiet minute.
+        results: dict[str, Throughput] = {}
+        for round_no in range(ROUNDS):
+            for label, workload in workloads.items():
+                print(f"  ledger: {label} (round {round_no + 1}/{ROUNDS}) ...", flush=True)
+                part = _throughput(workload, args.clients, args.seconds / ROUNDS, round_no)
+                results[label] = results[label] + part if label in results else part
+        reads = {}
+        for owner, entries in (("read-10k", 10_000), ("read-large", args.large)):
+            print(f"  ledger: balance read with {entries:,} entries ...", flush=True)
+            _fixture(owner, entries)
+            reads[entries] = _read_times(owner, entries)
+        from zhifu.ledger import services
+
+        print("  ledger: check ...", flush=True)
+        started = time.perf_counter()
+        violations = services.check()
+        check_seconds = time.perf_counter() - started
+    finally:
+        from django.db import connections
+
+        if "DJANGO_SETTINGS_MODULE" in os.environ:
+            connections.close_all()
+        _drop(args.database_url, pgbench_db)
+        _drop(args.database_url, ledger_db)
+
+    print()
+    print(f"pgbench TPC-B: {tps:,.0f} tps (scale {scale}, {args.clients} clients)")
+    print(
+        f"{'ledger workload':<26}{'entries/s':>11}{'postings/s':>12}"
+        f"{'postings/s ÷ tps':>18}{'entries/s ÷ tps':>17}"
+    )
+    for label, result in results.items():
+        print(
+            f"{label:<26}{result.entries_per_s:>11,.0f}{result.postings_per_s:>12,.0f}"
+            f"{result.postings_per_s / tps:>18.2f}{result.entries_per_s / tps:>17.2f}"
+        )
+    print(f"{'balance read':<26}{'stored balance':>16}{'SUM(postings)':>16}")
+    for entries, (stored, summed) in reads.items():
+        print(f"{f'{entries:,} entries':<26}{stored:>13.3f} ms{summed:>13.1f} ms")
+    refused = sum(r.refused for r in results.values())
+    print(f"(whole run: {time.perf_counter() - began:.0f} s)")
+    print(
+        f"refused postings: {refused}; ledger check after the run: {len(violations)} "
+        f"violations ({check_seconds:.1f} s over every account and entry)"
+    )
+
+
+def _setup_django(url: str) -> None:
+    os.environ["ZHIFU_WALLET_DATABASE_URL"] = url
+    os.environ.setdefault("ZHIFU_DEMO", "1")
+    os.environ["ZHIFU_DATA_DIR"] = tempfile.mkdtemp(prefix="zhifu-bench-")
+    os.environ["ZHIFU_DB_CONN_MAX_AGE"] = "600"
+    from zhifu.config.runtime import setup_site
+
+    setup_site("wallet")
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0, skip_checks=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (`zhifu bench ledger` calls this too); the exit status."""
+    parser = argparse.ArgumentParser(prog="bench/ledger.py", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except BenchError as exc:
+        print(f"bench ledger: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/vault_crypto.py [--count 1000000]
 
-SECURITY.md row 26 asks for 0 reused nonces in 10**6 encryptions. Each seal draws two
+docs/security.md SEC-26 asks for 0 reused nonces in 10**6 encryptions. Each seal draws two
 96-bit nonces (the data key's wrap under the master key, and the card number under the
 data key); every one is kept and counted. Prints figures, asserts nothing.
 """
@@ -17,10 +17,11 @@ import time
 from zhifu.vault import crypto
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (`zhifu bench vault_crypto` calls this too); the exit status."""
+    parser = argparse.ArgumentParser(prog="bench/vault_crypto.py", description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     ring = crypto.KeyRing({1: os.urandom(32)})
     pan = "4242424242424242"
     wrap_nonces: set[bytes] = set()

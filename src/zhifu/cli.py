@@ -10,65 +10,30 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from zhifu.config.environment import SITES, ConfigurationError
-
-EXIT_CONFIG = 2
-EXIT_DATABASE = 3
+from zhifu.config.environment import SITES
+from zhifu.config.runtime import (
+    EXIT_CONFIG,
+    CommandError,
+    check_database,
+    setup_site,
+)
 
 # Areas add their own subcommands: each module has
 #   register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None
-# and must import Django only inside its handlers (after setup_site()).
+# and must import Django only inside its handlers (after setup_site()). They share
+# CommandError and setup_site() with this module through zhifu.config.runtime.
 AREA_COMMANDS: tuple[str, ...] = (
-    "zhifu.vault.cli",
+    "zhifu.vault.commands",
     "zhifu.ledger.commands",
-    "zhifu.ledger.bench",
     "zhifu.fx.commands",
 )
-
-
-class CommandError(Exception):
-    """Ends the command with one readable line and the given status."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def setup_site(site: str) -> None:
-    """Configure Django for one site in this process, or raise CommandError."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = f"zhifu.config.settings.{site}"
-    import django
-
-    try:
-        django.setup()
-    except ConfigurationError as exc:
-        raise CommandError(f"configuration error: {exc}", EXIT_CONFIG) from None
-
-
-def check_database(site: str, aliases: Sequence[str] | None = None) -> None:
-    """Fail with one line if a database of the site (default: every one) cannot be reached."""
-    from django.db import DatabaseError, connections
-
-    for alias in aliases or list(connections):
-        try:
-            connections[alias].ensure_connection()
-        except DatabaseError as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise CommandError(
-                f"cannot reach the {site} database ({alias}): {reason}", EXIT_DATABASE
-            ) from None
-
-
-def open_site(site: str, aliases: Sequence[str] | None = None) -> None:
-    """setup_site() then check_database(): how every command that reads data starts."""
-    setup_site(site)
-    check_database(site, aliases)
 
 
 def _check_single_database_url(sites: Sequence[str]) -> None:
@@ -168,6 +133,37 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
 
 
+# Benchmarks are scripts of the source checkout (bench/), not part of the installed
+# package: `zhifu bench NAME ARGS...` loads bench/NAME.py and calls its main(ARGS).
+BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _benchmarks() -> list[str]:
+    return sorted(p.stem for p in BENCH_DIR.glob("*.py")) if BENCH_DIR.is_dir() else []
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    available = _benchmarks()
+    if not available:
+        raise CommandError(
+            f"zhifu bench runs the scripts in a source checkout's bench/ ({BENCH_DIR} is missing)",
+            2,
+        )
+    if args.benchmark not in available:
+        raise CommandError(
+            f"no benchmark {args.benchmark!r} (choose from {', '.join(available)})", 2
+        )
+    name = f"zhifu_bench_{args.benchmark}"
+    spec = importlib.util.spec_from_file_location(name, BENCH_DIR / f"{args.benchmark}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look their module up by name
+    spec.loader.exec_module(module)
+    status: int = module.main(list(args.args))
+    return status
+
+
 # --- parser ---------------------------------------------------------------------------
 
 
@@ -239,6 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
 
+    p = sub.add_parser(
+        "bench",
+        parents=[common],
+        help="run a benchmark of the source checkout's bench/ (figures, never assertions)",
+        description="Run bench/NAME.py from the source checkout with ARGS "
+        f"(benchmarks: {', '.join(_benchmarks()) or 'none here'}); "
+        "`zhifu bench NAME --help` lists a benchmark's options.",
+    )
+    p.add_argument("benchmark", metavar="NAME", help="e.g. ledger (bench/ledger.py)")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own options")
+    p.set_defaults(func=cmd_bench)
+
     for module in AREA_COMMANDS:
         importlib.import_module(module).register(sub, common)
     return parser
@@ -249,13 +257,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "data_dir", None):
         os.environ["ZHIFU_DATA_DIR"] = str(Path(args.data_dir).resolve())
     try:
-        args.func(args)
+        status = args.func(args)  # None, or the exit status a benchmark returned
     except CommandError as exc:
         print(f"zhifu: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         return 130
-    return 0
+    return int(status or 0)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from zhifu.cli import CommandError
+from zhifu.config.runtime import CommandError
 
 HEALTH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15

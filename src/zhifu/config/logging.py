@@ -4,7 +4,7 @@ Every event passes the card-number masking processor last-but-one, so a card num
 slips into a message, an argument or an exception text never reaches the output. The same
 processor blanks the secrets that travel in URLs (access-log request lines and referrers):
 e-mail confirmation and password-reset tokens, the issuer-challenge token, and the OIDC
-code, state and nonce (SECURITY.md row 30).
+code, state and nonce (docs/security.md SEC-30).
 """
 
 from __future__ import annotations

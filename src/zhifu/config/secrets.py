@@ -10,25 +10,26 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import secrets as random
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from zhifu.config.environment import ConfigurationError, Environment, env_name
+from zhifu.kernel import ids
 from zhifu.kernel.secret import Secret
 
 
 def _django_key() -> str:
-    return random.token_urlsafe(50)
+    return ids.token(50)
 
 
 def _hex256() -> str:
-    return random.token_hex(32)
+    return secrets.token_hex(32)
 
 
 def _key_ring() -> str:
     # Format of ZHIFU_VAULT_MASTER_KEYS: "version:base64key[,version:base64key...]".
-    return "1:" + base64.b64encode(random.token_bytes(32)).decode()
+    return "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _rsa_pem() -> str:
@@ -93,7 +94,7 @@ def resolve(env: Environment, name: str) -> Secret:
 def _create(path: Path, value: str) -> str:
     """Write the file atomically with mode 0600; if another process won, use theirs."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{random.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
+
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("fx", parents=[common], help="exchange rates (wallet)")
-    actions = parser.add_subparsers(dest="fx_action", required=True, metavar="ACTION")
+    actions = action_group(sub, "fx", common, help_text="exchange rates (wallet)", dest="fx_action")
 
     p = actions.add_parser(
         "import",
@@ -31,17 +32,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_rates)
 
 
-def _setup() -> None:
-    """Set up the wallet site and make sure its main database (the ledger's) answers."""
-    from zhifu.cli import open_site
-
-    open_site("wallet", aliases=["default"])
-
-
 def cmd_import(args: argparse.Namespace) -> None:
-    from zhifu.cli import CommandError
-
-    _setup()
+    open_wallet_main_database()
     from zhifu.fx import domain, services
 
     try:
@@ -58,7 +50,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_rates(args: argparse.Namespace) -> None:
-    _setup()
+    open_wallet_main_database()
     from zhifu.fx import services
 
     rates = services.latest_rates()

@@ -22,62 +22,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
-from django.utils.translation import gettext_lazy as _
+from django.db import transaction
 
 from zhifu.config.site import config
-from zhifu.fx import domain
+from zhifu.db import run_in_transaction
+from zhifu.fx import domain, errors
 from zhifu.fx.models import Quote, Rate
 from zhifu.kernel import clock, ids
 from zhifu.kernel.money import Money
 from zhifu.ledger import domain as ledger_domain
+from zhifu.ledger import errors as ledger_errors
 from zhifu.ledger import services as ledger
-from zhifu.ledger.services import LedgerError, PostedEntry
+from zhifu.ledger.services import PostedEntry
 
 SAMPLE_FILE = "eurofxref-sample.xml"
-
-
-class RateUnavailable(LedgerError):
-    code = "rate_unavailable"
-    default_message = _("No exchange rate is available for these currencies.")
-    pair_message = _("No exchange rate from %(base)s to %(quote)s is available.")
-
-
-class RateStale(LedgerError):
-    code = "rate_stale"
-    default_message = _(
-        "The exchange rate is out of date, so conversions are paused until fresh rates "
-        "arrive. Please try again later."
-    )
-    dated_message = _(
-        "The %(base)s to %(quote)s exchange rate of %(date)s is out of date, so conversions "
-        "are paused until fresh rates arrive. Please try again later."
-    )
-
-
-class SameCurrency(LedgerError):
-    code = "same_currency"
-    default_message = _("Choose two different currencies to exchange.")
-
-
-class AmountTooSmall(LedgerError):
-    code = "amount_too_small"
-    default_message = _("The amount is too small to convert.")
-
-
-class QuoteNotFound(LedgerError):
-    code = "quote_not_found"
-    default_message = _("No such quote.")
-
-
-class QuoteExpired(LedgerError):
-    code = "quote_expired"
-    default_message = _("This quote has expired; please ask for a new one.")
-
-
-class QuoteUsed(LedgerError):
-    code = "quote_used"
-    default_message = _("This quote has already been used.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +137,13 @@ def current_rate(
         rate = domain.find_rate(_latest, base, quote)
         domain.check_fresh(rate, now or clock.now(), settings.max_rate_age)
     except domain.StaleRate as exc:
-        raise RateStale(
-            RateStale.dated_message,
+        raise errors.RateStale(
+            errors.RateStale.dated_message,
             params={"base": base, "quote": quote, "date": f"{exc.as_of:%Y-%m-%d %H:%M} UTC"},
         ) from None
     except domain.NoRate:
-        raise RateUnavailable(
-            RateUnavailable.pair_message, params={"base": base, "quote": quote}
+        raise errors.RateUnavailable(
+            errors.RateUnavailable.pair_message, params={"base": base, "quote": quote}
         ) from None
     return rate
 
@@ -223,11 +181,11 @@ def quote(
     """Lock today's rate plus the spread for `settings.quote_ttl`."""
     settings = settings or Settings.current()
     if sell.currency == receive_currency:
-        raise SameCurrency()
+        raise errors.SameCurrency()
     enabled = config().currencies
     if sell.currency not in enabled or receive_currency not in enabled:
-        raise RateUnavailable(
-            RateUnavailable.pair_message,
+        raise errors.RateUnavailable(
+            errors.RateUnavailable.pair_message,
             params={"base": sell.currency, "quote": receive_currency},
         )
     now = clock.now()
@@ -243,7 +201,7 @@ def quote(
             max_age=settings.max_rate_age,
         )
     except domain.FxRuleError:
-        raise AmountTooSmall() from None
+        raise errors.AmountTooSmall() from None
     row = Quote.objects.create(
         public_id=ids.new_id("quo"),
         owner=owner,
@@ -268,21 +226,18 @@ def convert(
 ) -> PostedEntry:
     """Convert the buyer's balance at a quote's exact terms (once, before it expires)."""
     if not policy.enabled:
-        raise ledger.BalanceDisabled()
+        raise ledger_errors.BalanceDisabled()
     ledger_domain.validate_reference(reference)
 
     def run() -> PostedEntry:
-        rows = Quote.objects.filter(public_id=quote_id, owner=owner)
-        if connection.features.has_select_for_update:
-            rows = rows.select_for_update()
-        row = rows.first()
+        row = Quote.objects.filter(public_id=quote_id, owner=owner).select_for_update().first()
         if row is None:
-            raise QuoteNotFound(quote=quote_id)
+            raise errors.QuoteNotFound(quote=quote_id)
         if row.used_by is not None:
-            raise QuoteUsed(quote=quote_id)
+            raise errors.QuoteUsed(quote=quote_id)
         now = clock.now()
         if now >= row.expires_at:
-            raise QuoteExpired(quote=quote_id)
+            raise errors.QuoteExpired(quote=quote_id)
         sell = Money(row.sell_minor, row.sell_currency)
         receive = Money(row.receive_minor, row.receive_currency)
         legs = [
@@ -308,4 +263,4 @@ def convert(
         Quote.objects.filter(pk=row.pk).update(used_by=reference, used_at=now)
         return posted
 
-    return ledger.run_in_transaction(run)
+    return run_in_transaction(run)

@@ -4,7 +4,7 @@ The exponent (number of minor units) comes from ISO 4217 itself, not from CLDR: 
 agree for zhifu's default currencies (a test checks that against Babel), but CLDR's
 "digits" are display conventions while ISO's minor units are what money is counted in.
 Any currency Babel knows may be used if its exponent is 0-3; zhifu's *enabled* set is
-configurable and defaults to the 14 currencies of the article.
+configurable (`ZHIFU_CURRENCIES`) and defaults to the 14 currencies of `DEFAULT_CURRENCIES`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Layout follows ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32.
 Sorting by id sorts by creation time (keyset pagination relies on it), and 80 random bits
-make ids useless to guess. Secret tokens use `token()`, which has no time part.
+make ids useless to guess, but an id is a name, not a secret: it leaks its creation time.
+Secrets (keys, single-use link tokens) come from `token()` instead, which has no time part
+and refuses fewer than 128 random bits (the demo's Django SECRET_KEY is one).
 """
 
 from __future__ import annotations

@@ -7,14 +7,18 @@ import datetime as dt
 import sys
 from typing import Any
 
+from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
 from zhifu.ledger.domain import AccountKind  # framework-free: safe before setup_site()
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "ledger", parents=[common], help="verify, report and export the wallet's ledger"
+    actions = action_group(
+        sub,
+        "ledger",
+        common,
+        help_text="verify, report and export the wallet's ledger",
+        dest="ledger_action",
     )
-    actions = parser.add_subparsers(dest="ledger_action", required=True, metavar="ACTION")
 
     p = actions.add_parser(
         "check",
@@ -48,16 +52,8 @@ def _stamp(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _setup() -> None:
-    """Set up the wallet site and make sure its main database (the ledger's) answers."""
-    from zhifu.cli import open_site
-
-    open_site("wallet", aliases=["default"])
-
-
 def cmd_check(args: argparse.Namespace) -> None:
-    _setup()
-    from zhifu.cli import CommandError
+    open_wallet_main_database()
     from zhifu.ledger import services
 
     violations = services.check()
@@ -69,7 +65,7 @@ def cmd_check(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    _setup()
+    open_wallet_main_database()
     from zhifu.ledger import services
 
     rows = services.report()
@@ -91,9 +87,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from zhifu.cli import CommandError
-
-    _setup()
+    open_wallet_main_database()
     from zhifu.kernel.currencies import UnknownCurrency
     from zhifu.ledger import domain, services
 

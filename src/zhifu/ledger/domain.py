@@ -16,7 +16,7 @@ The rules
 ---------
 1. An entry is accepted only if, for every currency, its postings sum to exactly zero.
 2. Entries are immutable; a correction is a new entry with every posting negated
-   (:func:`reversal_of`).
+   (:func:`reversed_legs`).
 3. Accounts of the kinds in :data:`NON_NEGATIVE_KINDS` never go below zero.
 """
 

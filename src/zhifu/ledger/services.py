@@ -26,110 +26,30 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    F,
-    Max,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
+from zhifu.db import run_in_transaction, violates_unique_field
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain
+from zhifu.ledger import checks, domain, errors
 from zhifu.ledger.domain import AccountKind, AccountRef, Cursor, Leg, Violation
 from zhifu.ledger.models import Account, Entry, Posting
 
-T = TypeVar("T")
-
-_RETRIES = 5
-_RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
-_rng = random.SystemRandom()
-
-
-# --- errors -----------------------------------------------------------------------------
-
-
-class LedgerError(Exception):
-    """A refusal a person or a shop may see: a stable code and a translated message."""
-
-    code = "ledger_error"
-    default_message: str | Promise = _("The operation could not be recorded.")
-
-    def __init__(
-        self,
-        message: str | Promise | None = None,
-        *,
-        params: dict[str, Any] | None = None,
-        **details: Any,
-    ) -> None:
-        self._template = message if message is not None else self.default_message
-        self.params = params or {}
-        self.details = details
-        super().__init__(self.code)
-
-    @property
-    def message(self) -> str:
-        """The message in the active language (translated when read, not when raised)."""
-        text = str(self._template)
-        return text % self.params if self.params else text
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class InsufficientFunds(LedgerError):
-    code = "insufficient_funds"
-    default_message = _("There is not enough money on the account.")
-
-
-class DuplicateReference(LedgerError):
-    code = "duplicate_reference"
-    default_message = _("This operation has already been recorded.")
-
-
-class EntryNotFound(LedgerError):
-    code = "entry_not_found"
-    default_message = _("No such ledger entry.")
-
-
-class NotReversible(LedgerError):
-    code = "not_reversible"
-    default_message = _("This entry cannot be reversed.")
-
-
-class RefundTooLarge(LedgerError):
-    code = "refund_too_large"
-    default_message = _("The refund is larger than what is left of the payment.")
-
-
-class WithdrawalClosed(LedgerError):
-    code = "withdrawal_closed"
-    default_message = _("This withdrawal has already been paid out or cancelled.")
-
-
-class BalanceDisabled(LedgerError):
-    """The platform has switched the stored balance off: every balance entry point says so."""
-
-    code = "balance_disabled"
-    default_message = _(
-        "The balance cannot be used: top-ups and payments from the balance are switched off."
-    )
+_rng = random.SystemRandom()  # which shard of a hot account takes a credit
 
 
 # --- results ----------------------------------------------------------------------------
@@ -172,34 +92,6 @@ class ReportRow:
 @dataclass
 class _Plan:
     postings: list[tuple[int, int]] = field(default_factory=list)  # (account id, amount)
-
-
-# --- transactions -----------------------------------------------------------------------
-
-
-def _is_retryable(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) in _RETRY_SQLSTATES
-
-
-def run_in_transaction(fn: Callable[[], T]) -> T:
-    """Run fn in a transaction, retrying deadlock/serialization failures if we own it.
-
-    Inside a caller's transaction there is nothing to retry (the whole outer transaction
-    is lost), so the error propagates.
-    """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return fn()
-    for attempt in range(_RETRIES):
-        try:
-            with transaction.atomic():
-                return fn()
-        except OperationalError as exc:
-            if not _is_retryable(exc) or attempt == _RETRIES - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1) * (1 + _rng.random()))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -312,18 +204,17 @@ def _insert_entry(**fields: Any) -> Entry:
     try:
         return Entry.objects.create(**fields)
     except IntegrityError as exc:
-        if "reference" in str(exc):
-            raise DuplicateReference(reference=fields["reference"]) from None
-        raise NotReversible() from None  # the one-to-one on `reverses`
+        if violates_unique_field(exc, Entry, "reference"):
+            raise errors.DuplicateReference(reference=fields["reference"]) from None
+        raise errors.NotReversible() from None  # the one-to-one on `reverses`
 
 
 def _apply(
     entry: Entry, lock_ids: Sequence[int], plan: Callable[[dict[int, Account]], _Plan]
 ) -> PostedEntry:
     """Lock the rows (ascending id), let `plan` choose postings, check and write them."""
-    locked = Account.objects.filter(pk__in=sorted(set(lock_ids))).order_by("pk")
-    if connection.features.has_select_for_update:
-        locked = locked.select_for_update()
+    # SQLite has no row locks and Django drops FOR UPDATE there (its one writer serialises).
+    locked = Account.objects.filter(pk__in=sorted(set(lock_ids))).order_by("pk").select_for_update()
     rows = {row.pk: row for row in locked}
     postings = [(account_id, amount) for account_id, amount in plan(rows).postings if amount]
     if not postings:
@@ -341,7 +232,7 @@ def _apply(
         row = rows[account_id]
         new_balance = row.balance + delta[account_id]
         if new_balance < 0 and not row.allow_negative:
-            raise InsufficientFunds(account=str(row))
+            raise errors.InsufficientFunds(account=str(row))
         running[account_id] = row.balance
     created = []
     for account_id, amount in postings:
@@ -411,7 +302,7 @@ def _post_in_transaction(
                 try:
                     result.postings += domain.plan_debit(shard_balances, -amount)
                 except domain.LedgerRuleError:
-                    raise InsufficientFunds(account=str(ref)) from None
+                    raise errors.InsufficientFunds(account=str(ref)) from None
         return result
 
     entry = _insert_entry(
@@ -451,12 +342,9 @@ def post(
 
 
 def _lock_entry(reference: str) -> Entry:
-    entries = Entry.objects.filter(reference=reference)
-    if connection.features.has_select_for_update:
-        entries = entries.select_for_update()
-    entry = entries.first()
+    entry = Entry.objects.filter(reference=reference).select_for_update().first()
     if entry is None:
-        raise EntryNotFound(reference=reference)
+        raise errors.EntryNotFound(reference=reference)
     return entry
 
 
@@ -477,7 +365,7 @@ def _refuse_if_recorded(reference: str) -> None:
     telling a client that retries after a timeout that what did happen did not.
     """
     if Entry.objects.filter(reference=reference).exists():
-        raise DuplicateReference(reference=reference)
+        raise errors.DuplicateReference(reference=reference)
 
 
 def reverse(reference: str, new_reference: str, *, description: str = "") -> PostedEntry:
@@ -493,7 +381,7 @@ def reverse(reference: str, new_reference: str, *, description: str = "") -> Pos
         original = _lock_entry(reference)
         _refuse_if_recorded(new_reference)
         if original.kind == "reversal" or _is_reversed(original) or _live_followers(original):
-            raise NotReversible(reference=reference)
+            raise errors.NotReversible(reference=reference)
         originals = original.postings.values_list(
             "account__owner", "account__kind", "account__currency", "amount"
         )
@@ -521,7 +409,7 @@ def reverse(reference: str, new_reference: str, *, description: str = "") -> Pos
 
 def _require(policy: domain.BalancePolicy) -> None:
     if not policy.enabled:
-        raise BalanceDisabled()
+        raise errors.BalanceDisabled()
 
 
 def _positive(amount: Money) -> None:
@@ -600,20 +488,20 @@ def refund_payment(payment_reference: str, amount: Money, reference: str) -> Pos
     def run() -> PostedEntry:
         payment = _lock_entry(payment_reference)
         if payment.kind != "payment":
-            raise EntryNotFound(reference=payment_reference)
+            raise errors.EntryNotFound(reference=payment_reference)
         _refuse_if_recorded(reference)
         meta = payment.metadata
         if meta["currency"] != amount.currency:
             raise domain.LedgerRuleError("a refund is in the currency of its payment")
         if _is_reversed(payment):  # nothing is left of a reversed payment
-            raise RefundTooLarge(reference=payment_reference)
+            raise errors.RefundTooLarge(reference=payment_reference)
         refunded = sum(
             int(follower.metadata.get("amount", 0))
             for follower in _live_followers(payment)
             if follower.kind == "refund"
         )
         if refunded + amount.minor > int(meta["amount"]) - int(meta.get("fee", 0)):
-            raise RefundTooLarge(reference=payment_reference)
+            raise errors.RefundTooLarge(reference=payment_reference)
         legs = [
             Leg(domain.merchant(meta["merchant"], amount.currency), -amount),
             Leg(domain.buyer(meta["owner"], amount.currency), amount),
@@ -664,7 +552,7 @@ def settle_withdrawal(
             or _is_reversed(withdrawal)
             or _live_followers(withdrawal)
         ):
-            raise WithdrawalClosed(reference=withdrawal_reference)
+            raise errors.WithdrawalClosed(reference=withdrawal_reference)
         amount = Money(int(withdrawal.metadata["amount"]), withdrawal.metadata["currency"])
         legs = [
             Leg(domain.refunds_in_transit(amount.currency), -amount),
@@ -795,102 +683,11 @@ def write_statement_csv(
 
 
 def check() -> list[Violation]:
-    """Verify every invariant of the stored ledger; return the violations (none is good)."""
-    violations: list[Violation] = []
-    unbalanced = (
-        Posting.objects.values("entry_id", "currency")
-        .annotate(total=Sum("amount"))
-        .exclude(total=0)
-        .order_by("entry_id", "currency")
-    )
-    for row in unbalanced:
-        violations.append(
-            Violation(
-                "entry-unbalanced",
-                f"entry {row['entry_id']}",
-                f"{row['currency']} postings sum to {row['total']:+d}",
-            )
-        )
-    thin = Entry.objects.annotate(n=Count("postings")).filter(n__lt=2).order_by("pk")
-    for entry in thin:
-        violations.append(
-            Violation("entry-incomplete", f"entry {entry.pk}", "fewer than two postings")
-        )
-    mismatched = Posting.objects.exclude(currency=F("account__currency")).values_list(
-        "pk", "account_id"
-    )
-    for posting_id, account_id in mismatched:
-        violations.append(
-            Violation(
-                "posting-currency",
-                f"posting {posting_id}",
-                f"currency differs from account {account_id}",
-            )
-        )
-    # Only the offending rows come back from the database, however many accounts exist.
-    mismatched_accounts = (
-        Account.objects.annotate(posted=Coalesce(Sum("postings__amount"), Value(0)))
-        .exclude(balance=F("posted"))
-        .order_by("pk")
-    )
-    for bad in mismatched_accounts:
-        violations.append(
-            Violation(
-                "balance-mismatch",
-                f"account {bad.pk} ({bad})",
-                f"stored {bad.balance}, postings sum to {bad.posted}",
-            )
-        )
-    # Postings of one account are written under its row lock, so their ids follow the
-    # order they were applied in: the newest one's balance_after is the stored balance.
-    # (One grouped pass over the postings, not a lookup per account.)
-    newest = Posting.objects.values("account_id").annotate(last=Max("pk")).values("last")
-    drifted = (
-        Posting.objects.filter(pk__in=Subquery(newest))
-        .exclude(balance_after=F("account__balance"))
-        .select_related("account")
-        .order_by("account_id")
-    )
-    for posting in drifted:
-        violations.append(
-            Violation(
-                "balance-after",
-                f"account {posting.account_id} ({posting.account})",
-                f"stored {posting.account.balance}, newest posting says {posting.balance_after}",
-            )
-        )
-    forbidden = [kind.value for kind in domain.NON_NEGATIVE_KINDS]
-    for account in Account.objects.filter(kind__in=forbidden, balance__lt=0).order_by("pk"):
-        violations.append(
-            Violation(
-                "negative-balance",
-                f"account {account.pk} ({account})",
-                f"balance {account.balance} on an account that must not go negative",
-            )
-        )
-    for account in Account.objects.filter(kind__in=forbidden, allow_negative=True):
-        violations.append(
-            Violation(
-                "account-flag",
-                f"account {account.pk} ({account})",
-                "allows a negative balance although its kind must not",
-            )
-        )
-    totals = (
-        Account.objects.values("currency")
-        .annotate(total=Sum("balance"))
-        .exclude(total=0)
-        .order_by("currency")
-    )
-    for row in totals:
-        violations.append(
-            Violation(
-                "currency-not-zero",
-                row["currency"],
-                f"balances of all accounts sum to {row['total']:+d}",
-            )
-        )
-    return violations
+    """Verify every invariant of the stored ledger; return the violations (none is good).
+
+    One function per invariant, in :mod:`zhifu.ledger.checks`.
+    """
+    return checks.run_all()
 
 
 def report() -> list[ReportRow]:

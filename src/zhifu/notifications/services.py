@@ -6,14 +6,18 @@ Two ways out:
   transaction; ``zhifu worker`` sends it (at least once; deduplicated by message id).
 - ``send_email_on_commit(...)``: sent directly once the transaction commits. Used only for
   messages that carry a one-time secret (the confirmation link): the outbox would keep the
-  secret in clear in the database, while the wallet stores only its hash.
+  secret in clear in the database, while the wallet stores only its hash
+  (docs/decisions/0004-confirmation-email-bypasses-the-outbox.md).
+
+Other areas that announce their own outbox events (the vault's card events) send their
+e-mails from their handlers with ``deliver_once``. Every e-mail is rendered and sent here.
 
 Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.txt``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -23,21 +27,22 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from zhifu.config.site import config
+from zhifu.notifications import domain
 from zhifu.notifications.models import SentEmail
 from zhifu.outbox import services as outbox
 
 log = structlog.get_logger(__name__)
 
 TOPIC = "notifications.email"
-LANGUAGES = ("ru", "en")
+LANGUAGES = domain.LANGUAGES
 
 
 def language_of(user: Any) -> str:
-    code = (getattr(user, "locale", "") or "").lower().split("-")[0]
-    return code if code in LANGUAGES else "en"
+    """The language to write to this buyer in: their locale claim, else the current page's."""
+    return domain.language_for([getattr(user, "locale", ""), translation.get_language()])
 
 
-def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     ctx = {"wallet_url": config().urls["wallet"], **context}
     with translation.override(language):
         subject = render_to_string(f"notifications/email/{template}_subject.txt", ctx)
@@ -45,7 +50,7 @@ def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, 
     return " ".join(subject.split()), body
 
 
-def _send(to: str, template: str, language: str, context: dict[str, Any]) -> None:
+def _send(to: str, template: str, language: str, context: Mapping[str, Any]) -> None:
     subject, body = render(template, language, context)
     # Content-Language (RFC 3282): mail readers, and the demo mailbox, mark the text's language.
     EmailMessage(subject=subject, body=body, to=[to], headers={"Content-Language": language}).send()
@@ -87,10 +92,8 @@ def send_once(message_id: int, template: str, send: Callable[[], None]) -> None:
     SentEmail.objects.get_or_create(outbox_id=message_id, defaults={"template": template})
 
 
-@outbox.handler(TOPIC)
-def deliver(message_id: int, payload: dict[str, Any]) -> None:
-    send_once(
-        message_id,
-        payload["template"],
-        lambda: _send(payload["to"], payload["template"], payload["language"], payload["context"]),
-    )
+def deliver_once(
+    message_id: int, to: str, template: str, language: str, context: Mapping[str, Any]
+) -> None:
+    """Send the e-mail of an outbox message, once per message (see send_once)."""
+    send_once(message_id, template, lambda: _send(to, template, language, context))

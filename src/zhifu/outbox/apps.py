@@ -6,7 +6,7 @@ class OutboxConfig(AppConfig):
     label = "outbox"
 
     def ready(self) -> None:
-        # Every app may register outbox handlers in its own `handlers` module; import them
+        # Every app registers its outbox handlers in its own `handlers` module; import them
         # all so `zhifu worker` knows every topic.
         from django.utils.module_loading import autodiscover_modules
 

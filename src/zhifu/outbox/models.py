@@ -17,8 +17,10 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     available_at = models.DateTimeField(default=clock.now)
     # A worker that claims a message leases it until this time; if it dies, the lease
-    # runs out and another worker picks the message up again.
+    # runs out and another worker picks the message up again. The token names the claim,
+    # so a worker whose lease ran out cannot overwrite the new holder's outcome.
     leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -20,7 +20,6 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.views.decorators.debug import sensitive_variables
 
 from zhifu.config.site import config
@@ -28,6 +27,7 @@ from zhifu.credentials import domain as credentials_domain
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import StepUp
 from zhifu.kernel import clock, ids
+from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
 from zhifu.vault import crypto, domain, keys
 from zhifu.vault.connector import (
@@ -585,15 +585,7 @@ def _audit_raw(card_id: str, owner_id: str, action: str, actor: str, purpose: st
 
 
 def _language(owner: Any) -> str:
-    """The buyer's language (their shop's locale claim), else the page's."""
-    from django.conf import settings
-
-    known = {code for code, _ in settings.LANGUAGES}
-    for candidate in (getattr(owner, "locale", ""), translation.get_language()):
-        code = (candidate or "").lower().split("-")[0]
-        if code in known:
-            return code
-    return "en"
+    return notifications.language_of(owner)
 
 
 def _announce(topic: str, card: Card, owner_id: str, email: str | None, language: str) -> None:

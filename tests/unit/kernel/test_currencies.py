@@ -7,11 +7,11 @@ from zhifu.kernel import currencies
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
 
 
-def test_the_default_set_is_the_articles_fourteen_currencies() -> None:
+def test_the_default_set_is_the_fourteen_currencies_of_the_configuration_docs() -> None:
     assert len(DEFAULT_CURRENCIES) == 14
-    article = {"CNY", "USD", "EUR", "RUB", "GBP", "JPY", "KRW"}
-    article |= {"BRL", "UAH", "KZT", "PLN", "TRY", "AUD", "CAD"}
-    assert set(DEFAULT_CURRENCIES) == article
+    fourteen = {"CNY", "USD", "EUR", "RUB", "GBP", "JPY", "KRW"}
+    fourteen |= {"BRL", "UAH", "KZT", "PLN", "TRY", "AUD", "CAD"}
+    assert set(DEFAULT_CURRENCIES) == fourteen
 
 
 @pytest.mark.parametrize("code", DEFAULT_CURRENCIES)

@@ -131,7 +131,7 @@ def test_format_falls_back_to_english_for_an_unknown_locale() -> None:
 
 @pytest.mark.parametrize("code", DEFAULT_CURRENCIES)
 def test_ten_thousand_amounts_per_currency_round_trip_and_overlong_ones_fail(code: str) -> None:
-    """SECURITY.md row 5: 100% correct over 10,000 cases per currency."""
+    """docs/security.md SEC-05: 100% correct over 10,000 cases per currency."""
     import random
 
     rng = random.Random(code)  # fixed seed per currency: reproducible

@@ -164,13 +164,18 @@ def test_notification_email_is_in_russian_for_a_russian_buyer(db: None) -> None:
 def test_redelivered_outbox_message_sends_once(db: None) -> None:
     from django.core import mail
 
-    from zhifu.notifications.services import deliver
+    from zhifu.notifications.handlers import deliver
+    from zhifu.notifications.services import TOPIC
+    from zhifu.outbox.domain import Event
 
     user = registered_buyer()
     payload = {"to": user.email, "template": "payment_password_changed", "language": "en",
                "context": {}}  # fmt: skip
-    deliver(42, payload)
-    deliver(42, payload)
+    event = Event(
+        id=42, topic=TOPIC, created=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), payload=payload
+    )
+    deliver(event)
+    deliver(event)
     assert len(mail.outbox) == 1
 
 

@@ -11,10 +11,11 @@ import time_machine
 from django.utils import translation
 
 from zhifu.fx import domain as fx_domain
+from zhifu.fx import errors as fx_errors
 from zhifu.fx import services as fx
 from zhifu.fx.models import Quote, Rate
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain, services
+from zhifu.ledger import domain, errors, services
 from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_a_direct_rate_wins_over_the_cross_rate(clock: object) -> None:
 
 def test_stale_rates_are_refused_with_a_clear_message(clock: object) -> None:
     _rates(("EUR", "USD", "1.1"), as_of=NOW - dt.timedelta(hours=97))
-    with pytest.raises(fx.RateStale) as caught:
+    with pytest.raises(fx_errors.RateStale) as caught:
         fx.quote(BUYER, Money(100, "EUR"), "USD", settings=SETTINGS)
     assert caught.value.code == "rate_stale"
     with translation.override("en"):
@@ -116,12 +117,12 @@ def test_stale_rates_are_refused_with_a_clear_message(clock: object) -> None:
 def test_a_cross_rate_is_as_old_as_its_older_leg(clock: object) -> None:
     _rates(("EUR", "USD", "1.25"))
     _rates(("EUR", "GBP", "0.8"), as_of=NOW - dt.timedelta(days=5))
-    with pytest.raises(fx.RateStale):
+    with pytest.raises(fx_errors.RateStale):
         fx.current_rate("USD", "GBP", settings=SETTINGS)
 
 
 def test_a_pair_without_any_rate_is_refused(clock: object) -> None:
-    with pytest.raises(fx.RateUnavailable):
+    with pytest.raises(fx_errors.RateUnavailable):
         fx.quote(BUYER, Money(100, "EUR"), "USD", settings=SETTINGS)
 
 
@@ -130,7 +131,7 @@ def test_an_expired_quote_is_refused(clock: time_machine.Traveller) -> None:
     services.top_up(BALANCE_ON, BUYER, Money(500, "EUR"), "fx-topup")
     quote = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
     clock.shift(dt.timedelta(seconds=60))
-    with pytest.raises(fx.QuoteExpired):
+    with pytest.raises(fx_errors.QuoteExpired):
         fx.convert(BALANCE_ON, BUYER, quote.id, "fx-late")
     assert services.balance(domain.buyer(BUYER, "EUR")) == Money(500, "EUR")
 
@@ -140,21 +141,21 @@ def test_a_quote_is_used_once(clock: object) -> None:
     services.top_up(BALANCE_ON, BUYER, Money(1_000, "EUR"), "fx-topup")
     quote = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
     fx.convert(BALANCE_ON, BUYER, quote.id, "fx-once")
-    with pytest.raises(fx.QuoteUsed):
+    with pytest.raises(fx_errors.QuoteUsed):
         fx.convert(BALANCE_ON, BUYER, quote.id, "fx-twice")
 
 
 def test_another_buyers_quote_cannot_be_used(clock: object) -> None:
     _rates(("EUR", "USD", "1.1"))
     quote = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
-    with pytest.raises(fx.QuoteNotFound):
+    with pytest.raises(fx_errors.QuoteNotFound):
         fx.convert(BALANCE_ON, "user:other", quote.id, "fx-steal")
 
 
 def test_converting_more_than_the_balance_leaves_the_quote_usable(clock: object) -> None:
     _rates(("EUR", "USD", "1.1"))
     quote = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
-    with pytest.raises(services.InsufficientFunds):
+    with pytest.raises(errors.InsufficientFunds):
         fx.convert(BALANCE_ON, BUYER, quote.id, "fx-poor")
     assert Quote.objects.get(public_id=quote.id).used_by is None
 
@@ -162,13 +163,13 @@ def test_converting_more_than_the_balance_leaves_the_quote_usable(clock: object)
 def test_converting_is_refused_when_the_balance_is_switched_off(clock: object) -> None:
     _rates(("EUR", "USD", "1.1"))
     quote = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
-    with pytest.raises(services.BalanceDisabled):
+    with pytest.raises(errors.BalanceDisabled):
         fx.convert(BALANCE_OFF, BUYER, quote.id, "fx-off")
 
 
 def test_an_amount_too_small_to_convert_is_refused(clock: object) -> None:
     _rates(("EUR", "KRW", "1698.45"))
-    with pytest.raises(fx.AmountTooSmall):
+    with pytest.raises(fx_errors.AmountTooSmall):
         fx.quote(BUYER, Money(1, "KRW"), "EUR", settings=SETTINGS)
 
 
@@ -188,13 +189,13 @@ def test_the_demo_seed_imports_the_sample_once_while_it_is_fresh(clock: object) 
 
 
 def test_exchanging_a_currency_for_itself_is_refused(clock: object) -> None:
-    with pytest.raises(fx.SameCurrency):
+    with pytest.raises(fx_errors.SameCurrency):
         fx.quote(BUYER, Money(100, "EUR"), "EUR", settings=SETTINGS)
 
 
 def test_a_currency_the_site_does_not_enable_cannot_be_quoted(clock: object) -> None:
     _rates(("EUR", "CHF", "0.93"))
-    with pytest.raises(fx.RateUnavailable) as caught:
+    with pytest.raises(fx_errors.RateUnavailable) as caught:
         fx.quote(BUYER, Money(100, "EUR"), "CHF", settings=SETTINGS)
     with translation.override("en"):
         assert caught.value.message == "No exchange rate from EUR to CHF is available."

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
+from zhifu.kernel.errors import Refusal
 from zhifu.kernel.money import Money
 from zhifu.ledger import domain, services
 from zhifu.ledger.domain import BALANCE_ON
@@ -39,7 +40,7 @@ def race(count: int, attempt: Callable[[int], object]) -> Counter[str]:
             barrier.wait(timeout=30)
             attempt(n)
             outcome = "ok"
-        except services.LedgerError as exc:
+        except Refusal as exc:  # the ledger's refusals and FX's
             outcome = exc.code
         except Exception as exc:  # anything else is a failure the test must show
             outcome = f"{type(exc).__name__}: {exc}"

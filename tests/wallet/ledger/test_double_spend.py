@@ -1,4 +1,4 @@
-"""SECURITY.md row 1, double spend, on a real PostgreSQL (SQLite's single writer would hide
+"""docs/security.md SEC-01, double spend, on a real PostgreSQL (SQLite's single writer would hide
 the race).
 
 A balance of 100.00; 10,000 attempts to pay 100.00 from it, each with its own reference (a
@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain, services
+from zhifu.ledger import domain, errors, services
 from zhifu.ledger.domain import BALANCE_ON
 from zhifu.ledger.models import Account, Entry, Posting
 
@@ -66,7 +66,7 @@ def test_10000_concurrent_payments_of_the_whole_balance_let_exactly_one_through(
                 try:
                     services.pay_from_balance(BALANCE_ON, BUYER, SHOP, BALANCE, f"double-spend-{n}")
                     tally["ok"] += 1
-                except services.LedgerError as exc:
+                except errors.LedgerError as exc:
                     tally[exc.code] += 1
                 except Exception as exc:  # a deadlock, a serialization failure, ...
                     tally[f"{type(exc).__name__}: {exc}"] += 1

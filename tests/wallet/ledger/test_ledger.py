@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import translation
 
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain, services
+from zhifu.ledger import domain, errors, services
 from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON, AccountKind, Leg
 from zhifu.ledger.models import Account, Entry, ImmutableRecord, Posting
 
@@ -63,7 +63,7 @@ def test_each_currency_of_an_entry_must_balance_on_its_own() -> None:
 
 def test_posting_the_same_reference_twice_is_refused() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(500), "topup-dup")
-    with pytest.raises(services.DuplicateReference):
+    with pytest.raises(errors.DuplicateReference):
         services.top_up(BALANCE_ON, BUYER, usd(500), "topup-dup")
     assert buyer_balance() == 500
     assert Entry.objects.filter(reference="topup-dup").count() == 1
@@ -71,7 +71,7 @@ def test_posting_the_same_reference_twice_is_refused() -> None:
 
 def test_paying_more_than_the_balance_is_refused_and_changes_nothing() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-2")
-    with pytest.raises(services.InsufficientFunds):
+    with pytest.raises(errors.InsufficientFunds):
         services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(1_001), "pay-too-much")
     assert buyer_balance() == 1_000
     assert not Entry.objects.filter(reference="pay-too-much").exists()
@@ -109,7 +109,7 @@ def test_refunds_never_exceed_the_payment() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(10_000), "topup-6")
     services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(3_000), "pay-2")
     services.refund_payment("pay-2", usd(2_000), "refund-1")
-    with pytest.raises(services.RefundTooLarge):
+    with pytest.raises(errors.RefundTooLarge):
         services.refund_payment("pay-2", usd(1_001), "refund-2")
     services.refund_payment("pay-2", usd(1_000), "refund-3")
     assert buyer_balance() == 10_000
@@ -128,14 +128,14 @@ def test_a_reversal_negates_every_posting_of_the_entry() -> None:
 def test_an_entry_is_reversed_only_once() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-8")
     services.reverse("topup-8", "topup-8-rev")
-    with pytest.raises(services.NotReversible):
+    with pytest.raises(errors.NotReversible):
         services.reverse("topup-8", "topup-8-rev-again")
 
 
 def test_a_reversal_cannot_itself_be_reversed() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-9")
     services.reverse("topup-9", "topup-9-rev")
-    with pytest.raises(services.NotReversible):
+    with pytest.raises(errors.NotReversible):
         services.reverse("topup-9-rev", "topup-9-rev-rev")
 
 
@@ -143,19 +143,19 @@ def test_a_payment_with_refunds_cannot_be_reversed() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-10")
     services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(500), "pay-4")
     services.refund_payment("pay-4", usd(100), "refund-4")
-    with pytest.raises(services.NotReversible):
+    with pytest.raises(errors.NotReversible):
         services.reverse("pay-4", "pay-4-rev")
 
 
 def test_reversing_a_spent_top_up_is_refused() -> None:
     services.top_up(BALANCE_ON, BUYER, usd(1_000), "topup-11")
     services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(600), "pay-5")
-    with pytest.raises(services.InsufficientFunds):
+    with pytest.raises(errors.InsufficientFunds):
         services.reverse("topup-11", "topup-11-rev")
 
 
 def test_reversing_an_unknown_entry_is_a_clear_error() -> None:
-    with pytest.raises(services.EntryNotFound):
+    with pytest.raises(errors.EntryNotFound):
         services.reverse("nope", "nope-rev")
 
 
@@ -166,7 +166,7 @@ def test_withdrawal_waits_in_transit_until_the_network_pays_out() -> None:
     assert services.balance(domain.refunds_in_transit(USD)).minor == 400
     services.settle_withdrawal("wd-1", "wd-1-paid")
     assert services.balance(domain.refunds_in_transit(USD)).minor == 0
-    with pytest.raises(services.WithdrawalClosed):
+    with pytest.raises(errors.WithdrawalClosed):
         services.settle_withdrawal("wd-1", "wd-1-paid-again")
 
 
@@ -182,11 +182,11 @@ def test_a_retried_refund_payout_or_reversal_says_it_was_already_recorded() -> N
     services.reverse("topup-retry-2", "topup-retry-2-rev")
     entries = Entry.objects.count()
 
-    with pytest.raises(services.DuplicateReference):
+    with pytest.raises(errors.DuplicateReference):
         services.refund_payment("pay-retry", usd(500), "refund-retry")
-    with pytest.raises(services.DuplicateReference):
+    with pytest.raises(errors.DuplicateReference):
         services.settle_withdrawal("wd-retry", "wd-retry-paid")
-    with pytest.raises(services.DuplicateReference):
+    with pytest.raises(errors.DuplicateReference):
         services.reverse("topup-retry-2", "topup-retry-2-rev")
 
     assert Entry.objects.count() == entries
@@ -198,7 +198,7 @@ def test_a_retried_refund_payout_or_reversal_says_it_was_already_recorded() -> N
 def test_every_balance_entry_point_refuses_when_the_platform_switched_it_off(
     operation: str,
 ) -> None:
-    with pytest.raises(services.BalanceDisabled) as caught:
+    with pytest.raises(errors.BalanceDisabled) as caught:
         if operation == "top_up":
             services.top_up(BALANCE_OFF, BUYER, usd(100), "off-1")
         elif operation == "pay":
@@ -210,7 +210,7 @@ def test_every_balance_entry_point_refuses_when_the_platform_switched_it_off(
 
 
 def test_balance_disabled_message_is_shown_in_the_buyers_language() -> None:
-    error = services.BalanceDisabled()
+    error = errors.BalanceDisabled()
     with translation.override("en"):
         assert str(error.message) == (
             "The balance cannot be used: top-ups and payments from the balance are switched off."

@@ -1,4 +1,4 @@
-"""Model-based test of the ledger (SECURITY.md row 4, issue 5 "Done when").
+"""Model-based test of the ledger (docs/security.md SEC-04).
 
 A Hypothesis state machine drives random sequences of top-ups, payments (some with a
 fee), refunds, withdrawals and their settlement, FX conversions, reversals, attempts with
@@ -55,10 +55,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from zhifu.fx import errors as fx_errors
 from zhifu.fx import services as fx
 from zhifu.fx.models import Quote
+from zhifu.kernel.errors import Refusal
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain, services
+from zhifu.ledger import domain, errors, services
 from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON, AccountRef
 from zhifu.ledger.models import Account, Entry, Posting
 
@@ -135,7 +137,7 @@ class ModelEntry:
     kind: str
     effects: dict[AccountRef, int]
     replay: Callable[[], object]  # the same business event, posted again
-    retry_error: type[services.LedgerError] = services.DuplicateReference
+    retry_error: type[Refusal] = errors.DuplicateReference
     related: ModelEntry | None = None
     amount: int = 0  # payments: amount; refunds: amount
     fee: int = 0
@@ -244,7 +246,7 @@ class LedgerMachine(RuleBasedStateMachine):
             )
 
         if not self._fits(effects):
-            with pytest.raises(services.InsufficientFunds):
+            with pytest.raises(errors.InsufficientFunds):
                 call()
             return
         call()
@@ -269,11 +271,11 @@ class LedgerMachine(RuleBasedStateMachine):
             return services.refund_payment(payment.reference, Money(minor, currency), reference)
 
         if payment.reversed or refunded + minor > payment.amount - payment.fee:
-            with pytest.raises(services.RefundTooLarge):
+            with pytest.raises(errors.RefundTooLarge):
                 call()
             return
         if not self._fits(effects):
-            with pytest.raises(services.InsufficientFunds):
+            with pytest.raises(errors.InsufficientFunds):
                 call()
             return
         call()
@@ -295,7 +297,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return services.withdraw_to_card(BALANCE_ON, owner, Money(minor, currency), reference)
 
         if not self._fits(effects):
-            with pytest.raises(services.InsufficientFunds):
+            with pytest.raises(errors.InsufficientFunds):
                 call()
             return
         call()
@@ -313,7 +315,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return services.settle_withdrawal(withdrawal.reference, reference)
 
         if withdrawal.reversed or withdrawal.live_followers():
-            with pytest.raises(services.WithdrawalClosed):
+            with pytest.raises(errors.WithdrawalClosed):
                 call()
             return
         effects = {
@@ -334,7 +336,7 @@ class LedgerMachine(RuleBasedStateMachine):
         sell = Money(minor, sell_currency)
         try:
             quote = fx.quote(owner, sell, receive_currency, settings=FX_SETTINGS)
-        except fx.AmountTooSmall:
+        except fx_errors.AmountTooSmall:
             return
         assert quote.sell == sell
         reference = self._ref("fx")
@@ -349,11 +351,11 @@ class LedgerMachine(RuleBasedStateMachine):
             return fx.convert(BALANCE_ON, owner, quote.id, reference)
 
         if not self._fits(effects):
-            with pytest.raises(services.InsufficientFunds):
+            with pytest.raises(errors.InsufficientFunds):
                 call()
             return
         call()
-        self._apply(ModelEntry(reference, "fx", effects, call, retry_error=fx.QuoteUsed))
+        self._apply(ModelEntry(reference, "fx", effects, call, retry_error=fx_errors.QuoteUsed))
 
     @precondition(lambda self: bool(self.entries))
     @rule(index=st.integers(0, 10_000))
@@ -365,12 +367,12 @@ class LedgerMachine(RuleBasedStateMachine):
             return services.reverse(original.reference, reference)
 
         if original.kind == "reversal" or original.reversed or original.live_followers():
-            with pytest.raises(services.NotReversible):
+            with pytest.raises(errors.NotReversible):
                 call()
             return
         effects = {account: -delta for account, delta in original.effects.items()}
         if not self._fits(effects):
-            with pytest.raises(services.InsufficientFunds):
+            with pytest.raises(errors.InsufficientFunds):
                 call()
             return
         call()
@@ -392,7 +394,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 10_000), minor=st.integers(1, 1000))
     def reuse_reference_for_another_event(self, index: int, minor: int) -> None:
         used = self.entries[index % len(self.entries)].reference
-        with pytest.raises(services.DuplicateReference):
+        with pytest.raises(errors.DuplicateReference):
             services.top_up(BALANCE_ON, BUYERS[0], Money(minor, "USD"), used)
 
     @precondition(lambda self: self.steps - self.restarted_at >= RESTART_EVERY)
@@ -412,7 +414,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def balance_switched_off(self, operation: str, minor: int) -> None:
         amount = Money(minor, "EUR")
         reference = self._ref("off")
-        with pytest.raises(services.BalanceDisabled):
+        with pytest.raises(errors.BalanceDisabled):
             if operation == "top_up":
                 services.top_up(BALANCE_OFF, BUYERS[0], amount, reference)
             elif operation == "pay":

@@ -9,7 +9,7 @@ import pytest
 
 from tests.wallet.stepup import adding
 from tests.wallet.vault.support import Buyer, card_input, generate_numbers
-from zhifu.vault import cli, crypto, keys, services
+from zhifu.vault import commands, crypto, keys, services
 from zhifu.vault.connector import FakeCardNetwork
 from zhifu.vault.models import StoredCard
 
@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 @pytest.fixture
 def no_setup(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_setup", lambda: None)  # Django is already set up by pytest
+    monkeypatch.setattr(commands, "_setup", lambda: None)  # Django is already set up by pytest
 
 
 def _rotate(**kw: object) -> None:
-    cli.cmd_rotate(argparse.Namespace(rewrap_only=False, batch=7, **kw))
+    commands.cmd_rotate(argparse.Namespace(rewrap_only=False, batch=7, **kw))
 
 
 def test_after_rotation_every_card_decrypts_and_none_is_on_the_old_version(
@@ -45,7 +45,7 @@ def test_after_rotation_every_card_decrypts_and_none_is_on_the_old_version(
     for card, number in zip(cards, numbers, strict=True):
         assert services.reveal_number(card.id, actor="test", purpose="rotation check") == number
     capsys.readouterr()
-    cli.cmd_status(argparse.Namespace())
+    commands.cmd_status(argparse.Namespace())
     out = capsys.readouterr().out
     assert "      1        0  old, no records: may be retired" in out
     assert "      2       25  current" in out
@@ -99,8 +99,8 @@ def test_status_fails_when_records_sit_on_a_version_missing_from_the_ring(
     ring, _ = crypto.KeyRing.parse(ring_file.read_text()).with_new_key()
     ring_file.write_text(crypto.KeyRing({2: ring.keys[2]}).serialize())
     with pytest.raises(SystemExit):
-        cli.cmd_status(argparse.Namespace())
+        commands.cmd_status(argparse.Namespace())
     assert "MISSING FROM RING" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        cli.cmd_rotate(argparse.Namespace(rewrap_only=True, batch=10))
+        commands.cmd_rotate(argparse.Namespace(rewrap_only=True, batch=10))
     assert "could not be re-wrapped" in capsys.readouterr().err

@@ -290,12 +290,13 @@ def test_adding_and_deleting_a_card_sends_e_mails_with_the_masked_number_only(
 def test_a_redelivered_card_e_mail_is_not_sent_twice(network: FakeCardNetwork) -> None:
     """The outbox delivers at least once; a second delivery of one message stays silent."""
     from zhifu.outbox.models import OutboxMessage
-    from zhifu.vault import mail as vault_mail
+    from zhifu.outbox.services import event_of, registry
 
     services.add_card(ANNA, card_input(), network=network, email=ANNA.email, step_up=adding(ANNA))
     message = OutboxMessage.objects.get(topic=services.TOPIC_ADDED)
-    vault_mail.card_added(message.pk, message.payload)
-    vault_mail.card_added(message.pk, message.payload)  # the worker died before "done"
+    card_added = registry.handler_for(services.TOPIC_ADDED)
+    card_added(event_of(message))
+    card_added(event_of(message))  # the worker died before "done"
     assert len(mail.outbox) == 1
 
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zhifu.cli import check_database, setup_site
+from zhifu.config.runtime import open_site
 
 
 def _fail(message: str, status: int) -> None:
@@ -51,8 +51,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _setup() -> None:
-    setup_site("wallet")
-    check_database("wallet")
+    open_site("wallet")  # both databases: the vault's and the main one (audit, outbox)
 
 
 def cmd_status(args: argparse.Namespace) -> None:
