@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhifu.credentials import services as credentials
 from zhifu.web.forms import NewPinMixin, QuestionsMixin
 
 
@@ -22,3 +23,5 @@ class EmailForm(forms.Form):
 
 class RegistrationForm(NewPinMixin, QuestionsMixin):
     """The first payment password (typed twice) and the three security questions."""
+
+    rules = credentials.FORM_RULES

@@ -51,6 +51,13 @@ __all__ = [
 # --- platforms and sign-in ----------------------------------------------------------------
 
 
+def wallet_user(user: Any) -> User:
+    """The signed-in wallet user of a request (``request.user`` after the sign-in check)."""
+    if not isinstance(user, User):
+        raise TypeError("a signed-in wallet user was expected")
+    return user
+
+
 def active_platforms() -> list[Platform]:
     """The shops buyers may sign in through, in the order they were registered."""
     return list(Platform.objects.filter(is_active=True).order_by("id"))

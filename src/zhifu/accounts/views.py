@@ -23,7 +23,6 @@ from zhifu.accounts import domain, services
 from zhifu.accounts.errors import AccountsRefusal, LinkProblem, SignInFailed
 from zhifu.accounts.forms import EmailForm, RegistrationForm
 from zhifu.accounts.middleware import ENDED_FLAG, gate_exempt, start_session
-from zhifu.accounts.models import User
 from zhifu.config.site import config
 from zhifu.credentials import domain as credentials_domain
 from zhifu.credentials import services as credentials
@@ -69,10 +68,8 @@ def wallet_login_required(view: View) -> View:
     return wrapper
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+def _user(request: HttpRequest) -> services.User:
+    return services.wallet_user(request.user)
 
 
 @require_GET
@@ -206,7 +203,9 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _link_problem(request: HttpRequest, refused: AccountsRefusal, user: User) -> HttpResponse:
+def _link_problem(
+    request: HttpRequest, refused: AccountsRefusal, user: services.User
+) -> HttpResponse:
     return render(
         request,
         "accounts/link_problem.html",
@@ -230,7 +229,10 @@ def register(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             try:
                 services.complete_registration(
-                    user, token, form.cleaned_data["pin"], form.choices()
+                    user,
+                    token,
+                    form.cleaned_data["pin"],
+                    credentials_domain.question_choices(form.answers()),
                 )
             except (LinkProblem, services.EmailTaken) as exc:
                 return _link_problem(request, exc, user)

@@ -102,6 +102,11 @@ class QuestionChoice:
     answer: str  # as typed
 
 
+def question_choices(pairs: list[tuple[str, str]]) -> list[QuestionChoice]:
+    """(question key, answer) pairs, as a form gives them, as choices."""
+    return [QuestionChoice(question, answer) for question, answer in pairs]
+
+
 def question_problems(choices: list[QuestionChoice], email: str) -> dict[int, list[str]]:
     """Problems per position (0-based), as codes; {} when the set is acceptable.
 

@@ -6,6 +6,7 @@ Pages show ``refusal.message``; the merchant API will render ``refusal.as_error(
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,23 @@ from django.utils.translation import ngettext
 
 from zhifu.credentials import domain
 from zhifu.kernel.errors import Codes, Refusal
+from zhifu.web.forms import FormatMessage
+
+# Why a new payment password or a set of questions is refused, by ``domain``'s rule code.
+PIN_MESSAGES: dict[str, Any] = {
+    "format": FormatMessage(domain.PIN_LENGTH),
+    "repeated": _("Too easy to guess: do not use one digit six times."),
+    "sequential": _("Too easy to guess: do not use digits in a row such as 123456 or 654321."),
+    "common": _("Too easy to guess: this is one of the most common payment passwords."),
+}
+MISMATCH = _("The two payment passwords do not match.")
+QUESTION_MESSAGES: dict[str, Any] = {
+    "unknown_question": _("Choose a question from the list."),
+    "duplicate_question": _("Choose three different questions."),
+    "empty_answer": _("Enter an answer."),
+    "duplicate_answer": _("Each answer must be different."),
+    "answer_is_email": _("The answer must not be your e-mail address."),
+}
 
 
 class CredentialsCode(Codes):

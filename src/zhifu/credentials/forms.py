@@ -13,12 +13,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhifu.credentials import domain
+from zhifu.credentials.services import FORM_RULES
 from zhifu.web.forms import NewPinMixin, QuestionsMixin, payment_password_field
 
 
 class CurrentPinMixin(forms.Form):
+    rules = FORM_RULES
     current_pin = payment_password_field(
-        _("Current payment password"), _("Enter your payment password.")
+        domain.PIN_LENGTH, _("Current payment password"), _("Enter your payment password.")
     )
 
 

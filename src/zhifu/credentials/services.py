@@ -42,6 +42,9 @@ from django_stubs_ext import StrPromise
 from zhifu.credentials import domain, hashing
 from zhifu.credentials.domain import StepUp
 from zhifu.credentials.errors import (
+    MISMATCH,
+    PIN_MESSAGES,
+    QUESTION_MESSAGES,
     CredentialsRefusal,
     NoPaymentPassword,
     PaymentPasswordLocked,
@@ -52,6 +55,7 @@ from zhifu.credentials.models import PaymentPassword, SecurityAnswer, StepUpProo
 from zhifu.credentials.questions import QUESTIONS
 from zhifu.kernel import clock
 from zhifu.notifications import services as notifications
+from zhifu.web.forms import FieldErrors, PinRules
 
 log = structlog.get_logger(__name__)
 
@@ -264,6 +268,42 @@ def question_labels(user: Any) -> list[StrPromise | str]:
 def question_choices() -> list[tuple[str, StrPromise | str]]:
     """Every question a user may choose, for a select (with an empty first choice)."""
     return [("", _("Choose a question")), *QUESTIONS.items()]
+
+
+def new_pin_errors(pin: str, repeat: str | None) -> FieldErrors:
+    """Why a new payment password typed twice is refused, by field; {} when accepted."""
+    errors: FieldErrors = {}
+    for code in domain.pin_problems(pin, repeat):
+        field, message = (
+            ("pin_repeat", MISMATCH) if code == "mismatch" else ("pin", PIN_MESSAGES[code])
+        )
+        errors.setdefault(field, []).append(str(message))
+    return errors
+
+
+def question_errors(pairs: list[tuple[str, str]], email: str) -> FieldErrors:
+    """Why a set of questions and answers is refused, by field (``question_1``,
+    ``answer_2``, ...); {} when accepted."""
+    choices = domain.question_choices(pairs)
+    errors: FieldErrors = {}
+    for i, codes in sorted(domain.question_problems(choices, email).items()):
+        for code in codes:
+            if code == "unknown_question" and not choices[i].question:
+                continue  # nothing chosen: the field's "Choose a question." says it
+            field = f"question_{i + 1}" if "question" in code else f"answer_{i + 1}"
+            errors.setdefault(field, []).append(str(QUESTION_MESSAGES[code]))
+    return errors
+
+
+# The rules the shared forms (zhifu.web.forms) ask: registration, security pages.
+FORM_RULES = PinRules(
+    pin_length=domain.PIN_LENGTH,
+    question_count=domain.QUESTION_COUNT,
+    question_choices=question_choices,
+    new_pin_errors=new_pin_errors,
+    question_errors=question_errors,
+    unknown_question=QUESTION_MESSAGES["unknown_question"],
+)
 
 
 def attempts_left(user: Any) -> int:

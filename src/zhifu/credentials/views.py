@@ -75,7 +75,9 @@ def change_questions(request: HttpRequest) -> HttpResponse:
     form = ChangeQuestionsForm(request.POST if request.method == "POST" else None, email=email)
 
     def change(proof: domain.StepUp) -> str:
-        services.change_security_questions(request.user, form.choices(), step_up=proof)
+        services.change_security_questions(
+            request.user, domain.question_choices(form.answers()), step_up=proof
+        )
         return _("Your security questions have been changed.")
 
     template = "credentials/change_questions.html"

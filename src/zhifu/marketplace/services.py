@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -12,9 +13,9 @@ from django.db.models import QuerySet
 from zhifu.kernel import clock
 from zhifu.marketplace import domain
 from zhifu.marketplace.errors import EmptyCart, OrderNotCancellable, OrderNotFound
-from zhifu.marketplace.models import Buyer, Order, OrderLine, Product
+from zhifu.marketplace.models import LOCALES, Buyer, Order, OrderLine, Product
 
-__all__ = ["EmptyCart", "OrderNotCancellable", "OrderNotFound"]
+__all__ = ["LOCALES", "EmptyCart", "OrderNotCancellable", "OrderNotFound"]
 
 ORDERS_PER_PAGE = 20
 
@@ -64,6 +65,13 @@ def order_of(buyer: Buyer, number: str) -> OrderView:
     if order is None:
         raise OrderNotFound(param="number")
     return OrderView(order, list(order.lines.select_related("product", "order")))
+
+
+def buyer_of(user: Any) -> Buyer:
+    """The signed-in buyer of a request (``request.user`` after the login check)."""
+    if not isinstance(user, Buyer):
+        raise TypeError("a signed-in buyer was expected")
+    return user
 
 
 def register_buyer(*, email: str, password: str, name: str, locale: str) -> Buyer:

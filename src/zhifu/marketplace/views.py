@@ -35,19 +35,16 @@ from zhifu.marketplace.forms import (
     QuantityForm,
     SignUpForm,
 )
-from zhifu.marketplace.models import LOCALES, Buyer, Product
 
-_LANGS = {code for code, _name in LOCALES}
+_LANGS = {code for code, _name in services.LOCALES}
 
 
 def _language() -> str:
     return (get_language() or "en").split("-")[0]
 
 
-def _buyer(request: HttpRequest) -> Buyer:
-    user = request.user
-    assert isinstance(user, Buyer)
-    return user
+def _buyer(request: HttpRequest) -> services.Buyer:
+    return services.buyer_of(request.user)
 
 
 def safe_next(request: HttpRequest, value: str | None) -> str:
@@ -84,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _product_page(
-    request: HttpRequest, product: Product, form: AddToCartForm, status: int = 200
+    request: HttpRequest, product: services.Product, form: AddToCartForm, status: int = 200
 ) -> HttpResponse:
     lang = _language()
     context = {
@@ -97,7 +94,7 @@ def _product_page(
     return render(request, "marketplace/product.html", context, status=status)
 
 
-def _on_sale(slug: str) -> Product:
+def _on_sale(slug: str) -> services.Product:
     product = services.product_on_sale(slug)
     if product is None:
         raise Http404
@@ -299,9 +296,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
-        user = form.get_user()
-        assert isinstance(user, Buyer)
-        _with_language_cookie(response, user.locale)
+        _with_language_cookie(response, services.buyer_of(form.get_user()).locale)
         return response
 
 

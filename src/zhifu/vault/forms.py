@@ -10,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from zhifu.credentials import domain as credentials_domain
 from zhifu.vault import domain
 from zhifu.vault.connector import DeclineCode
 from zhifu.web.forms import payment_password_field
@@ -130,7 +131,7 @@ class AddCardForm(forms.Form):
         required=False,
     )
     # Step-up before adding a card (SECURITY.md row 21), checked after the card fields.
-    payment_password = payment_password_field()
+    payment_password = payment_password_field(credentials_domain.PIN_LENGTH)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,4 +159,4 @@ class AddCardForm(forms.Form):
 
 
 class DeleteCardForm(forms.Form):
-    payment_password = payment_password_field()
+    payment_password = payment_password_field(credentials_domain.PIN_LENGTH)

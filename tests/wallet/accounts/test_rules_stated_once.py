@@ -94,7 +94,7 @@ def test_the_account_page_says_after_how_many_attempts_the_lock_came(
 def test_the_pin_length_is_read_from_the_domain(client: Client) -> None:
     from django.utils import translation
 
-    from zhifu.web.forms import PIN_MESSAGES
+    from zhifu.credentials.errors import PIN_MESSAGES
 
     with translation.override("en"):
         assert str(PIN_MESSAGES["format"]) == (
