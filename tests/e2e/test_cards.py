@@ -213,7 +213,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(demo: Demo, browser: Any, sho
         page.get_by_label("Payment password").fill("000000")
         page.get_by_role("button", name="Delete").click()
         page.wait_for_load_state()
-        assert "Wrong payment password." in page.inner_text("main")
+        assert "The payment password is wrong." in page.inner_text("main")
         assert page.get_by_label("Payment password").input_value() == ""
         shot("delete-wrong-payment-password")
         assert_accessible(page, "delete-wrong-payment-password")

@@ -131,3 +131,30 @@ def test_another_buyers_order_is_not_found(signed_in: Client) -> None:
     other.force_login(stranger, backend="django.contrib.auth.backends.ModelBackend")
     assert other.get(f"/orders/{order.number}/").status_code == 404
     assert other.post(f"/orders/{order.number}/cancel/").status_code == 404
+
+
+def test_the_order_services_refuse_another_buyers_order_by_code(signed_in: Client) -> None:
+    from zhifu.marketplace import services
+
+    signed_in.post("/products/dragon-kite/add/", {"quantity": "1"})
+    signed_in.post("/checkout/")
+    order = Order.objects.get()
+    stranger = Buyer.objects.create_user("s@example.org", "x-violet-moon-3")
+    for call in (services.order_of, services.cancel_order):
+        with pytest.raises(services.OrderNotFound) as refused:
+            call(stranger, order.number)
+        assert refused.value.code == "order_not_found"
+    assert services.order_of(order.buyer, order.number).can_cancel
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+def test_a_cancelled_order_offers_no_cancel_button(signed_in: Client) -> None:
+    signed_in.post("/products/dragon-kite/add/", {"quantity": "1"})
+    signed_in.post("/checkout/")
+    order = Order.objects.get()
+    assert "Cancel order" in signed_in.get(f"/orders/{order.number}/").content.decode()
+    signed_in.post(f"/orders/{order.number}/cancel/")
+    html = signed_in.get(f"/orders/{order.number}/").content.decode()
+    assert "Cancel order" not in html
+    assert "awaiting payment. Paying" not in html

@@ -38,3 +38,16 @@ def test_the_compiled_catalogue_is_up_to_date(po: Path) -> None:
     with mo.open("rb") as fh:
         compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
     assert compiled == source, "run: python scripts/i18n.py compile"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parts[-5])
+def test_every_russian_plural_has_the_forms_for_one_few_and_many(po: Path) -> None:
+    """With fewer forms, "5 товаров" would fall back to the English plural."""
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    plurals = [m for m in catalog if m.id and isinstance(m.id, tuple | list)]
+    if plurals:
+        assert catalog.num_plurals >= 3
+    for message in plurals:
+        assert len(message.string) >= 3, message.id
+        assert all(message.string), message.id

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
-from zhifu.accounts import domain
+from zhifu.accounts import domain, oidc
+from zhifu.accounts.errors import (
+    AccountInactive,
+    EmailTaken,
+    LinkAlreadyConfirmed,
+    LinkExpired,
+    LinkOtherAccount,
+    LinkProblem,
+    LinkUnknown,
+    LinkUsed,
+    SendLimited,
+    SignInFailed,
+)
 from zhifu.accounts.models import EmailConfirmation, Identity, Platform, User
 from zhifu.config.site import config
 from zhifu.credentials import services as credentials
@@ -23,24 +36,103 @@ from zhifu.ledger import services as ledger
 from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON, BalancePolicy
 from zhifu.notifications import services as notifications
 
+PLATFORM_KEY = "zhifu_platform_id"  # the session keys of the platform signed in through
+PLATFORM_NAME_KEY = "zhifu_platform_name"
 
-class SendLimited(Exception):
-    def __init__(self, refused: domain.SendRefused) -> None:
-        super().__init__(refused.reason)
-        self.refused = refused
+__all__ = [
+    "AccountInactive",
+    "EmailTaken",
+    "LinkProblem",
+    "SendLimited",
+    "SignInFailed",
+]
 
 
-class EmailTaken(Exception):
-    """Another wallet account has already confirmed this address."""
+# --- platforms and sign-in ----------------------------------------------------------------
 
 
-class LinkProblem(Exception):
-    """The confirmation link cannot be used. ``code``: unknown | used | expired |
-    other_account | already_confirmed."""
+def wallet_user(user: Any) -> User:
+    """The signed-in wallet user of a request (``request.user`` after the sign-in check)."""
+    if not isinstance(user, User):
+        raise TypeError("a signed-in wallet user was expected")
+    return user
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+
+def active_platforms() -> list[Platform]:
+    """The shops buyers may sign in through, in the order they were registered."""
+    return list(Platform.objects.filter(is_active=True).order_by("id"))
+
+
+def platform_for_session(session: Any) -> Platform | None:
+    """The platform this session signed in through, if any."""
+    pid = session.get(PLATFORM_KEY)
+    return Platform.objects.filter(pk=pid).first() if pid else None
+
+
+def _client(platform: Platform) -> oidc.Client:
+    return oidc.Client(
+        platform_id=platform.pk,
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        client_secret=oidc.client_secret(platform.client_secret_name),
+        scopes=platform.scopes,
+    )
+
+
+def begin_sso(session: Any, slug: str, next_path: str | None) -> str:
+    """Start a sign-in through the platform ``slug`` (the first one when empty); the
+    provider URL to send the browser to. Raises SignInFailed."""
+    platforms = {p.slug: p for p in active_platforms()}
+    platform = platforms.get(slug) if slug else next(iter(platforms.values()), None)
+    if platform is None:
+        raise SignInFailed("unknown_platform")
+    try:
+        return oidc.begin(session, _client(platform), domain.safe_next(next_path))
+    except oidc.LoginError as exc:
+        raise SignInFailed(exc.code, http_status=502) from None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A completed sign-in: the view logs ``user`` in and goes to ``next_path``."""
+
+    user: User
+    platform: Platform
+    next_path: str | None
+
+
+def complete_sso(
+    session: Any, state: str | None, code: str | None, provider_error: str | None
+) -> SignedIn:
+    """The provider sent the browser back: check the attempt, exchange the code, verify
+    the id_token and link the identity to a wallet user (:func:`sign_in`).
+
+    Raises SignInFailed (``reason`` says which step refused) or AccountInactive. The
+    caller logs the user in and remembers the platform (:func:`remember_platform`).
+    """
+    try:
+        attempt = oidc.take_pending(session, state)
+    except oidc.LoginError as exc:
+        raise SignInFailed(exc.code) from None
+    if provider_error:
+        raise SignInFailed("provider_error")
+    platform = Platform.objects.filter(pk=attempt["platform"], is_active=True).first()
+    if platform is None:
+        raise SignInFailed("unknown_platform")
+    try:
+        claims = oidc.finish(_client(platform), attempt, code)
+    except oidc.LoginError as exc:
+        raise SignInFailed(exc.code) from None
+    user = sign_in(platform, claims)
+    if not user.is_active:
+        raise AccountInactive
+    return SignedIn(user, platform, domain.safe_next(attempt.get("next")))
+
+
+def remember_platform(session: Any, platform: Platform) -> None:
+    """Keep the platform in the (already rotated) session: its balance switch, its name."""
+    session[PLATFORM_KEY] = platform.pk
+    session[PLATFORM_NAME_KEY] = platform.name
 
 
 def sign_in(platform: Platform, claims: dict[str, Any]) -> User:
@@ -112,7 +204,7 @@ def send_confirmation(user: User, email: str) -> EmailConfirmation:
         )
         refused = domain.may_send(sent, now)
         if refused:
-            raise SendLimited(refused)
+            raise SendLimited.of(refused)
         token = secrets.token_urlsafe(32)
         confirmation = EmailConfirmation.objects.create(
             user=user,
@@ -121,7 +213,7 @@ def send_confirmation(user: User, email: str) -> EmailConfirmation:
             created_at=now,
             expires_at=now + domain.LINK_LIFETIME,
         )
-        link = f"{config().urls['wallet']}/confirm-email/{token}/"
+        link = config().urls["wallet"] + reverse("accounts:register", args=[token])
         notifications.send_email_on_commit(
             email,
             "email_confirmation",
@@ -136,18 +228,23 @@ def last_confirmation(user: User) -> EmailConfirmation | None:
 
 
 def check_link(user: User, token: str) -> EmailConfirmation:
-    """The confirmation row for this link, if the signed-in user may use it now."""
+    """The confirmation row for this link, if the signed-in user may use it now.
+
+    Found by an indexed equality on the token's SHA-256, with no further comparison: the
+    time the lookup takes can only tell a guesser about the hash of *their* guess, which
+    does not bring them closer to a 256-bit token whose hash they do not know.
+    """
     row = EmailConfirmation.objects.filter(token_hash=_hash(token)).first()
-    if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
-        raise LinkProblem("unknown")
+    if row is None:
+        raise LinkUnknown
     if row.user_id != user.pk:
-        raise LinkProblem("other_account")
+        raise LinkOtherAccount
     if row.used_at is not None:
-        raise LinkProblem("used")
+        raise LinkUsed
     if user.email_confirmed:
-        raise LinkProblem("already_confirmed")
+        raise LinkAlreadyConfirmed
     if clock.now() >= row.expires_at:
-        raise LinkProblem("expired")
+        raise LinkExpired
     return row
 
 
@@ -181,7 +278,7 @@ def balance_owner(user: User) -> str:
 
 
 def balance_policy(platform: Platform | None) -> BalancePolicy:
-    """The balance is switched per platform (off by default, as in the article)."""
+    """The balance is switched per platform (off by default)."""
     return BALANCE_ON if platform is not None and platform.balance_enabled else BALANCE_OFF
 
 

@@ -7,18 +7,27 @@ lets recovery (a later capability) reuse exactly the same rules.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 PIN_LENGTH = 6
 MAX_FAILURES = 5  # SECURITY.md row 12 (stricter than NIST's 10)
 LOCK_DURATION = dt.timedelta(hours=3)
+LOCK_HOURS = int(LOCK_DURATION.total_seconds() // 3600)  # for messages: "a 3-hour lock"
 QUESTION_COUNT = 3
+
+# A step-up proof authorizes one action for this long after the payment password was typed:
+# long enough for the page that asked for it to submit, short enough that a proof left in a
+# log or a browser history is worthless.
+STEP_UP_LIFETIME = dt.timedelta(minutes=5)
 
 # Stable keys of the questions a buyer may choose; their wording (per language) lives in
 # credentials/questions.py. Never renumber or reuse a key: stored answers refer to it.
@@ -93,6 +102,11 @@ class QuestionChoice:
     answer: str  # as typed
 
 
+def question_choices(pairs: list[tuple[str, str]]) -> list[QuestionChoice]:
+    """(question key, answer) pairs, as a form gives them, as choices."""
+    return [QuestionChoice(question, answer) for question, answer in pairs]
+
+
 def question_problems(choices: list[QuestionChoice], email: str) -> dict[int, list[str]]:
     """Problems per position (0-based), as codes; {} when the set is acceptable.
 
@@ -157,3 +171,50 @@ def after_failure(state: AttemptState, now: dt.datetime) -> AttemptState:
 
 def after_success() -> AttemptState:
     return AttemptState(failures=0, locked_until=None)
+
+
+# --- step-up ----------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    """What a step-up proof may authorize. A proof is bound to one action string, made
+    with :func:`bound` when the action concerns one object (``card.delete:card_…``)."""
+
+    CARD_ADD = "card.add"
+    CARD_DELETE = "card.delete"
+    PIN_CHANGE = "pin.change"
+    QUESTIONS_CHANGE = "questions.change"
+    PAYMENT_CONFIRM = "payment.confirm"
+
+
+def bound(action: Action, subject: str | None = None) -> str:
+    """The action string a proof is bound to: ``card.delete:card_x``, or ``pin.change``."""
+    if subject is None:
+        return action.value
+    if not subject or ":" in subject:
+        raise ValueError(f"bad step-up subject {subject!r}")
+    return f"{action.value}:{subject}"
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """Proof that the owner typed the right payment password just now, for one action.
+
+    ``token`` is the bearer secret (never logged, never in a repr); ``action`` and
+    ``expires_at`` say what it is for and until when. Only the use case that performs the
+    action can redeem it, once.
+    """
+
+    token: str = field(repr=False)
+    action: str
+    expires_at: dt.datetime
+
+
+def proof_digest(token: str) -> str:
+    """What is stored of a proof's token: SHA-256, in unpadded URL-safe base64.
+
+    Base64 rather than hex, as for card fingerprints: hex digests are full of long digit
+    runs that the leak scans would flag as card numbers.
+    """
+    digest = hashlib.sha256(token.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

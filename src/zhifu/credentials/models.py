@@ -43,3 +43,26 @@ class SecurityAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"answer {self.position} of user {self.user_id}"
+
+
+class StepUpProof(models.Model):
+    """A single-use proof that the owner typed the payment password, bound to one action.
+
+    Only the SHA-256 of the 256-bit token is stored (``domain.proof_digest``, as for the
+    e-mail links): a database read gives nothing to redeem. ``owner_id`` is the owner's
+    id as the use cases know it (the vault's ``owner_id``), so a proof can be redeemed
+    where no user row is at hand.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    owner_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner_id", "expires_at"], name="stepup_owner_expiry")]
+
+    def __str__(self) -> str:
+        return f"step-up {self.action} of {self.owner_id}"

@@ -22,7 +22,3 @@ QUESTIONS: dict[str, StrPromise] = {
     "parents_met_city": _("In which city did your parents meet?"),
 }
 assert tuple(QUESTIONS) == QUESTION_KEYS
-
-
-def choices() -> list[tuple[str, StrPromise | str]]:
-    return [("", _("Choose a question")), *QUESTIONS.items()]

@@ -2,41 +2,74 @@
 
 Public API for other areas (payments, vault, recovery):
 
-- ``has_payment_password(user) -> bool``
-- ``verify_payment_password(user, pin) -> bool``: step-up check; raises
-  ``PaymentPasswordLocked`` while locked (5 failures in a row lock it for 3 hours).
-- ``lock_state(user) -> datetime | None``: when the current lock ends, if locked.
-- ``register_credentials(user, pin, choices)``, ``change_payment_password(user, new)``,
-  ``change_security_questions(user, choices)``: set new values (already validated by
-  ``domain``; they validate again and raise ``ValueError`` on a rule breach).
+- ``step_up(user, pin, action) -> StepUp``: the payment-password check every guarded
+  action goes through; raises ``WrongPaymentPassword``, ``PaymentPasswordLocked`` (5
+  failures in a row lock it for 3 hours) or ``NoPaymentPassword``.
+- ``redeem_step_up(owner_id, proof, action)``: called by the guarded use case *inside its
+  own transaction*; raises ``StepUpInvalid``. ``check_step_up`` is the same test without
+  consuming, for a use case that must refuse before a network call.
+- ``has_payment_password(user) -> bool``, ``lock_state(user) -> datetime | None``,
+  ``question_labels(user)``.
+- ``register_credentials(user, pin, choices)``, ``change_payment_password(user, new,
+  step_up=)``, ``change_security_questions(user, choices, step_up=)``: set new values
+  (already validated by ``domain``; they validate again and raise ``ValueError`` on a rule
+  breach).
+
+How a step-up proof works, and why it is a row and not a signed token: ``step_up`` checks
+the PIN under the lockout counter (one counter per user in the database, so every page
+and process shares it and it survives restarts) and, when right, stores the SHA-256 of a
+fresh 256-bit token (``domain.proof_digest``) with the owner, the action string and an expiry
+(``domain.STEP_UP_LIFETIME``). Redeeming is one conditional UPDATE (``used_at`` is still
+empty, owner, action and hash match, not expired) in the guarded use case's transaction:
+the proof is spent if and only if the action commits, and of two concurrent redemptions
+exactly one sees a row to update. A signed token would still need a used-token row to be
+single use, plus a key to manage and rotate; the row alone does both jobs, and a PIN
+change can revoke every proof still outstanding.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
+import structlog
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
 
 from zhifu.credentials import domain, hashing
-from zhifu.credentials.models import PaymentPassword, SecurityAnswer
+from zhifu.credentials.domain import StepUp
+from zhifu.credentials.errors import (
+    MISMATCH,
+    PIN_MESSAGES,
+    QUESTION_MESSAGES,
+    CredentialsRefusal,
+    NoPaymentPassword,
+    PaymentPasswordLocked,
+    StepUpInvalid,
+    WrongPaymentPassword,
+)
+from zhifu.credentials.models import PaymentPassword, SecurityAnswer, StepUpProof
+from zhifu.credentials.questions import QUESTIONS
 from zhifu.kernel import clock
 from zhifu.notifications import services as notifications
+from zhifu.web.forms import FieldErrors, PinRules
+
+log = structlog.get_logger(__name__)
 
 PIN = "payment-password"
 ANSWER = "security-answer"
 
-
-class PaymentPasswordLocked(Exception):
-    """Too many wrong payment passwords: no check is made until ``until``."""
-
-    def __init__(self, until: dt.datetime) -> None:
-        super().__init__(f"payment password locked until {until.isoformat()}")
-        self.until = until
-
-
-class NoPaymentPassword(LookupError):
-    """The user has not set a payment password yet (registration not finished)."""
+__all__ = [
+    "CredentialsRefusal",
+    "NoPaymentPassword",
+    "PaymentPasswordLocked",
+    "StepUp",
+    "StepUpInvalid",
+    "WrongPaymentPassword",
+]
 
 
 def has_payment_password(user: Any) -> bool:
@@ -50,12 +83,13 @@ def lock_state(user: Any) -> dt.datetime | None:
     return None
 
 
-def verify_payment_password(user: Any, pin: str) -> bool:
-    """True if ``pin`` is the user's payment password.
+def _check(user: Any, pin: str) -> domain.AttemptState:
+    """Check ``pin`` under the row lock and count the attempt; the state after it.
 
     The check and the counter update happen under a row lock, so concurrent guesses cannot
     slip past the limit. Raises PaymentPasswordLocked while locked (a locked account gets
-    no answer about the PIN at all), NoPaymentPassword if none is set.
+    no answer about the PIN at all) or when this failure locks it, NoPaymentPassword if
+    none is set.
     """
     with transaction.atomic():
         row = PaymentPassword.objects.select_for_update().filter(user=user).first()
@@ -72,7 +106,81 @@ def verify_payment_password(user: Any, pin: str) -> bool:
         row.save(update_fields=["failures", "locked_until"])
     if not ok and state.locked_until is not None:
         raise PaymentPasswordLocked(state.locked_until)
-    return ok
+    return state
+
+
+def verify_payment_password(user: Any, pin: str) -> bool:
+    """True if ``pin`` is the user's payment password (counted like every attempt).
+
+    Guarded actions use :func:`step_up` instead, which returns a proof to redeem.
+    """
+    return _check(user, pin).failures == 0
+
+
+def _owner_id(user: Any) -> str:
+    return str(getattr(user, "pk", user))
+
+
+def step_up(user: Any, pin: str, action: str) -> StepUp:
+    """Check the payment password; on success, a single-use proof for ``action``.
+
+    ``action`` is a ``domain.bound(...)`` string: the proof authorizes that action only,
+    for ``domain.STEP_UP_LIFETIME``. Raises WrongPaymentPassword (with the attempts left),
+    PaymentPasswordLocked or NoPaymentPassword; the attempt is counted either way.
+    """
+    state = _check(user, pin)
+    if state.failures:
+        raise WrongPaymentPassword(domain.MAX_FAILURES - state.failures)
+    owner_id, now = _owner_id(user), clock.now()
+    token = secrets.token_urlsafe(32)
+    expires_at = now + domain.STEP_UP_LIFETIME
+    with transaction.atomic():
+        # Housekeeping: this owner's expired proofs, spent or not, are of no further use.
+        StepUpProof.objects.filter(owner_id=owner_id, expires_at__lte=now).delete()
+        StepUpProof.objects.create(
+            token_hash=domain.proof_digest(token),
+            owner_id=owner_id,
+            action=action,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    return StepUp(token=token, action=action, expires_at=expires_at)
+
+
+def _live(owner_id: Any, proof: StepUp, action: str) -> QuerySet[StepUpProof]:
+    return StepUpProof.objects.filter(
+        token_hash=domain.proof_digest(proof.token),
+        owner_id=_owner_id(owner_id),
+        action=action,
+        used_at__isnull=True,
+        expires_at__gt=clock.now(),
+    )
+
+
+def check_step_up(owner_id: Any, proof: StepUp, action: str) -> None:
+    """Raise StepUpInvalid unless ``proof`` could be redeemed for ``action`` now.
+
+    Does not consume it: for a use case that must refuse before calling the network and
+    redeems in its final transaction.
+    """
+    if not _live(owner_id, proof, action).exists():
+        log.warning("credentials.step_up_refused", action=action, owner=_owner_id(owner_id))
+        raise StepUpInvalid
+
+
+def redeem_step_up(owner_id: Any, proof: StepUp, action: str) -> None:
+    """Consume ``proof`` for ``action``, or raise StepUpInvalid.
+
+    Must run inside the guarded use case's transaction (on the default database), so the
+    proof is spent exactly when the action commits. A proof for another action or owner,
+    one already used or one expired are refused alike.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("redeem_step_up belongs inside the guarded use case's transaction")
+    spent = _live(owner_id, proof, action).update(used_at=clock.now())
+    if spent != 1:
+        log.warning("credentials.step_up_refused", action=action, owner=_owner_id(owner_id))
+        raise StepUpInvalid
 
 
 def _check_pin(pin: str) -> None:
@@ -111,11 +219,17 @@ def register_credentials(user: Any, pin: str, choices: list[domain.QuestionChoic
         SecurityAnswer.objects.bulk_create(answers)
 
 
-def change_payment_password(user: Any, new_pin: str) -> None:
-    """Replace the payment password (the caller has verified the current one)."""
+def change_payment_password(user: Any, new_pin: str, *, step_up: StepUp) -> None:
+    """Replace the payment password, with a proof for ``Action.PIN_CHANGE``.
+
+    Every other proof still outstanding is revoked: it was earned with the old password.
+    """
     _check_pin(new_pin)
     pin_hash = hashing.make(PIN, new_pin)
+    owner_id = _owner_id(user)
     with transaction.atomic():
+        redeem_step_up(owner_id, step_up, domain.bound(domain.Action.PIN_CHANGE))
+        StepUpProof.objects.filter(owner_id=owner_id, used_at__isnull=True).delete()
         row = PaymentPassword.objects.select_for_update().get(user=user)
         row.pin_hash = pin_hash
         row.changed_at = clock.now()
@@ -124,11 +238,14 @@ def change_payment_password(user: Any, new_pin: str) -> None:
         notifications.queue_email(user, "payment_password_changed")
 
 
-def change_security_questions(user: Any, choices: list[domain.QuestionChoice]) -> None:
-    """Replace all three questions and answers (the caller has verified the payment
-    password)."""
+def change_security_questions(
+    user: Any, choices: list[domain.QuestionChoice], *, step_up: StepUp
+) -> None:
+    """Replace all three questions and answers, with a proof for
+    ``Action.QUESTIONS_CHANGE``."""
     answers = _answers(user, choices)
     with transaction.atomic():
+        redeem_step_up(user, step_up, domain.bound(domain.Action.QUESTIONS_CHANGE))
         SecurityAnswer.objects.filter(user=user).delete()
         SecurityAnswer.objects.bulk_create(answers)
         notifications.queue_email(user, "security_questions_changed")
@@ -141,6 +258,52 @@ def questions_of(user: Any) -> list[str]:
         .order_by("position")
         .values_list("question", flat=True)
     )
+
+
+def question_labels(user: Any) -> list[StrPromise | str]:
+    """The wording of the user's questions in the active language, in order."""
+    return [QUESTIONS.get(key, key) for key in questions_of(user)]
+
+
+def question_choices() -> list[tuple[str, StrPromise | str]]:
+    """Every question a user may choose, for a select (with an empty first choice)."""
+    return [("", _("Choose a question")), *QUESTIONS.items()]
+
+
+def new_pin_errors(pin: str, repeat: str | None) -> FieldErrors:
+    """Why a new payment password typed twice is refused, by field; {} when accepted."""
+    errors: FieldErrors = {}
+    for code in domain.pin_problems(pin, repeat):
+        field, message = (
+            ("pin_repeat", MISMATCH) if code == "mismatch" else ("pin", PIN_MESSAGES[code])
+        )
+        errors.setdefault(field, []).append(str(message))
+    return errors
+
+
+def question_errors(pairs: list[tuple[str, str]], email: str) -> FieldErrors:
+    """Why a set of questions and answers is refused, by field (``question_1``,
+    ``answer_2``, ...); {} when accepted."""
+    choices = domain.question_choices(pairs)
+    errors: FieldErrors = {}
+    for i, codes in sorted(domain.question_problems(choices, email).items()):
+        for code in codes:
+            if code == "unknown_question" and not choices[i].question:
+                continue  # nothing chosen: the field's "Choose a question." says it
+            field = f"question_{i + 1}" if "question" in code else f"answer_{i + 1}"
+            errors.setdefault(field, []).append(str(QUESTION_MESSAGES[code]))
+    return errors
+
+
+# The rules the shared forms (zhifu.web.forms) ask: registration, security pages.
+FORM_RULES = PinRules(
+    pin_length=domain.PIN_LENGTH,
+    question_count=domain.QUESTION_COUNT,
+    question_choices=question_choices,
+    new_pin_errors=new_pin_errors,
+    question_errors=question_errors,
+    unknown_question=QUESTION_MESSAGES["unknown_question"],
+)
 
 
 def attempts_left(user: Any) -> int:

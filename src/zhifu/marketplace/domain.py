@@ -38,6 +38,11 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
     return new in TRANSITIONS[current]
 
 
+def can_cancel(status: OrderStatus) -> bool:
+    """Whether the buyer may still cancel an order in this status."""
+    return can_transition(status, OrderStatus.CANCELLED)
+
+
 def clean_quantity(value: int) -> int:
     """A quantity the cart can hold: 0 (remove) to MAX_QUANTITY."""
     if type(value) is not int or value < 0 or value > MAX_QUANTITY:

@@ -4,20 +4,74 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from zhifu.kernel import clock
 from zhifu.marketplace import domain
-from zhifu.marketplace.models import Buyer, Order, OrderLine, Product
+from zhifu.marketplace.errors import EmptyCart, OrderNotCancellable, OrderNotFound
+from zhifu.marketplace.models import LOCALES, Buyer, Order, OrderLine, Product
+
+__all__ = ["LOCALES", "EmptyCart", "OrderNotCancellable", "OrderNotFound"]
+
+ORDERS_PER_PAGE = 20
 
 
-class EmptyCart(domain.CartError):
-    """Nothing (still on sale) in the cart."""
+# --- reading the catalogue and the orders -------------------------------------------------
 
 
-class OrderNotCancellable(Exception):
-    """Only an order still awaiting payment can be cancelled."""
+def catalogue() -> list[Product]:
+    """The products on sale, in catalogue order."""
+    return list(Product.objects.filter(is_active=True))
+
+
+def product_on_sale(slug: str) -> Product | None:
+    """The product behind ``slug``, if it is on sale."""
+    return Product.objects.filter(slug=slug, is_active=True).first()
+
+
+def product(slug: str) -> Product | None:
+    """The product behind ``slug``, on sale or not (a cart may still hold it)."""
+    return Product.objects.filter(slug=slug).first()
+
+
+def orders_of(buyer: Buyer) -> QuerySet[Order]:
+    """The buyer's orders, newest first (lazy: the page paginates it)."""
+    return Order.objects.filter(buyer=buyer)
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """One order as its page shows it: the row, its lines with their products."""
+
+    order: Order
+    lines: list[OrderLine]
+
+    @property
+    def can_cancel(self) -> bool:
+        return domain.can_cancel(domain.OrderStatus(self.order.status))
+
+    @property
+    def awaiting_payment(self) -> bool:
+        return domain.OrderStatus(self.order.status) is domain.OrderStatus.AWAITING_PAYMENT
+
+
+def order_of(buyer: Buyer, number: str) -> OrderView:
+    """The buyer's order ``number`` with its lines; raises OrderNotFound."""
+    order = Order.objects.filter(buyer=buyer, number=number).first()
+    if order is None:
+        raise OrderNotFound(param="number")
+    return OrderView(order, list(order.lines.select_related("product", "order")))
+
+
+def buyer_of(user: Any) -> Buyer:
+    """The signed-in buyer of a request (``request.user`` after the login check)."""
+    if not isinstance(user, Buyer):
+        raise TypeError("a signed-in buyer was expected")
+    return user
 
 
 def register_buyer(*, email: str, password: str, name: str, locale: str) -> Buyer:
@@ -61,7 +115,7 @@ def place_orders(buyer: Buyer, cart: Mapping[int, int]) -> list[Order]:
     lines = cart_lines(cart)
     groups = domain.split_by_currency(line for _, line in lines)
     if not groups:
-        raise EmptyCart("the cart is empty")
+        raise EmptyCart
     orders = []
     with transaction.atomic():
         for currency, group in groups.items():
@@ -94,11 +148,13 @@ def place_orders(buyer: Buyer, cart: Mapping[int, int]) -> list[Order]:
 
 
 def cancel_order(buyer: Buyer, number: str) -> Order:
+    """Cancel the buyer's order; raises OrderNotFound or OrderNotCancellable."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(buyer=buyer, number=number)
-        current = domain.OrderStatus(order.status)
-        if not domain.can_transition(current, domain.OrderStatus.CANCELLED):
-            raise OrderNotCancellable(number)
+        order = Order.objects.select_for_update().filter(buyer=buyer, number=number).first()
+        if order is None:
+            raise OrderNotFound(param="number")
+        if not domain.can_cancel(domain.OrderStatus(order.status)):
+            raise OrderNotCancellable(param="number")
         order.status = Order.Status.CANCELLED
         order.updated_at = clock.now()
         order.save(update_fields=["status", "updated_at"])

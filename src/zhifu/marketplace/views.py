@@ -15,7 +15,7 @@ from django.http import (
     HttpResponseBase,
     HttpResponseRedirect,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,20 +35,17 @@ from zhifu.marketplace.forms import (
     QuantityForm,
     SignUpForm,
 )
-from zhifu.marketplace.models import LOCALES, Buyer, Order, Product
 from zhifu.marketplace.throttle import network_locked
 
-_LANGS = {code for code, _name in LOCALES}
+_LANGS = {code for code, _name in services.LOCALES}
 
 
 def _language() -> str:
     return (get_language() or "en").split("-")[0]
 
 
-def _buyer(request: HttpRequest) -> Buyer:
-    user = request.user
-    assert isinstance(user, Buyer)
-    return user
+def _buyer(request: HttpRequest) -> services.Buyer:
+    return services.buyer_of(request.user)
 
 
 def safe_next(request: HttpRequest, value: str | None) -> str:
@@ -79,13 +76,13 @@ def home(request: HttpRequest) -> HttpResponse:
     lang = _language()
     products = [
         {"product": p, "name": p.name(lang), "price": p.price.format(lang)}
-        for p in Product.objects.filter(is_active=True)
+        for p in services.catalogue()
     ]
     return render(request, "marketplace/home.html", {"products": products})
 
 
 def _product_page(
-    request: HttpRequest, product: Product, form: AddToCartForm, status: int = 200
+    request: HttpRequest, product: services.Product, form: AddToCartForm, status: int = 200
 ) -> HttpResponse:
     lang = _language()
     context = {
@@ -98,15 +95,21 @@ def _product_page(
     return render(request, "marketplace/product.html", context, status=status)
 
 
+def _on_sale(slug: str) -> services.Product:
+    product = services.product_on_sale(slug)
+    if product is None:
+        raise Http404
+    return product
+
+
 @require_GET
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(Product, slug=slug, is_active=True)
-    return _product_page(request, product, AddToCartForm())
+    return _product_page(request, _on_sale(slug), AddToCartForm())
 
 
 @require_POST
 def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(Product, slug=slug, is_active=True)
+    product = _on_sale(slug)
     form = AddToCartForm(request.POST)
     lang = _language()
     if not form.is_valid():
@@ -149,7 +152,9 @@ def cart_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cart_update(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(Product, slug=slug)
+    product = services.product(slug)
+    if product is None:
+        raise Http404
     form = QuantityForm(request.POST)
     if form.is_valid():
         cart.set_quantity(request, product.pk, form.cleaned_data["quantity"])
@@ -171,8 +176,8 @@ def cart_update(request: HttpRequest, slug: str) -> HttpResponse:
 def checkout(request: HttpRequest) -> HttpResponse:
     try:
         orders = services.place_orders(_buyer(request), cart.read(request))
-    except services.EmptyCart:
-        messages.error(request, _("Your cart is empty."))
+    except services.EmptyCart as exc:
+        messages.error(request, exc.message)
         return redirect("cart")
     cart.clear(request)
     messages.success(
@@ -196,7 +201,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 def orders(request: HttpRequest) -> HttpResponse:
     lang = _language()
-    page = Paginator(Order.objects.filter(buyer=_buyer(request)), 20).get_page(
+    page = Paginator(services.orders_of(_buyer(request)), services.ORDERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     rows = [{"order": o, "total": o.total.format(lang)} for o in page]
@@ -207,7 +212,10 @@ def orders(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     lang = _language()
-    order = get_object_or_404(Order, buyer=_buyer(request), number=number)
+    try:
+        found = services.order_of(_buyer(request), number)
+    except services.OrderNotFound:
+        raise Http404 from None
     lines = [
         {
             "product": line.product,
@@ -216,16 +224,17 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "unit_price": line.unit_price.format(lang),
             "total": line.total.format(lang),
         }
-        for line in order.lines.select_related("product", "order")
+        for line in found.lines
     ]
     return render(
         request,
         "marketplace/order.html",
         {
-            "order": order,
+            "order": found.order,
             "lines": lines,
-            "total": order.total.format(lang),
-            "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
+            "total": found.order.total.format(lang),
+            "can_cancel": found.can_cancel,
+            "awaiting_payment": found.awaiting_payment,
         },
     )
 
@@ -235,10 +244,10 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
         services.cancel_order(_buyer(request), number)
-    except Order.DoesNotExist:
+    except services.OrderNotFound:
         raise Http404 from None
-    except services.OrderNotCancellable:
-        messages.error(request, _("This order can no longer be cancelled."))
+    except services.OrderNotCancellable as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Order %(number)s was cancelled.") % {"number": number})
     return redirect("order", number=number)
@@ -288,9 +297,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
-        user = form.get_user()
-        assert isinstance(user, Buyer)
-        _with_language_cookie(response, user.locale)
+        _with_language_cookie(response, services.buyer_of(form.get_user()).locale)
         return response
 
 

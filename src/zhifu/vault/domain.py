@@ -157,6 +157,11 @@ _RANGES: list[tuple[str, str, Scheme]] = [
 _RANGES.sort(key=lambda r: -len(r[0]))  # most specific first (stable within a length)
 
 
+def iin_ranges() -> list[tuple[str, str, Scheme]]:
+    """The IIN table (low prefix, high prefix, scheme), most specific first: a copy."""
+    return list(_RANGES)
+
+
 class CardError(enum.Enum):
     """Why an input was refused; the pages map each to a sentence."""
 

@@ -8,9 +8,24 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zhifu.connectors.base import DeclineCode
+from zhifu.credentials import domain as credentials_domain
 from zhifu.vault import domain
+from zhifu.web.forms import payment_password_field
+
+
+class Interpolated:
+    """A lazy message with its numbers from ``domain``, interpolated when shown (in the
+    page's language, with the plural form a lazy ngettext picks for them)."""
+
+    def __init__(self, template: Any, **params: int) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return str(self.template % self.params)
+
 
 MESSAGES: dict[domain.CardError, Any] = {
     domain.CardError.NUMBER_REQUIRED: _("Enter the card number."),
@@ -24,7 +39,15 @@ MESSAGES: dict[domain.CardError, Any] = {
     domain.CardError.EXPIRY_PAST: _("This card has expired."),
     domain.CardError.EXPIRY_TOO_FAR: _("Check the expiry date: it is too far in the future."),
     domain.CardError.NAME_REQUIRED: _("Enter the name as printed on the card."),
-    domain.CardError.NAME_LENGTH: _("The name on a card has 2 to 26 characters."),
+    domain.CardError.NAME_LENGTH: Interpolated(
+        ngettext_lazy(
+            "The name on a card has %(min)d to %(max)d character.",
+            "The name on a card has %(min)d to %(max)d characters.",
+            "max",
+        ),
+        min=domain.NAME_MIN,
+        max=domain.NAME_MAX,
+    ),
     domain.CardError.NAME_CHARACTERS: _(
         "Use letters, spaces, hyphens and apostrophes only, as printed on the card."
     ),
@@ -32,8 +55,18 @@ MESSAGES: dict[domain.CardError, Any] = {
         "Enter the 3-digit code from the back of the card (4 digits on the front for "
         "American Express)."
     ),
-    domain.CardError.LABEL_LENGTH: _("A label has at most 40 characters."),
-    domain.CardError.LABEL_DIGITS: _("A label can hold at most four digits."),
+    domain.CardError.LABEL_LENGTH: Interpolated(
+        ngettext_lazy(
+            "A label has at most %(n)d character.", "A label has at most %(n)d characters.", "n"
+        ),
+        n=domain.LABEL_MAX,
+    ),
+    domain.CardError.LABEL_DIGITS: Interpolated(
+        ngettext_lazy(
+            "A label can hold at most %(n)d digit.", "A label can hold at most %(n)d digits.", "n"
+        ),
+        n=domain.LABEL_MAX_DIGITS,
+    ),
 }
 
 DECLINES: dict[DeclineCode, Any] = {
@@ -59,16 +92,8 @@ def scheme_table() -> str:
     """The IIN table for the page's script (live scheme logo), from the one source."""
     # detect_scheme is the authority; the browser only guesses a logo while typing.
     return json.dumps(
-        [[lo, hi, scheme.value] for lo, hi, scheme in domain._RANGES], separators=(",", ":")
-    )
-
-
-def payment_password_field() -> forms.CharField:
-    return forms.CharField(
-        label=_("Payment password"),
-        max_length=32,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        error_messages={"required": _("Enter your payment password.")},
+        [[lo, hi, scheme.value] for lo, hi, scheme in domain.iin_ranges()],
+        separators=(",", ":"),
     )
 
 
@@ -111,7 +136,7 @@ class AddCardForm(forms.Form):
         required=False,
     )
     # Step-up before adding a card (SECURITY.md row 21), checked after the card fields.
-    payment_password = payment_password_field()
+    payment_password = payment_password_field(credentials_domain.PIN_LENGTH)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,4 +164,4 @@ class AddCardForm(forms.Form):
 
 
 class DeleteCardForm(forms.Form):
-    payment_password = payment_password_field()
+    payment_password = payment_password_field(credentials_domain.PIN_LENGTH)

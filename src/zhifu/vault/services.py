@@ -26,6 +26,9 @@ from zhifu.config import outbound
 from zhifu.config.site import config
 from zhifu.connectors import base as network_port
 from zhifu.connectors.base import CardNetwork, NetworkStatus
+from zhifu.credentials import domain as credentials_domain
+from zhifu.credentials import services as credentials
+from zhifu.credentials.domain import StepUp
 from zhifu.kernel import clock, ids
 from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
@@ -46,6 +49,13 @@ log = structlog.get_logger(__name__)
 PENDING_FOR = dt.timedelta(minutes=30)  # an unanswered challenge is forgotten after this
 TOPIC_ADDED = "vault.card_added"
 TOPIC_DELETED = "vault.card_deleted"
+ADD_ACTION = credentials_domain.bound(credentials_domain.Action.CARD_ADD)
+
+
+def delete_action(card_id: str) -> str:
+    """The step-up action that deletes this card, and no other."""
+    return credentials_domain.bound(credentials_domain.Action.CARD_DELETE, card_id)
+
 
 __all__ = [
     "CardDeclined",
@@ -197,17 +207,23 @@ def add_card(
     owner: Any,
     data: CardInput,
     *,
+    step_up: StepUp,
     network: CardNetwork | None = None,
     email: str | None = None,
 ) -> Card | ChallengeRequired:
     """Validate, verify with the network (zero amount, CVC used here only), then save.
 
+    ``step_up`` is a proof for ``card.add`` (``credentials.services.step_up``): checked
+    before the network is asked, so no card is tested without it, and redeemed in the
+    transaction that saves the card (pending or active), so it saves one card only.
+
     Returns the saved card, or ChallengeRequired (the card waits, pending, for the buyer's
-    answer). Raises InvalidCardInput, DuplicateCard, CardDeclined or NetworkUnavailable:
-    nothing is saved, and nothing is charged.
+    answer). Raises InvalidCardInput, credentials' StepUpInvalid, DuplicateCard,
+    CardDeclined or NetworkUnavailable: nothing is saved, and nothing is charged.
     """
     owner_id = _owner_id(owner)
     valid = validate(data)
+    credentials.check_step_up(owner_id, step_up, ADD_ACTION)
     digits = valid.number.digits
     fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
     _forget_pending(owner_id, fingerprint)
@@ -238,9 +254,12 @@ def add_card(
     finally:
         del valid  # the CVC's last reference in the wallet
     if result.status is NetworkStatus.CHALLENGE:
-        _save(owner, card_id, digits, fingerprint, data, result.reference, email, pending=True)
+        _save(
+            owner, card_id, digits, fingerprint, data, result.reference, email, step_up,
+            pending=True,
+        )  # fmt: skip
         return ChallengeRequired(card_id, result.challenge_url)
-    return _save(owner, card_id, digits, fingerprint, data, result.reference, email)
+    return _save(owner, card_id, digits, fingerprint, data, result.reference, email, step_up)
 
 
 @sensitive_variables("digits", "sealed")
@@ -252,6 +271,7 @@ def _save(
     data: CardInput,
     reference: str,
     email: str | None,
+    step_up: StepUp,
     *,
     pending: bool = False,
 ) -> Card:
@@ -261,6 +281,9 @@ def _save(
     sealed = crypto.seal(keys.key_ring(), card_id, owner_id, digits)
     try:
         with transaction.atomic(), transaction.atomic(using=VAULT_DB):
+            # The proof is spent in the default database, which commits after the vault:
+            # refused, nothing is saved; saved, the proof commits as spent with the e-mail.
+            credentials.redeem_step_up(owner_id, step_up, ADD_ACTION)
             first = not _active(owner_id).exists()
             row = StoredCard.objects.create(
                 id=card_id,
@@ -396,14 +419,18 @@ def make_default(owner: Any, card_id: str) -> Card:
     return _card(target)
 
 
-def delete_card(owner: Any, card_id: str, *, email: str | None = None) -> Card:
-    """Delete the card (its wrapped key goes with it: crypto-shredding). The caller has
-    already checked the payment password (step-up)."""
+def delete_card(owner: Any, card_id: str, *, step_up: StepUp, email: str | None = None) -> Card:
+    """Delete the card (its wrapped key goes with it: crypto-shredding).
+
+    ``step_up`` is a proof for ``card.delete:<card_id>``, redeemed in this transaction
+    (a proof for another card, or for adding one, is refused: StepUpInvalid).
+    """
     owner_id = _owner_id(owner)
     with transaction.atomic(), transaction.atomic(using=VAULT_DB):
         row = _active(owner_id).select_for_update().filter(id=card_id).first()
         if row is None:
             raise CardNotFound(card=card_id)
+        credentials.redeem_step_up(owner_id, step_up, delete_action(card_id))
         card = _card(row)
         row.delete()
         if card.is_default:

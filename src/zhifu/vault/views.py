@@ -10,12 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zhifu.credentials import services as credentials
 from zhifu.vault import services
 from zhifu.vault.forms import DECLINES, FIELD_FOR_DECLINE, MESSAGES, AddCardForm, DeleteCardForm
 
@@ -42,31 +41,44 @@ def add_card(request: HttpRequest) -> HttpResponse:
         cvc=request.POST.get("cvc", ""),
         label=request.POST.get("label", ""),
     )
-    status = 200
     try:
-        try:
-            services.validate(data)
-        except services.InvalidCardInput as exc:
-            for field, code in exc.errors.items():
-                if field not in form.errors:
-                    form.add_error(field, str(MESSAGES[code]))
-        if not form.errors:  # the card is well formed: now the step-up, then the network
-            error = _check_payment_password(request, form.cleaned_data["payment_password"])
-            if error is not None:
-                form.add_error("payment_password", error)
-                status = 403
-            else:
-                card = services.add_card(
-                    request.user, data, email=getattr(request.user, "email", "")
-                )
-                if isinstance(card, services.ChallengeRequired):
-                    # The issuer's confirmation page (cardnet's, on the network's own address).
-                    return redirect(card.url)
-                messages.success(
-                    request,
-                    _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"},
-                )
-                return redirect("cards:list")
+        challenge = _add_card(request, form, data)
+    finally:
+        del data
+    if challenge is not None:
+        # The issuer's confirmation page (cardnet's, on the network's own address).
+        return redirect(challenge.url)
+    if not form.errors:
+        return redirect("cards:list")
+    # Refused for want of the step-up (SECURITY.md row 21): 403, else 200 with the errors.
+    status = 403 if "payment_password" in form.errors else 200
+    form.forget_secrets()
+    return render(request, "vault/add.html", {"form": form}, status=status)
+
+
+def _add_card(
+    request: HttpRequest, form: AddCardForm, data: services.CardInput
+) -> services.ChallengeRequired | None:
+    """Card rules on every field, then the step-up, then the use case; refusals become
+    form errors (a typo in the card costs no payment-password attempt). The issuer's
+    challenge, when it asks for one, is returned for the page to redirect to."""
+    try:
+        services.validate(data)
+    except services.InvalidCardInput as exc:
+        for field, code in exc.errors.items():
+            if field not in form.errors:
+                form.add_error(field, str(MESSAGES[code]))
+    if form.errors:
+        return None
+    try:
+        proof = credentials.step_up(
+            request.user, form.cleaned_data["payment_password"], services.ADD_ACTION
+        )
+        card = services.add_card(
+            request.user, data, step_up=proof, email=getattr(request.user, "email", "")
+        )
+    except credentials.CredentialsRefusal as exc:
+        form.add_error("payment_password", exc.message)
     except services.DuplicateCard:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
@@ -79,12 +91,13 @@ def add_card(request: HttpRequest) -> HttpResponse:
                 "Nothing was charged. Please try again in a few minutes."
             ),
         )
-    finally:
-        del data
-    if "payment_password" in form.errors:
-        status = 403  # refused for want of the step-up (SECURITY.md row 21)
-    form.forget_secrets()
-    return render(request, "vault/add.html", {"form": form}, status=status)
+    else:
+        if isinstance(card, services.ChallengeRequired):
+            return card
+        messages.success(
+            request, _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"}
+        )
+    return None
 
 
 @login_required
@@ -136,37 +149,24 @@ def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:
     form = DeleteCardForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        error = _check_payment_password(request, form.cleaned_data["payment_password"])
-        if error is None:
-            try:
-                services.delete_card(
-                    request.user, card.id, email=getattr(request.user, "email", "")
-                )
-            except services.CardNotFound:
-                raise Http404 from None
+        try:
+            proof = credentials.step_up(
+                request.user,
+                form.cleaned_data["payment_password"],
+                services.delete_action(card.id),
+            )
+            services.delete_card(
+                request.user, card.id, step_up=proof, email=getattr(request.user, "email", "")
+            )
+        except services.CardNotFound:
+            raise Http404 from None
+        except credentials.CredentialsRefusal as exc:
+            form.add_error("payment_password", exc.message)
+        else:
             messages.success(request, _("Card %(card)s deleted.") % {"card": card.masked})
             return redirect("cards:list")
-        form.add_error("payment_password", error)
     if "payment_password" in form.errors:
         status = 403
     if form.is_bound:
         form.data = {}  # never send the payment password back
     return render(request, "vault/delete.html", {"form": form, "card": card}, status=status)
-
-
-def _check_payment_password(request: HttpRequest, pin: str) -> str | None:
-    """Step-up before deleting a card (SECURITY.md row 21). None when the PIN is right."""
-    from zhifu.credentials import services as credentials
-
-    try:
-        ok = credentials.verify_payment_password(request.user, pin)
-    except credentials.PaymentPasswordLocked as exc:
-        return _(
-            "Too many wrong payment passwords. Try again after %(time)s, or recover "
-            "your payment password."
-        ) % {"time": date_format(timezone.localtime(exc.until), "DATETIME_FORMAT")}
-    except credentials.NoPaymentPassword:
-        return _("Set up your payment password first: finish your wallet registration.")
-    if not ok:
-        return _("Wrong payment password.")
-    return None

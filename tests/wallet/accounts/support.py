@@ -22,7 +22,7 @@ from django.test import Client
 from zhifu.accounts import oidc
 from zhifu.accounts.middleware import LAST_SEEN_AT, SIGNED_IN_AT
 from zhifu.accounts.models import Platform, User
-from zhifu.accounts.views import PLATFORM_KEY, PLATFORM_NAME_KEY
+from zhifu.accounts.services import PLATFORM_KEY, PLATFORM_NAME_KEY
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice
 from zhifu.kernel import clock, http

@@ -95,11 +95,11 @@ def test_the_account_page_shows_the_ledger_balance_when_switched_on(
 def test_with_the_balance_off_a_top_up_is_refused_with_the_notice(platform: Platform) -> None:
     from zhifu.accounts import services
     from zhifu.kernel.money import Money
-    from zhifu.ledger import errors
+    from zhifu.ledger import errors as ledger_errors
     from zhifu.ledger import services as ledger
 
     buyer = registered_buyer()
-    with pytest.raises(errors.BalanceDisabled) as refused:
+    with pytest.raises(ledger_errors.BalanceDisabled) as refused:
         ledger.top_up(
             services.balance_policy(platform),
             services.balance_owner(buyer),

@@ -11,6 +11,7 @@ from django.test import Client
 from tests.wallet.accounts.support import GOOD_PIN, registered_buyer, sign_in
 from zhifu.accounts.models import Platform, User
 from zhifu.credentials import services
+from zhifu.credentials.domain import Action, bound
 from zhifu.credentials.models import PaymentPassword, SecurityAnswer
 from zhifu.outbox.models import OutboxMessage
 
@@ -153,7 +154,8 @@ def test_notification_email_is_in_russian_for_a_russian_buyer(db: None) -> None:
     from zhifu.outbox.services import dispatch_due
 
     user = registered_buyer(locale="ru")
-    services.change_payment_password(user, "480913")
+    proof = services.step_up(user, GOOD_PIN, bound(Action.PIN_CHANGE))
+    services.change_payment_password(user, "480913", step_up=proof)
     dispatch_due()
     assert mail.outbox[-1].subject == "Ваш платёжный пароль изменён"
     assert mail.outbox[-1].to == [user.email]

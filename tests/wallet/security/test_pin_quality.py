@@ -12,8 +12,9 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from zhifu.accounts.forms import RegistrationForm
 from zhifu.credentials import domain
-from zhifu.credentials.forms import PIN_MESSAGES, RegistrationForm
+from zhifu.credentials.errors import PIN_MESSAGES
 
 REPEATED = [str(d) * 6 for d in range(10)]
 ASCENDING = ["".join(str((start + i) % 10) for i in range(6)) for start in range(10)]

@@ -21,9 +21,10 @@ from django.core import mail
 from django.db import connections
 
 from tests.wallet.accounts.support import new_buyer
+from tests.wallet.stepup import proof_for
 from zhifu.accounts import services as accounts
 from zhifu.credentials import services as credentials
-from zhifu.credentials.domain import QuestionChoice, normalize_answer, pin_problems
+from zhifu.credentials.domain import Action, QuestionChoice, bound, normalize_answer, pin_problems
 from zhifu.credentials.models import PaymentPassword, SecurityAnswer
 
 pytestmark = [pytest.mark.django_db(databases=["default", "vault"]), pytest.mark.production_hashing]
@@ -93,8 +94,10 @@ def test_every_pin_and_answer_hash_is_argon2id_with_unique_salts() -> None:
     changer = PaymentPassword.objects.order_by("id").first()
     assert changer is not None
     new_pin, new_choices = _good_pin(), _answers(f"mk{secrets.token_hex(4)}")
-    credentials.change_payment_password(changer.user, new_pin)
-    credentials.change_security_questions(changer.user, new_choices)
+    pin_change = proof_for(changer.user, bound(Action.PIN_CHANGE))
+    credentials.change_payment_password(changer.user, new_pin, step_up=pin_change)
+    questions_change = proof_for(changer.user, bound(Action.QUESTIONS_CHANGE))
+    credentials.change_security_questions(changer.user, new_choices, step_up=questions_change)
     registered.append((new_pin, new_choices))
 
     hashes = [("pin", h) for h in PaymentPassword.objects.values_list("pin_hash", flat=True)]

@@ -19,6 +19,7 @@ import pytest
 from django.core import mail
 from django.db import connections
 
+from tests.wallet.stepup import adding, deleting
 from tests.wallet.vault.support import Buyer, card_input, generate_numbers
 from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.kernel.masking import luhn_valid
@@ -88,11 +89,14 @@ def test_no_card_number_or_cvc_reaches_a_table_a_log_or_an_e_mail(
             card_input(number, cvc=cvc, label=f"card {i % 97}"),
             network=network,
             email=buyers[i % len(buyers)].email,
+            step_up=adding(buyers[i % len(buyers)]),
         )
     # Some deletions and decryptions too, so every path has run.
     for card in services.list_cards(buyers[0])[:5]:
         services.reveal_number(card.id, actor="test", purpose="canary")
-        services.delete_card(buyers[0], card.id, email=buyers[0].email)
+        services.delete_card(
+            buyers[0], card.id, email=buyers[0].email, step_up=deleting(buyers[0], card.id)
+        )
     while dispatch_due(batch=500):
         pass
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from tests.wallet.stepup import adding, deleting
 from tests.wallet.vault.support import Buyer, card_input
 from zhifu.outbox.models import OutboxMessage
 from zhifu.outbox.services import dispatch_due, event_of, registry
@@ -44,8 +45,10 @@ def test_card_e_mails_say_their_language_in_content_language(
     network: Any, locale: str, added: str, deleted: str, intro: str
 ) -> None:
     buyer = Buyer(7, "vera@example.com", locale)
-    card = services.add_card(buyer, card_input(label="Salary"), network=network, email=buyer.email)
-    services.delete_card(buyer, card.id, email=buyer.email)
+    card = services.add_card(
+        buyer, card_input(label="Salary"), network=network, email=buyer.email, step_up=adding(buyer)
+    )
+    services.delete_card(buyer, card.id, email=buyer.email, step_up=deleting(buyer, card.id))
     _deliver_all()
     assert [(m.subject, m.extra_headers["Content-Language"]) for m in mail.outbox] == [
         (added, locale),
@@ -61,7 +64,9 @@ def test_card_e_mails_say_their_language_in_content_language(
 def test_without_a_locale_claim_the_e_mail_takes_the_pages_language(network: Any) -> None:
     buyer = Buyer(8, "oleg@example.com", locale="")
     with translation.override("ru"):
-        services.add_card(buyer, card_input(), network=network, email=buyer.email)
+        services.add_card(
+            buyer, card_input(), network=network, email=buyer.email, step_up=adding(buyer)
+        )
     _deliver_all()
     [message] = mail.outbox
     assert message.extra_headers["Content-Language"] == "ru"
@@ -70,7 +75,7 @@ def test_without_a_locale_claim_the_e_mail_takes_the_pages_language(network: Any
 def test_a_card_e_mail_reads_no_accounts_table(network: Any) -> None:
     """The event carries the address; with none, nobody is told and no user is looked up."""
     buyer = Buyer(9, "", "en")
-    services.add_card(buyer, card_input(), network=network, email="")
+    services.add_card(buyer, card_input(), network=network, email="", step_up=adding(buyer))
     message = OutboxMessage.objects.get(topic=services.TOPIC_ADDED)
     with CaptureQueriesContext(connection) as queries:
         registry.handler_for(services.TOPIC_ADDED)(event_of(message))
@@ -80,7 +85,9 @@ def test_a_card_e_mail_reads_no_accounts_table(network: Any) -> None:
 
 def test_the_card_event_carries_the_masked_number_and_the_address_only(network: Any) -> None:
     buyer = Buyer(10, "lena@example.com", "ru")
-    card = services.add_card(buyer, card_input(), network=network, email=buyer.email)
+    card = services.add_card(
+        buyer, card_input(), network=network, email=buyer.email, step_up=adding(buyer)
+    )
     payload = OutboxMessage.objects.get(topic=services.TOPIC_ADDED).payload
     assert payload == {
         "owner": "10",

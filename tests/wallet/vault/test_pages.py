@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.wallet.accounts.support import GOOD_PIN, new_buyer, registered_buyer, sign_in
+from tests.wallet.stepup import adding
 from tests.wallet.vault.support import MASTERCARD, VISA, card_input
 from zhifu.connectors.base import (
     DeclineCode,
@@ -104,7 +105,7 @@ def test_adding_a_card_needs_the_payment_password(
     html = resp.content.decode()
     assert field_error(html, "payment_password") in (
         "Enter your payment password.",
-        "Wrong payment password.",
+        "The payment password is wrong. Attempts left before a 3-hour lock: 4.",
     )
     assert network.calls == 0
     assert services.list_cards(buyer) == []
@@ -148,7 +149,7 @@ def test_a_bad_field_is_pointed_at_in_the_summary(client: Client, buyer: object)
 
 def test_another_buyers_card_is_a_404(client: Client, network: FakeCardNetwork) -> None:
     other = new_buyer("boris@example.com")
-    card = services.add_card(other, card_input(), network=network)
+    card = services.add_card(other, card_input(), network=network, step_up=adding(other))
     me = registered_buyer("anna@example.com")
     sign_in(client, me)
     assert client.get(f"/cards/{card.id}/delete/").status_code == 404
@@ -162,9 +163,11 @@ def test_another_buyers_card_is_a_404(client: Client, network: FakeCardNetwork) 
 def test_delete_needs_the_payment_password(
     client: Client, buyer: object, network: FakeCardNetwork
 ) -> None:
-    card = services.add_card(buyer, card_input(), network=network)
+    card = services.add_card(buyer, card_input(), network=network, step_up=adding(buyer))
     html = client.post(f"/cards/{card.id}/delete/", {"payment_password": "000000"}).content.decode()
-    assert field_error(html, "payment_password") == "Wrong payment password."
+    assert field_error(html, "payment_password") == (
+        "The payment password is wrong. Attempts left before a 3-hour lock: 4."
+    )
     assert 'value="000000"' not in html
     assert len(services.list_cards(buyer)) == 1
     resp = client.post(f"/cards/{card.id}/delete/", {"payment_password": GOOD_PIN}, follow=True)
@@ -177,15 +180,17 @@ def test_delete_without_a_payment_password_set_is_refused(
 ) -> None:
     user = new_buyer("nopin@example.com")
     sign_in(client, user)
-    card = services.add_card(user, card_input(), network=network)
+    card = services.add_card(user, card_input(), network=network, step_up=adding(user))
     html = client.post(f"/cards/{card.id}/delete/", {"payment_password": "123456"}).content.decode()
     assert "Set up your payment password first" in html
     assert len(services.list_cards(user)) == 1
 
 
 def test_make_default(client: Client, buyer: object, network: FakeCardNetwork) -> None:
-    services.add_card(buyer, card_input(VISA), network=network)
-    second = services.add_card(buyer, card_input(MASTERCARD), network=network)
+    services.add_card(buyer, card_input(VISA), network=network, step_up=adding(buyer))
+    second = services.add_card(
+        buyer, card_input(MASTERCARD), network=network, step_up=adding(buyer)
+    )
     client.post(f"/cards/{second.id}/default/")
     assert [c.id for c in services.list_cards(buyer) if c.is_default] == [second.id]
     assert client.get(f"/cards/{second.id}/default/").status_code == 405

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.wallet.stepup import adding
 from tests.wallet.vault.support import Buyer, card_input, generate_numbers
 from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.vault import commands, crypto, keys, services
@@ -29,7 +30,9 @@ def test_after_rotation_every_card_decrypts_and_none_is_on_the_old_version(
 ) -> None:
     numbers = generate_numbers(25, seed=7)
     cards = [
-        services.add_card(Buyer(i % 3 + 1), card_input(n), network=network)
+        services.add_card(
+            Buyer(i % 3 + 1), card_input(n), network=network, step_up=adding(Buyer(i % 3 + 1))
+        )
         for i, n in enumerate(numbers)
     ]
     assert services.status().records_by_version == {1: 25}
@@ -51,7 +54,7 @@ def test_after_rotation_every_card_decrypts_and_none_is_on_the_old_version(
 def test_the_old_version_can_be_retired_once_rotation_is_done(
     ring_file: Path, network: FakeCardNetwork, no_setup: None
 ) -> None:
-    card = services.add_card(Buyer(1), card_input(), network=network)
+    card = services.add_card(Buyer(1), card_input(), network=network, step_up=adding(Buyer(1)))
     _rotate()
     ring = crypto.KeyRing.parse(ring_file.read_text())
     ring_file.write_text(crypto.KeyRing({2: ring.keys[2]}).serialize())
@@ -62,7 +65,7 @@ def test_new_cards_after_rotation_use_the_new_version(
     ring_file: Path, network: FakeCardNetwork, no_setup: None
 ) -> None:
     _rotate()
-    card = services.add_card(Buyer(1), card_input(), network=network)
+    card = services.add_card(Buyer(1), card_input(), network=network, step_up=adding(Buyer(1)))
     assert StoredCard.objects.get(id=card.id).key_version == 2
 
 
@@ -73,7 +76,7 @@ def test_rotation_is_refused_when_the_ring_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    services.add_card(Buyer(1), card_input(), network=network)
+    services.add_card(Buyer(1), card_input(), network=network, step_up=adding(Buyer(1)))
     monkeypatch.setattr(keys, "ring_from_environment", lambda: True)
     before = ring_file.read_text()
     with pytest.raises(SystemExit) as exc:
@@ -92,7 +95,7 @@ def test_status_fails_when_records_sit_on_a_version_missing_from_the_ring(
     no_setup: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    services.add_card(Buyer(1), card_input(), network=network)
+    services.add_card(Buyer(1), card_input(), network=network, step_up=adding(Buyer(1)))
     ring, _ = crypto.KeyRing.parse(ring_file.read_text()).with_new_key()
     ring_file.write_text(crypto.KeyRing({2: ring.keys[2]}).serialize())
     with pytest.raises(SystemExit):

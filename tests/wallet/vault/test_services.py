@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.core import mail
 from django.db import connections
 from django.utils import translation
 
+from tests.wallet.stepup import adding, deleting
 from tests.wallet.vault.support import AMEX, MASTERCARD, VISA, Buyer, card_input
 from zhifu.connectors.base import (
     DeclineCode,
@@ -31,7 +33,9 @@ ANNA, BORIS = Buyer(1, "anna@example.com"), Buyer(2, "boris@example.com")
 
 
 def test_a_saved_card_is_listed_masked_with_its_scheme_and_expiry(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(VISA, label="Salary"), network=network)
+    card = services.add_card(
+        ANNA, card_input(VISA, label="Salary"), network=network, step_up=adding(ANNA)
+    )
     [listed] = services.list_cards(ANNA)
     assert listed == card
     assert listed.masked == "4242 •••• •••• 4242"
@@ -40,7 +44,7 @@ def test_a_saved_card_is_listed_masked_with_its_scheme_and_expiry(network: FakeC
 
 
 def test_the_card_lives_in_the_vault_database_only(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     assert StoredCard.objects.using("vault").filter(id=card.id).exists()
     with connections["default"].cursor() as cur:
         tables = connections["default"].introspection.table_names(cur)
@@ -48,17 +52,22 @@ def test_the_card_lives_in_the_vault_database_only(network: FakeCardNetwork) -> 
 
 
 def test_the_network_verifies_the_card_with_its_cvc_once(network: FakeCardNetwork) -> None:
-    services.add_card(ANNA, card_input(AMEX), network=network)
+    services.add_card(ANNA, card_input(AMEX), network=network, step_up=adding(ANNA))
     assert network.seen_cvcs == ["7391"]
 
 
 def test_the_same_card_twice_is_refused_for_one_buyer_but_not_another(
     network: FakeCardNetwork,
 ) -> None:
-    services.add_card(ANNA, card_input(VISA), network=network)
+    services.add_card(ANNA, card_input(VISA), network=network, step_up=adding(ANNA))
     with pytest.raises(services.DuplicateCard):
-        services.add_card(ANNA, card_input("4242 4242 4242 4242", expiry="01/31"), network=network)
-    services.add_card(BORIS, card_input(VISA), network=network)
+        services.add_card(
+            ANNA,
+            card_input("4242 4242 4242 4242", expiry="01/31"),
+            network=network,
+            step_up=adding(ANNA),
+        )
+    services.add_card(BORIS, card_input(VISA), network=network, step_up=adding(BORIS))
     assert network.calls == 2  # the duplicate was caught before the network was asked
 
 
@@ -68,6 +77,7 @@ def test_every_bad_field_is_reported_at_once(network: FakeCardNetwork) -> None:
             ANNA,
             card_input("4242424242424241", expiry="13/30", holder_name="A", cvc="12"),
             network=network,
+            step_up=adding(ANNA),
         )
     assert exc.value.errors == {
         "number": CardError.NUMBER_CHECKSUM,
@@ -83,7 +93,7 @@ def test_every_bad_field_is_reported_at_once(network: FakeCardNetwork) -> None:
 def test_a_declined_card_is_not_saved(code: DeclineCode) -> None:
     network = FakeCardNetwork(outcomes={VISA: Refused(code, "x")})
     with pytest.raises(services.CardDeclined) as exc:
-        services.add_card(ANNA, card_input(), network=network)
+        services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     assert exc.value.decline_code is code
     assert not StoredCard.objects.exists()
 
@@ -100,7 +110,9 @@ def _challenging() -> FakeCardNetwork:
 
 def test_a_challenged_card_waits_unlisted_until_the_buyer_confirms() -> None:
     network = _challenging()
-    pending = services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
+    pending = services.add_card(
+        ANNA, card_input(), network=network, email=ANNA.email, step_up=adding(ANNA)
+    )
     assert isinstance(pending, services.ChallengeRequired)
     assert pending.url == "https://net/challenge/t/"
     assert services.list_cards(ANNA) == []
@@ -118,7 +130,7 @@ def test_a_challenged_card_waits_unlisted_until_the_buyer_confirms() -> None:
 
 def test_a_refused_challenge_removes_the_pending_card() -> None:
     network = _challenging()
-    pending = services.add_card(ANNA, card_input(), network=network)
+    pending = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     assert isinstance(pending, services.ChallengeRequired)
     with pytest.raises(services.CardDeclined):
         services.complete_challenge(ANNA, pending.card_id, "decline", network=network)
@@ -127,7 +139,7 @@ def test_a_refused_challenge_removes_the_pending_card() -> None:
 
 def test_a_forged_answer_or_another_buyer_cannot_complete_a_challenge() -> None:
     network = _challenging()
-    pending = services.add_card(ANNA, card_input(), network=network)
+    pending = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     assert isinstance(pending, services.ChallengeRequired)
     with pytest.raises(services.ChallengeFailed):
         services.complete_challenge(ANNA, pending.card_id, "forged", network=network)
@@ -139,9 +151,10 @@ def test_a_forged_answer_or_another_buyer_cannot_complete_a_challenge() -> None:
 def test_an_abandoned_challenge_does_not_block_adding_the_card_again() -> None:
     network = _challenging()
     assert isinstance(
-        services.add_card(ANNA, card_input(), network=network), services.ChallengeRequired
+        services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA)),
+        services.ChallengeRequired,
     )
-    services.add_card(ANNA, card_input(), network=FakeCardNetwork())
+    services.add_card(ANNA, card_input(), network=FakeCardNetwork(), step_up=adding(ANNA))
     assert len(services.list_cards(ANNA)) == 1
     assert StoredCard.objects.count() == 1
 
@@ -152,7 +165,7 @@ def test_an_abandoned_challenge_does_not_block_adding_the_card_again() -> None:
 def test_when_the_network_does_not_answer_nothing_is_saved(error: Exception) -> None:
     network = FakeCardNetwork(outcomes={VISA: error})
     with pytest.raises(services.NetworkUnavailable) as exc:
-        services.add_card(ANNA, card_input(), network=network)
+        services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     assert not StoredCard.objects.exists()
     with translation.override("en"):  # messages are translated when read
         assert "Nothing was charged" in exc.value.message
@@ -168,8 +181,8 @@ def test_every_verification_carries_its_own_idempotency_key(network: FakeCardNet
 
 
 def test_make_default_moves_the_mark(network: FakeCardNetwork) -> None:
-    first = services.add_card(ANNA, card_input(VISA), network=network)
-    second = services.add_card(ANNA, card_input(MASTERCARD), network=network)
+    first = services.add_card(ANNA, card_input(VISA), network=network, step_up=adding(ANNA))
+    second = services.add_card(ANNA, card_input(MASTERCARD), network=network, step_up=adding(ANNA))
     assert not second.is_default
     services.make_default(ANNA, second.id)
     defaults = [c.id for c in services.list_cards(ANNA) if c.is_default]
@@ -178,17 +191,18 @@ def test_make_default_moves_the_mark(network: FakeCardNetwork) -> None:
 
 
 def test_deleting_the_default_card_promotes_another(network: FakeCardNetwork) -> None:
-    first = services.add_card(ANNA, card_input(VISA), network=network)
-    second = services.add_card(ANNA, card_input(MASTERCARD), network=network)
-    services.delete_card(ANNA, first.id)
+    first = services.add_card(ANNA, card_input(VISA), network=network, step_up=adding(ANNA))
+    second = services.add_card(ANNA, card_input(MASTERCARD), network=network, step_up=adding(ANNA))
+    services.delete_card(ANNA, first.id, step_up=deleting(ANNA, first.id))
     [left] = services.list_cards(ANNA)
     assert left.id == second.id
     assert left.is_default
 
 
 def test_another_buyers_card_is_not_found(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
-    for action in (services.get_card, services.make_default, services.delete_card):
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
+    delete = functools.partial(services.delete_card, step_up=deleting(BORIS, card.id))
+    for action in (services.get_card, services.make_default, delete):
         with pytest.raises(services.CardNotFound):
             action(BORIS, card.id)
     assert services.list_cards(BORIS) == []
@@ -197,8 +211,12 @@ def test_another_buyers_card_is_not_found(network: FakeCardNetwork) -> None:
 
 def test_cards_expiring_this_month_or_next_are_flagged(network: FakeCardNetwork) -> None:
     with time_machine.travel(dt.datetime(2026, 11, 5, tzinfo=dt.UTC), tick=False):
-        card = services.add_card(ANNA, card_input(expiry="11/26"), network=network)
-        later = services.add_card(ANNA, card_input(MASTERCARD, expiry="12/27"), network=network)
+        card = services.add_card(
+            ANNA, card_input(expiry="11/26"), network=network, step_up=adding(ANNA)
+        )
+        later = services.add_card(
+            ANNA, card_input(MASTERCARD, expiry="12/27"), network=network, step_up=adding(ANNA)
+        )
         assert card.expiring_soon
         assert not card.expired
         assert not later.expiring_soon
@@ -210,7 +228,7 @@ def test_cards_expiring_this_month_or_next_are_flagged(network: FakeCardNetwork)
 
 
 def test_reveal_decrypts_and_writes_an_audit_event(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     number = services.reveal_number(card.id, actor="payments", purpose="pay order 42")
     assert number == VISA
     event = AuditEvent.objects.get(card_id=card.id, action=AuditEvent.Action.REVEAL)
@@ -218,13 +236,13 @@ def test_reveal_decrypts_and_writes_an_audit_event(network: FakeCardNetwork) -> 
 
 
 def test_reveal_needs_a_who_and_a_why(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     with pytest.raises(ValueError, match="actor and a purpose"):
         services.reveal_number(card.id, actor="", purpose="")
 
 
 def test_a_tampered_ciphertext_fails_loudly(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     row = StoredCard.objects.get(id=card.id)
     data = bytearray(bytes(row.ciphertext))
     data[20] ^= 0x40
@@ -237,8 +255,8 @@ def test_a_tampered_ciphertext_fails_loudly(network: FakeCardNetwork) -> None:
 
 
 def test_a_ciphertext_moved_to_another_row_fails_loudly(network: FakeCardNetwork) -> None:
-    a = services.add_card(ANNA, card_input(VISA), network=network)
-    b = services.add_card(ANNA, card_input(MASTERCARD), network=network)
+    a = services.add_card(ANNA, card_input(VISA), network=network, step_up=adding(ANNA))
+    b = services.add_card(ANNA, card_input(MASTERCARD), network=network, step_up=adding(ANNA))
     row_a = StoredCard.objects.get(id=a.id)
     StoredCard.objects.filter(id=b.id).update(
         ciphertext=row_a.ciphertext, wrapped_key=row_a.wrapped_key
@@ -248,7 +266,7 @@ def test_a_ciphertext_moved_to_another_row_fails_loudly(network: FakeCardNetwork
 
 
 def test_a_ciphertext_moved_to_another_owner_fails_loudly(network: FakeCardNetwork) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     StoredCard.objects.filter(id=card.id).update(owner_id="2")
     with pytest.raises(crypto.TamperedRecord):
         services.reveal_number(card.id, actor="test", purpose="owner check")
@@ -257,7 +275,7 @@ def test_a_ciphertext_moved_to_another_owner_fails_loudly(network: FakeCardNetwo
 def test_a_record_under_a_retired_key_fails_loudly_without_rotation(
     network: FakeCardNetwork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    card = services.add_card(ANNA, card_input(), network=network)
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     ring, _ = keys.key_ring().with_new_key()
     retired = crypto.KeyRing({v: k for v, k in ring.keys.items() if v != 1})
     monkeypatch.setattr(keys, "key_ring", lambda: retired)
@@ -271,8 +289,10 @@ def test_a_record_under_a_retired_key_fails_loudly_without_rotation(
 def test_adding_and_deleting_a_card_sends_e_mails_with_the_masked_number_only(
     network: FakeCardNetwork,
 ) -> None:
-    card = services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
-    services.delete_card(ANNA, card.id, email=ANNA.email)
+    card = services.add_card(
+        ANNA, card_input(), network=network, email=ANNA.email, step_up=adding(ANNA)
+    )
+    services.delete_card(ANNA, card.id, email=ANNA.email, step_up=deleting(ANNA, card.id))
     while dispatch_due():
         pass
     assert [m.to for m in mail.outbox] == [[ANNA.email], [ANNA.email]]
@@ -289,7 +309,7 @@ def test_a_redelivered_card_e_mail_is_not_sent_twice(network: FakeCardNetwork) -
     from zhifu.outbox.models import OutboxMessage
     from zhifu.outbox.services import event_of, registry
 
-    services.add_card(ANNA, card_input(), network=network, email=ANNA.email)
+    services.add_card(ANNA, card_input(), network=network, email=ANNA.email, step_up=adding(ANNA))
     message = OutboxMessage.objects.get(topic=services.TOPIC_ADDED)
     card_added = registry.handler_for(services.TOPIC_ADDED)
     card_added(event_of(message))
@@ -299,7 +319,7 @@ def test_a_redelivered_card_e_mail_is_not_sent_twice(network: FakeCardNetwork) -
 
 def test_the_e_mail_is_in_the_buyers_language(network: FakeCardNetwork) -> None:
     ivan = Buyer(3, "ivan@example.com", "ru")
-    services.add_card(ivan, card_input(), network=network, email=ivan.email)
+    services.add_card(ivan, card_input(), network=network, email=ivan.email, step_up=adding(ivan))
     while dispatch_due():
         pass
     [message] = mail.outbox

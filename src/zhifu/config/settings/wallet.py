@@ -1,5 +1,6 @@
 """Settings of the wallet site (the product)."""
 
+from zhifu.accounts import domain as _session_rules
 from zhifu.config.base import build
 
 globals().update(
@@ -27,7 +28,8 @@ MIDDLEWARE = [
     "zhifu.accounts.middleware.SessionTimeoutMiddleware",
     "zhifu.accounts.middleware.EmailGateMiddleware",
 ]
-SESSION_COOKIE_AGE = 24 * 60 * 60  # the absolute limit; the idle hour is enforced server-side
+# The cookie lives as long as the absolute limit; the idle limit is enforced server-side.
+SESSION_COOKIE_AGE = int(_session_rules.ABSOLUTE_TIMEOUT.total_seconds())
 LOGIN_URL = "accounts:home"
 
 # The card vault's tables live in their own database (<data-dir>/vault.sqlite3 by default,

@@ -1,0 +1,27 @@
+"""Forms of the wallet's entry: the e-mail gate and the registration's last step."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhifu.credentials import services as credentials
+from zhifu.web.forms import NewPinMixin, QuestionsMixin
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class RegistrationForm(NewPinMixin, QuestionsMixin):
+    """The first payment password (typed twice) and the three security questions."""
+
+    rules = credentials.FORM_RULES

@@ -1,0 +1,40 @@
+"""The shop's refusals: every code in one place. Pages show ``refusal.message``."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from zhifu.kernel.errors import Codes, Refusal
+
+
+class MarketplaceCode(Codes):
+    CART_EMPTY = "cart_empty"
+    ORDER_NOT_FOUND = "order_not_found"
+    ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+
+
+class MarketplaceRefusal(Refusal):
+    code = "marketplace_refused"
+
+
+class EmptyCart(MarketplaceRefusal):
+    """Nothing (still on sale) in the cart."""
+
+    code = MarketplaceCode.CART_EMPTY
+    default_message = _("Your cart is empty.")
+
+
+class OrderNotFound(MarketplaceRefusal):
+    """No such order for this buyer (another buyer's order is "not found" too)."""
+
+    code = MarketplaceCode.ORDER_NOT_FOUND
+    default_message = _("There is no such order.")
+    http_status = 404
+
+
+class OrderNotCancellable(MarketplaceRefusal):
+    """Only an order still awaiting payment can be cancelled."""
+
+    code = MarketplaceCode.ORDER_NOT_CANCELLABLE
+    default_message = _("This order can no longer be cancelled.")
+    http_status = 409
