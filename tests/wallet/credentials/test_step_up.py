@@ -4,17 +4,18 @@ redeemed inside the guarded use case's transaction; one lockout counter for ever
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
 from django.db import transaction
 from django.test import Client
 from django.utils import translation
-from zhifu.vault.connector import FakeCardNetwork
 
 from tests.wallet.accounts.support import GOOD_PIN, registered_buyer, sign_in
 from tests.wallet.vault.support import MASTERCARD, VISA, card_input
 from zhifu.accounts.models import User
+from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.credentials import domain, services
 from zhifu.credentials.domain import Action, bound
 from zhifu.credentials.models import PaymentPassword, StepUpProof
@@ -34,9 +35,10 @@ def user() -> User:
 
 
 @pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch) -> FakeCardNetwork:
+def network(settings: Any) -> FakeCardNetwork:
+    """The wallet's card network, chosen by settings (restored after the test)."""
     fake = FakeCardNetwork()
-    monkeypatch.setattr(vault, "default_network", lambda: fake)
+    settings.ZHIFU_CARD_NETWORK = fake
     return fake
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from tests.wallet.stepup import adding
 from tests.wallet.vault.support import VISA, Buyer, card_input
 from zhifu.config import outbound
 from zhifu.config.site import config
@@ -58,7 +59,7 @@ def signed(key: str, approved: bool = True) -> str:
 
 def test_a_challenge_answer_signed_with_the_challenge_key_saves_the_card(settings: Any) -> None:
     settings.ZHIFU_HTTP_TRANSPORT = challenge_transport()
-    pending = services.add_card(ANNA, card_input(VISA))
+    pending = services.add_card(ANNA, card_input(VISA), step_up=adding(ANNA))
     assert isinstance(pending, services.ChallengeRequired)
     assert pending.url == config().urls["cardnet"] + "/challenge/t/"
     answer = signed(config().secret("cardnet_challenge_key").reveal())
@@ -68,7 +69,7 @@ def test_a_challenge_answer_signed_with_the_challenge_key_saves_the_card(setting
 
 def test_a_challenge_answer_signed_with_the_api_key_is_refused(settings: Any) -> None:
     settings.ZHIFU_HTTP_TRANSPORT = challenge_transport()
-    pending = services.add_card(ANNA, card_input(VISA))
+    pending = services.add_card(ANNA, card_input(VISA), step_up=adding(ANNA))
     assert isinstance(pending, services.ChallengeRequired)
     forged = signed(config().secret("cardnet_api_key").reveal())
     with pytest.raises(services.ChallengeFailed):
@@ -85,7 +86,7 @@ def test_a_network_that_cannot_be_reached_saves_nothing_and_charges_nothing(
 
     settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(down)
     with pytest.raises(services.NetworkUnavailable) as exc:
-        services.add_card(ANNA, card_input(VISA))
+        services.add_card(ANNA, card_input(VISA), step_up=adding(ANNA))
     with translation.override("en"):  # messages are translated when read
         assert "Nothing was charged" in exc.value.message
     assert not StoredCard.objects.exists()

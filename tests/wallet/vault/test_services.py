@@ -173,8 +173,8 @@ def test_when_the_network_does_not_answer_nothing_is_saved(error: Exception) -> 
 
 
 def test_every_verification_carries_its_own_idempotency_key(network: FakeCardNetwork) -> None:
-    services.add_card(ANNA, card_input(VISA), network=network)
-    services.add_card(ANNA, card_input(MASTERCARD), network=network)
+    services.add_card(ANNA, card_input(VISA), network=network, step_up=adding(ANNA))
+    services.add_card(ANNA, card_input(MASTERCARD), network=network, step_up=adding(ANNA))
     keys_sent = [r.idempotency_key for r in network.requests]  # type: ignore[attr-defined]
     assert len(set(keys_sent)) == 2
     assert all(keys_sent)
