@@ -1,4 +1,4 @@
-"""Card management end to end (issue 4, "Done when"), in Debian's chromium against `zhifu
+"""Card management end to end, in Debian's chromium against `zhifu
 demo` (real wallet, real cardnet, real outbox worker):
 
 a registered buyer adds a card (live grouping and scheme logo while typing, payment password
@@ -105,7 +105,7 @@ def add_card(
     page.get_by_label("CVC").fill(cvc)
     if label:
         page.get_by_label("Your label for this card (optional)").fill(label)
-    page.get_by_label("Payment password").fill(PIN)  # the step-up (SECURITY.md row 21)
+    page.get_by_label("Payment password").fill(PIN)  # the step-up (docs/security.md SEC-21)
 
 
 def test_buyer_adds_sees_masked_and_deletes_a_card(demo: Demo, browser: Any, shots: Path) -> None:

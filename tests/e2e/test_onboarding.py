@@ -1,4 +1,4 @@
-"""The article's path into the wallet, end to end in a real browser (issue 3, "Done when"):
+"""The buyer's path into the wallet (docs/wallet-onboarding.md), end to end in a real browser:
 
 shop sign-up → login → "My account" → "My wallet" → "Go to my wallet" → SSO → confirm the
 e-mail (link read from the demo mailbox) → registration form → "Registration complete" →

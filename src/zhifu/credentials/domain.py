@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 PIN_LENGTH = 6
-MAX_FAILURES = 5  # SECURITY.md row 12 (stricter than NIST's 10)
+MAX_FAILURES = 5  # docs/security.md SEC-12 (stricter than NIST's 10)
 LOCK_DURATION = dt.timedelta(hours=3)
 LOCK_HOURS = int(LOCK_DURATION.total_seconds() // 3600)  # for messages: "a 3-hour lock"
 QUESTION_COUNT = 3

@@ -10,7 +10,7 @@ from zhifu.kernel import clock
 
 class PaymentPassword(models.Model):
     """One per user. The failure counter lives here, in the database, so a lock survives
-    restarts and is shared by every web process (SECURITY.md row 12)."""
+    restarts and is shared by every web process (docs/security.md SEC-12)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_password"

@@ -135,7 +135,7 @@ class AddCardForm(forms.Form):
         max_length=60,
         required=False,
     )
-    # Step-up before adding a card (SECURITY.md row 21), checked after the card fields.
+    # Step-up before adding a card (docs/security.md SEC-21), checked after the card fields.
     payment_password = payment_password_field(credentials_domain.PIN_LENGTH)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -50,7 +50,7 @@ def add_card(request: HttpRequest) -> HttpResponse:
         return redirect(challenge.url)
     if not form.errors:
         return redirect("cards:list")
-    # Refused for want of the step-up (SECURITY.md row 21): 403, else 200 with the errors.
+    # Refused for want of the step-up (docs/security.md SEC-21): 403, else 200 with the errors.
     status = 403 if "payment_password" in form.errors else 200
     form.forget_secrets()
     return render(request, "vault/add.html", {"form": form}, status=status)

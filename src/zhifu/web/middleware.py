@@ -1,4 +1,4 @@
-"""Security headers on every response (SECURITY.md row 34)."""
+"""Security headers on every response (docs/security.md SEC-34)."""
 
 from __future__ import annotations
 

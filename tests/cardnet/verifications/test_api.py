@@ -1,4 +1,4 @@
-"""cardnet's verification API and its test cards (SPEC.md §3)."""
+"""cardnet's verification API and its test cards (docs/test-cards.md)."""
 
 from __future__ import annotations
 

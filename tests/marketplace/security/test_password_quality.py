@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001 - the long password mixes scripts on purpose
-"""SECURITY.md row 13, shop login: weak passwords are refused with a reason, and a long
+"""docs/security.md SEC-13, shop login: weak passwords are refused with a reason, and a long
 Unicode password is accepted with every character counting.
 
 The top 3,000 entries of Django's common-password list (the first 3,000 lines of

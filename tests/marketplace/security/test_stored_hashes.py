@@ -1,4 +1,4 @@
-"""SECURITY.md row 14 (how secrets are stored), for shop passwords.
+"""docs/security.md SEC-14 (how secrets are stored), for shop passwords.
 
 Django's Argon2PasswordHasher is the first (hashing) hasher; several buyers sign up through
 the sign-up form and the service behind it; every stored password hash is parsed: 100%

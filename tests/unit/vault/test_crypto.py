@@ -116,7 +116,7 @@ def test_fingerprint_is_keyed_and_stable() -> None:
 
 
 def test_no_nonce_is_reused_in_100k_encryptions() -> None:
-    """SECURITY.md row 26 asks for 10**6; bench/vault_crypto.py runs that many."""
+    """docs/security.md SEC-26 asks for 10**6; bench/vault_crypto.py runs that many."""
     r = ring(1)
     nonces: set[bytes] = set()
     n = 50_000

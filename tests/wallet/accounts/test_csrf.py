@@ -1,5 +1,5 @@
 """Every state-changing form of the onboarding refuses a POST without the CSRF token
-(SECURITY.md row 23), and state never changes through GET."""
+(docs/security.md SEC-23), and state never changes through GET."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wallet sessions (SECURITY.md row 20): timeouts, logout, CSRF, no change through GET."""
+"""Wallet sessions (docs/security.md SEC-20): timeouts, logout, CSRF, no change through GET."""
 
 from __future__ import annotations
 

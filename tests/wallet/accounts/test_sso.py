@@ -1,4 +1,4 @@
-"""Home page and single sign-on through the platform (SECURITY.md row 22)."""
+"""Home page and single sign-on through the platform (docs/security.md SEC-22)."""
 
 from __future__ import annotations
 

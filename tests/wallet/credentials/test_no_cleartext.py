@@ -1,5 +1,5 @@
 """Canary: no PIN or answer is stored in clear anywhere in the wallet's database
-(SECURITY.md row 14)."""
+(docs/security.md SEC-14)."""
 
 from __future__ import annotations
 

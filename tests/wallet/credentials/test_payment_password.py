@@ -1,4 +1,4 @@
-"""verify_payment_password, the lockout (SECURITY.md row 12) and changing credentials."""
+"""verify_payment_password, the lockout (docs/security.md SEC-12) and changing credentials."""
 
 from __future__ import annotations
 
@@ -180,4 +180,4 @@ def test_redelivered_outbox_message_sends_once(db: None) -> None:
 
 
 def test_unchanged_platform_is_irrelevant(platform: Platform) -> None:
-    assert platform.balance_enabled is False  # the default, as in the article
+    assert platform.balance_enabled is False  # off by default, per platform

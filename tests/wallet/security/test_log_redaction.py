@@ -1,4 +1,4 @@
-"""SECURITY.md row 30: tokens that travel in URLs never reach the logs.
+"""docs/security.md SEC-30: tokens that travel in URLs never reach the logs.
 
 The e2e leak scan (tests/harness/leaks.py) found the e-mail confirmation token and the OIDC
 code in gunicorn's access log (request line and referrer). The logging pipeline now blanks

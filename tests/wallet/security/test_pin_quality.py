@@ -1,4 +1,4 @@
-"""SECURITY.md row 13, payment password: every weak value is refused with a reason.
+"""docs/security.md SEC-13, payment password: every weak value is refused with a reason.
 
 tests/wallet/credentials checks the rules on samples; this goes through the registration
 form for the whole classes: all 10 repeated-digit PINs, all 20 ascending and descending runs

@@ -1,4 +1,4 @@
-"""SECURITY.md row 14 (how secrets are stored), for the wallet's payment passwords and
+"""docs/security.md SEC-14 (how secrets are stored), for the wallet's payment passwords and
 security answers.
 
 Several buyers register through the services (the path the registration form takes), one

@@ -1,4 +1,4 @@
-"""SECURITY.md rows 26-28: after 1,000 cards, no card number and no CVC anywhere.
+"""docs/security.md SEC-26 to SEC-28: after 1,000 cards, no card number and no CVC anywhere.
 
 Every table of every database (default and vault) is dumped, every log line is captured
 (with SQL statements and their parameters), every e-mail is sent and read; then the dumps
