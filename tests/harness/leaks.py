@@ -1,4 +1,5 @@
-"""The end-to-end leak scan (docs/security.md SEC-27, SEC-28, SEC-30): what a browser session left behind.
+"""The end-to-end leak scan (docs/security.md SEC-27, SEC-28, SEC-30): what a browser
+session left behind.
 
 Every browser context the e2e tests open is recorded: each request (its URL and form body)
 and each response (status, headers, body). What the tests typed into secret fields is
@@ -427,7 +428,7 @@ def check(rec: Recorder, out: Path) -> None:
         problems += [f"page body not read (so not scanned): {u}" for u in unread]
     if rec.posts and not any(report["canaries"].values()):
         problems.append("the browser posted forms but no canary was harvested")
-    assert not problems, "leak scan (docs/security.md SEC-27, SEC-28, SEC-30):\n" + "\n".join(problems)
+    assert not problems, "leak scan (SEC-27, SEC-28, SEC-30):\n" + "\n".join(problems)
 
 
 # --- canary values, new for every run -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Property tests: the card parsers never crash, whatever a buyer types (docs/security.md SEC-35)."""
+"""Property tests: the card parsers never crash, whatever a buyer types (SEC-35)."""
 
 from __future__ import annotations
 
