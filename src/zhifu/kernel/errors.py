@@ -45,9 +45,17 @@ class Refusal(Exception):
 
     @property
     def message(self) -> str:
-        """The message in the active language, with its parameters interpolated."""
-        text = str(self._template)
-        return text % self.params if self.params else text
+        """The message in the active language, with its parameters interpolated.
+
+        The template itself is interpolated (not its text), so a lazy plural message picks
+        its form from the number among the parameters.
+        """
+        template = self._template
+        if not self.params:
+            return str(template)
+        if hasattr(template, "__mod__"):  # str, and Django's lazy (n)gettext proxies
+            return str(template % self.params)
+        return str(template) % self.params
 
     def as_error(self) -> dict[str, Any]:
         """The body of the API's error envelope: ``{"error": refusal.as_error()}``."""

@@ -59,3 +59,20 @@ def test_a_code_used_twice_is_caught() -> None:
 
     with pytest.raises(AssertionError, match="same"):
         codes_of(Family)
+
+
+class _Plural:
+    """Stands in for a lazy ngettext proxy: the form is picked by the number in the params."""
+
+    def __mod__(self, params: dict[str, int]) -> str:
+        return ("%(n)d try left" if params["n"] == 1 else "%(n)d tries left") % params
+
+
+class TriesLeft(Refusal):
+    code = "tries_left"
+    default_message = _Plural()
+
+
+def test_a_plural_message_picks_its_form_from_the_params() -> None:
+    assert TriesLeft(params={"n": 1}).message == "1 try left"
+    assert TriesLeft(params={"n": 3}).message == "3 tries left"
