@@ -29,8 +29,9 @@ SUITES = [
 # an idle worker takes queued tests from the busy one (the ledger state machine is long).
 WORKERS = {"wallet": ["-n", "2", "--dist", "worksteal"]}
 # Every module whose outcome could change with the date: what it tests reads the clock
-# (card expiry, e-mail link and session lifetimes, lockouts, FX rate staleness and quotes,
-# outbox back-off, statements, ids, tokens, order numbers).
+# (card expiry, e-mail link and session lifetimes, lockouts, step-up proofs, signed values
+# max_age, FX rate staleness and quotes, outbox back-off, statements, ids, tokens, order
+# numbers).
 DATE_SENSITIVE = {
     "unit": [
         "tests/unit/vault/test_card_rules.py",
@@ -39,6 +40,8 @@ DATE_SENSITIVE = {
         "tests/unit/kernel/test_ids_secret_clock.py",
         "tests/unit/ledger/test_domain.py",
         "tests/unit/harness/test_clock_pin.py",
+        "tests/unit/kernel/test_signing.py",
+        "tests/unit/outbox/test_retry.py",
     ],
     "wallet": [
         "tests/wallet/vault/test_services.py",
@@ -49,6 +52,7 @@ DATE_SENSITIVE = {
         "tests/wallet/accounts/test_sso.py",
         "tests/wallet/credentials/test_domain.py",
         "tests/wallet/credentials/test_payment_password.py",
+        "tests/wallet/credentials/test_step_up.py",
         "tests/wallet/fx/test_fx.py",
         "tests/wallet/outbox/test_outbox.py",
         "tests/wallet/ledger/test_ledger.py",
@@ -60,6 +64,8 @@ DATE_SENSITIVE = {
         "tests/marketplace/test_oidc.py",
         "tests/marketplace/test_shop.py",
         "tests/marketplace/site/test_cookie_lifetimes.py",
+        "tests/marketplace/security/test_lockout_abuse.py",
+        "tests/marketplace/security/test_refresh_tokens.py",
     ],
     "cardnet": ["tests/cardnet/verifications/test_api.py"],
 }
