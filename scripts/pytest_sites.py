@@ -60,6 +60,7 @@ DATE_SENSITIVE = {
         "tests/marketplace/test_oidc.py",
         "tests/marketplace/test_shop.py",
         "tests/marketplace/site/test_cookie_lifetimes.py",
+        "tests/marketplace/security/test_enumeration.py",
     ],
     "cardnet": ["tests/cardnet/verifications/test_api.py"],
 }
