@@ -221,6 +221,7 @@ def start_signup(
     password_hash = make_password(password)
     with transaction.atomic():
         _record(("signup", client_address))
+        PendingSignup.objects.filter(expires_at__lt=now).delete()  # links that can't be used
         existing = Buyer.objects.filter(email=email).first()
         if existing is None:
             token = secrets.token_urlsafe(32)
