@@ -66,6 +66,7 @@ DATE_SENSITIVE = {
         "tests/marketplace/site/test_cookie_lifetimes.py",
         "tests/marketplace/security/test_lockout_abuse.py",
         "tests/marketplace/security/test_refresh_tokens.py",
+        "tests/marketplace/security/test_enumeration.py",
     ],
     "cardnet": ["tests/cardnet/verifications/test_api.py"],
 }

@@ -1,8 +1,8 @@
 """The buyer's path into the wallet (docs/wallet-onboarding.md), end to end in a real browser:
 
-shop sign-up → login → "My account" → "My wallet" → "Go to my wallet" → SSO → confirm the
-e-mail (link read from the demo mailbox) → registration form → "Registration complete" →
-account page with the balance notice. A screenshot of each page goes to
+shop sign-up → the sign-up e-mail's link → login → "My account" → "My wallet" → "Go to my
+wallet" → SSO → confirm the e-mail (links read from the demo mailbox) → registration form →
+"Registration complete" → account page with the balance notice. A screenshot of each page goes to
 test-output/e2e/<test>/. Any broken step fails the test.
 """
 
@@ -29,8 +29,11 @@ BALANCE_NOTICE = (
 )
 
 
-def confirmation_link(mail_dir: Path, address: str, timeout: float = 15) -> str:
-    """The newest confirmation link sent to address, from the demo's .eml files."""
+def confirmation_link(
+    mail_dir: Path, address: str, timeout: float = 15, link_path: str = "/confirm-email/"
+) -> str:
+    """The newest confirmation link sent to address, from the demo's .eml files (the
+    wallet's, or with ``link_path="/signup/confirm/"`` the shop's sign-up link)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in sorted(mail_dir.glob("*.eml"), reverse=True):
@@ -39,7 +42,7 @@ def confirmation_link(mail_dir: Path, address: str, timeout: float = 15) -> str:
                 continue
             body = msg.get_body(preferencelist=("plain",))
             text = str(body.get_content()) if body is not None else ""
-            match = re.search(r"https?://\S+/confirm-email/[\w-]+/", text)
+            match = re.search(rf"https?://\S+{re.escape(link_path)}[\w-]+/", text)
             if match:
                 return match.group(0)
         time.sleep(0.25)
@@ -86,7 +89,16 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         shot("shop-signup")
         assert_accessible(page, "shop-signup")
         page.get_by_role("button", name="Create account").click()
-        page.wait_for_load_state()
+        page.wait_for_url(f"{shop}/signup/sent/")
+        shot("shop-signup-sent")
+        assert_accessible(page, "shop-signup-sent")
+        # The e-mail's link finishes the sign-up and signs the buyer in.
+        page.goto(confirmation_link(demo.data_dir / "mail", address, link_path="/signup/confirm/"))
+        shot("shop-signup-confirm")
+        assert_accessible(page, "shop-signup-confirm")
+        page.get_by_role("button", name="Create my account").click()
+        page.wait_for_url(f"{shop}/")
+        assert "Welcome! Your shop account is ready." in page.locator("main").inner_text()
         shot("shop-signed-up")
         assert_accessible(page, "shop-catalogue")
 

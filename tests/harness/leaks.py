@@ -36,6 +36,7 @@ PASSWORD_FIELDS = {"password", "password1", "password2", "new_password1", "new_p
 ANSWER_FIELD = re.compile(r"^answer_\d+$")
 TOKEN_PATHS = [
     re.compile(r"/confirm-email/(?P<token>[\w-]{16,})/"),
+    re.compile(r"/signup/confirm/(?P<token>[\w-]{16,})/"),
     re.compile(r"/password-reset/[\w-]+/(?P<token>(?!set-password)[\w-]{16,})/"),
 ]
 TOKEN_PARAMS = {"code"}  # the OIDC authorization code on the wallet's callback
@@ -361,14 +362,17 @@ def scan(recorder: Recorder) -> dict[str, Any]:
         logins = sum(1 for p in recorder.pages if p.url.startswith(callback) and p.status == 302)
         lines = demo.log.read_text("utf-8", "replace").splitlines()
         events = [line for line in lines if "sso.signed_in" in line]
-        # The shop's password logins (sign-up signs in too): django-axes logs each once.
+        # The shop's password logins (the sign-up link signs in too): axes logs each once.
         shop = demo.urls["marketplace"]
         shop_logins = sum(
             1
             for p in recorder.pages
             if p.method == "POST"
             and p.status == 302
-            and urlsplit(p.url).path in ("/login/", "/signup/")
+            and (
+                urlsplit(p.url).path == "/login/"
+                or urlsplit(p.url).path.startswith("/signup/confirm/")
+            )
             and p.url.startswith(shop)
         )
         shop_events = [line for line in lines if "AXES: Successful login" in line]

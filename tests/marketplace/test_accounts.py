@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests.marketplace.conftest import PASSWORD
+from tests.marketplace.conftest import PASSWORD, finish_sign_up
 from zhifu.config.site import config
 from zhifu.marketplace.models import Buyer
 
@@ -33,6 +33,10 @@ def sign_up(client: Client, **overrides: str) -> object:
 
 def test_sign_up_creates_a_signed_in_buyer_with_language_and_subject(client: Client) -> None:
     response = sign_up(client)
+    assert response.status_code == 302
+    assert response["Location"] == "/signup/sent/"
+    assert not Buyer.objects.filter(email="ivan@example.org").exists()  # not before the link
+    response = finish_sign_up(client, "ivan@example.org")
     assert response.status_code == 302
     assert response["Location"] == "/"
     buyer = Buyer.objects.get(email="ivan@example.org")
@@ -72,6 +76,7 @@ def test_sign_up_refuses_a_password_like_the_email(client: Client) -> None:
 def test_sign_up_accepts_a_64_character_unicode_password(client: Client) -> None:
     response = sign_up(client, password=LONG_UNICODE)
     assert response.status_code == 302
+    assert finish_sign_up(client, "ivan@example.org").status_code == 302
     buyer = Buyer.objects.get(email="ivan@example.org")
     assert buyer.check_password(LONG_UNICODE)
     assert not buyer.check_password(LONG_UNICODE[:-1])  # the whole password counts
@@ -84,18 +89,25 @@ def test_sign_up_refuses_an_absurdly_long_password(client: Client) -> None:
     )
 
 
-def test_sign_up_refuses_an_e_mail_already_registered(client: Client, buyer: Buyer) -> None:
+def test_sign_up_with_a_registered_e_mail_tells_its_owner_not_the_page(
+    client: Client, buyer: Buyer
+) -> None:
     response = sign_up(client, email="OLGA@example.org")
-    assert "An account with this e-mail already exists." in response.content.decode()
+    assert response["Location"] == "/signup/sent/"
+    assert Buyer.objects.filter(email="olga@example.org").count() == 1
+    (note,) = mail.outbox
+    assert note.to == ["olga@example.org"]
+    assert "Кто-то пытался" in note.subject  # in the owner's language
+    assert "/password-reset/" in note.body
 
 
 def test_sign_up_ignores_an_off_site_next(client: Client) -> None:
-    response = client.post(
+    client.post(
         "/signup/?next=https://evil.example/steal",
         {"name": "Ivan", "email": "ivan@example.org", "password": "amber-violin-delta-7",
          "locale": "en", "next": "https://evil.example/steal"},
     )  # fmt: skip
-    assert response["Location"] == "/"
+    assert finish_sign_up(client, "ivan@example.org")["Location"] == "/"
 
 
 def test_sign_up_page_is_translated(client: Client) -> None:

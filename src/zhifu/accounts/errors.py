@@ -79,7 +79,8 @@ class SendHourly(SendLimited):
 
 
 class EmailTaken(AccountsRefusal):
-    """Another wallet account has already confirmed this address."""
+    """Another wallet account confirmed this address while the link was open (the send
+    never says so: SEC-16)."""
 
     code = AccountsCode.EMAIL_TAKEN
     default_message = _("This address is already confirmed for another wallet account.")

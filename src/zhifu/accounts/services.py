@@ -190,13 +190,16 @@ def _hash(token: str) -> str:
 
 
 def send_confirmation(user: User, email: str) -> EmailConfirmation:
-    """Send a confirmation link to ``email``; raise SendLimited or EmailTaken."""
+    """Send a confirmation link to ``email``; raise SendLimited.
+
+    An address another wallet account has confirmed gets the same answer and counts the
+    same (SEC-16), but no link: its owner is told someone tried to use it instead.
+    """
     email = User.objects.normalize_email(email.strip())
     now = clock.now()
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # one send decision at a time
-        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-            raise EmailTaken
+        owner = User.objects.filter(email__iexact=email).exclude(pk=user.pk).first()
         sent = list(
             EmailConfirmation.objects.filter(
                 user=user, created_at__gt=now - dt.timedelta(hours=1)
@@ -213,6 +216,9 @@ def send_confirmation(user: User, email: str) -> EmailConfirmation:
             created_at=now,
             expires_at=now + domain.LINK_LIFETIME,
         )
+        if owner is not None:  # the token is never sent, so this row confirms nothing
+            notifications.queue_email(owner, "email_taken")
+            return confirmation
         link = config().urls["wallet"] + reverse("accounts:register", args=[token])
         notifications.send_email_on_commit(
             email,

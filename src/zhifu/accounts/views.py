@@ -179,9 +179,6 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:confirm-email")
             except services.SendLimited as exc:
                 limit_error, status = exc.message, exc.http_status
-            except services.EmailTaken as exc:
-                form.add_error("email", exc.message)
-                status = 400
         else:
             status = 400
     else:

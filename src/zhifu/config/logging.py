@@ -3,7 +3,7 @@
 Every event passes the card-number masking processor last-but-one, so a card number that
 slips into a message, an argument or an exception text never reaches the output. The same
 processor blanks the secrets that travel in URLs (access-log request lines and referrers):
-e-mail confirmation and password-reset tokens, the issuer-challenge token, and the OIDC
+e-mail confirmation, sign-up and password-reset tokens, the issuer-challenge token, and the OIDC
 code, state and nonce (docs/security.md SEC-30).
 """
 
@@ -20,8 +20,10 @@ from zhifu.kernel.masking import mask_card_numbers
 
 REDACTED = "[redacted]"
 _URL_SECRETS = (
-    # /confirm-email/<token>/, /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
+    # /confirm-email/<token>/, the shop's /signup/confirm/<token>/,
+    # /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
     (re.compile(r"(/confirm-email/)[\w-]+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(/signup/confirm/)[\w-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/password-reset/[\w-]+/)(?!set-password\b)[\w:-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/challenge/)[\w:.-]{40,}"), rf"\g<1>{REDACTED}"),
     # ?code=…&state=…: OIDC and OAuth parameters, and the signed challenge result.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from zhifu.kernel.money import Money
@@ -79,3 +81,56 @@ def total(lines: Iterable[Line], currency: str) -> Money:
     for line in lines:
         amount = amount + line.total
     return amount
+
+
+# --- anti-automation (docs/security.md, SEC-16, SEC-17) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` events in any ``window``."""
+
+    count: int
+    window: timedelta
+
+    def allows(self, recent: int) -> bool:
+        return recent < self.count
+
+
+# Password-reset e-mails: per account (the address typed) and per client address. Past the
+# limit the page is unchanged and no e-mail goes out.
+RESET_PER_ACCOUNT = Limit(5, timedelta(hours=1))
+RESET_PER_ADDRESS = Limit(5, timedelta(hours=1))
+# Sign-ups from one client address: free up to the first number, then each needs the
+# challenge, and past the second the address is refused for the rest of the window.
+SIGNUP_FREE_PER_ADDRESS = Limit(3, timedelta(hours=1))
+SIGNUP_PER_ADDRESS = Limit(10, timedelta(hours=1))
+# Failed logins for one account from anywhere (within the axes cool-off) after which every
+# login to it needs the challenge too: a speed bump, never a lock. Twice axes' limit per
+# (e-mail, address), so it takes guesses from more than one address.
+LOGIN_CHALLENGE_AFTER = 10
+# The sign-up link in the "finish creating your account" e-mail.
+SIGNUP_LINK_LIFETIME = timedelta(hours=24)
+CHALLENGE_LIFETIME = timedelta(minutes=15)
+# How long rate events are kept: the longest window above.
+EVENTS_KEPT = timedelta(hours=1)
+
+
+class Gate(StrEnum):
+    OPEN = "open"
+    CHALLENGE = "challenge"
+    CLOSED = "closed"
+
+
+def signup_gate(recent: int) -> Gate:
+    """What a sign-up from an address that made ``recent`` sign-ups in the window meets."""
+    if not SIGNUP_PER_ADDRESS.allows(recent):
+        return Gate.CLOSED
+    if not SIGNUP_FREE_PER_ADDRESS.allows(recent):
+        return Gate.CHALLENGE
+    return Gate.OPEN
+
+
+def draw_sum() -> tuple[int, int]:
+    """The challenge's question: two numbers from 1 to 10 whose sum is the answer."""
+    return 1 + secrets.randbelow(10), 1 + secrets.randbelow(10)

@@ -11,6 +11,7 @@ class MarketplaceCode(Codes):
     CART_EMPTY = "cart_empty"
     ORDER_NOT_FOUND = "order_not_found"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+    SIGNUP_LINK_INVALID = "signup_link_invalid"
 
 
 class MarketplaceRefusal(Refusal):
@@ -38,3 +39,14 @@ class OrderNotCancellable(MarketplaceRefusal):
     code = MarketplaceCode.ORDER_NOT_CANCELLABLE
     default_message = _("This order can no longer be cancelled.")
     http_status = 409
+
+
+class SignupLinkInvalid(MarketplaceRefusal):
+    """The sign-up link is unknown, used, expired, or its address has an account now."""
+
+    code = MarketplaceCode.SIGNUP_LINK_INVALID
+    default_message = _(
+        "This link can no longer be used. If you have already finished signing up, log in; "
+        "otherwise sign up again."
+    )
+    http_status = 410

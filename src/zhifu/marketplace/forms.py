@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from django.core.mail import EmailMultiAlternatives
-from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from zhifu.marketplace import domain
+from zhifu.marketplace import domain, services
 from zhifu.marketplace.models import LOCALES, Buyer
-
-logger = logging.getLogger(__name__)
+from zhifu.marketplace.throttle import account_challenged
 
 
 def _language_field() -> forms.ChoiceField:
@@ -39,13 +35,9 @@ class SignUpForm(forms.Form):
     locale = _language_field()
 
     def clean_email(self) -> str:
-        email = Buyer.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if Buyer.objects.filter(email=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail already exists. Log in or reset your password."),
-                code="duplicate",
-            )
-        return email
+        # Whether the address has an account is never said here (SEC-16): the sign-up
+        # e-mail tells its owner (zhifu.marketplace.services.start_signup).
+        return Buyer.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -71,14 +63,30 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("The e-mail or password is incorrect."),
+        "challenge": _(
+            "This account has had many failed logins lately. Answer the question below and "
+            "enter your password again."
+        ),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].label = _("Password")
+        self.challenge_required = False
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username and self.request and account_challenged(self.request, username):
+            # Checked before the password, which is not even tried without the answer.
+            self.challenge_required = True
+            if not services.solve_challenge(
+                str(self.data.get("challenge", "")), str(self.data.get("challenge_answer", ""))
+            ):
+                raise forms.ValidationError(self.error_messages["challenge"], code="challenge")
+        return super().clean()
 
 
 class LocalizedPasswordResetForm(PasswordResetForm):
@@ -101,15 +109,8 @@ class LocalizedPasswordResetForm(PasswordResetForm):
     ) -> None:
         user = context.get("user")
         language = getattr(user, "locale", None) or translation.get_language() or "en"
-        with translation.override(language):
-            subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-            body = loader.render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
-        try:
-            message.send()
-        except Exception:
-            # Same answer whether or not the mail went out: no account enumeration.
-            logger.exception("password reset e-mail could not be sent")
+        # Same answer whether or not the mail went out: no account enumeration.
+        services.send_mail(to_email, "password_reset", language, context)
 
 
 class NewPasswordForm(SetPasswordForm):
@@ -123,6 +124,18 @@ class NewPasswordForm(SetPasswordForm):
         )
         self.fields["new_password2"].label = _("Repeat new password")
         self.fields["new_password2"].help_text = ""
+
+
+class ChallengeForm(forms.Form):
+    """The challenge's answer (zhifu.marketplace.services.new_challenge), sent with a form."""
+
+    challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    challenge_answer = forms.CharField(required=False, max_length=3)
+
+    def solved(self) -> bool:
+        return self.is_valid() and services.solve_challenge(
+            self.cleaned_data["challenge"], self.cleaned_data["challenge_answer"]
+        )
 
 
 class ProfileForm(forms.Form):

@@ -136,3 +136,52 @@ class OrderLine(models.Model):
     @property
     def total(self) -> Money:
         return self.unit_price * self.quantity
+
+
+class RateEvent(models.Model):
+    """One counted event (a reset e-mail, a sign-up) for a key: the SHA-256 of an e-mail
+    or client address, never the value itself. Counted per (action, key) over a window."""
+
+    action = models.CharField(max_length=20)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["action", "key", "at"], name="rate_event_lookup"),
+            models.Index(fields=["at"], name="rate_event_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at}"
+
+
+class PendingSignup(models.Model):
+    """A sign-up waiting for its e-mail link; the account exists only once it is used.
+
+    The link's token is kept as its SHA-256 and the password as Django's password hash.
+    """
+
+    email = models.EmailField()
+    name = models.CharField(max_length=150, blank=True)
+    locale = models.CharField(max_length=10, default="en", choices=LOCALES)
+    password = models.CharField(max_length=256)
+    next_url = models.CharField(max_length=2000, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sign-up pending since {self.created_at}"
+
+
+class Challenge(models.Model):
+    """A single-use question (zhifu.marketplace.challenge); only hashes are kept."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    answer_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"challenge until {self.expires_at}"

@@ -28,6 +28,7 @@ from zhifu.config.site import config
 from zhifu.marketplace import cart, domain, services
 from zhifu.marketplace.forms import (
     AddToCartForm,
+    ChallengeForm,
     LocalizedPasswordResetForm,
     LoginForm,
     NewPasswordForm,
@@ -36,6 +37,7 @@ from zhifu.marketplace.forms import (
     SignUpForm,
 )
 from zhifu.marketplace.throttle import network_locked
+from zhifu.web.client_ip import client_ip
 
 _LANGS = {code for code, _name in services.LOCALES}
 
@@ -256,27 +258,77 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 # --- accounts ------------------------------------------------------------------------------
 
 
+def _signup_page(
+    request: HttpRequest,
+    form: SignUpForm,
+    next_url: str,
+    gate: domain.Gate,
+    *,
+    status: int = 200,
+    challenge_failed: bool = False,
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "form": form,
+        "next": next_url,
+        "closed": gate is domain.Gate.CLOSED,
+        "challenge_failed": challenge_failed,
+    }
+    if gate is domain.Gate.CHALLENGE:
+        context["challenge"] = services.new_challenge()
+    return render(request, "marketplace/signup.html", context, status=status)
+
+
 def signup(request: HttpRequest) -> HttpResponseBase:
+    """The same "check your mailbox" answer for every address (SEC-16); the e-mail says
+    the rest. Sign-ups from one address meet the challenge, then a limit (SEC-17)."""
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
         return redirect(next_url or "home")
-    if request.method == "POST":
-        form = SignUpForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            buyer = services.register_buyer(
-                email=data["email"], password=data["password"], name=data["name"],
-                locale=data["locale"],
-            )  # fmt: skip
-            backend = "django.contrib.auth.backends.ModelBackend"
-            auth_login(request, buyer, backend=backend)  # type: ignore[arg-type]  # wallet's User in mypy's settings
-            with translation.override(buyer.locale):  # the next page is in the chosen language
-                messages.success(request, _("Welcome! Your shop account is ready."))
-            response = HttpResponseRedirect(next_url or reverse("home"))
-            return _with_language_cookie(response, buyer.locale)
-    else:
-        form = SignUpForm(initial={"locale": _language()})
-    return render(request, "marketplace/signup.html", {"form": form, "next": next_url})
+    gate = services.signup_gate(client_ip(request))
+    if request.method != "POST":
+        return _signup_page(request, SignUpForm(initial={"locale": _language()}), next_url, gate)
+    form = SignUpForm(request.POST)
+    if gate is domain.Gate.CLOSED:
+        return _signup_page(request, form, next_url, gate, status=429)
+    if not form.is_valid():
+        return _signup_page(request, form, next_url, gate, status=200)
+    if gate is domain.Gate.CHALLENGE and not ChallengeForm(request.POST).solved():
+        return _signup_page(request, form, next_url, gate, challenge_failed=True)
+    data = form.cleaned_data
+    services.start_signup(
+        email=data["email"], password=data["password"], name=data["name"],
+        locale=data["locale"], next_url=next_url, client_address=client_ip(request),
+    )  # fmt: skip
+    return redirect("signup-sent")
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    hours = int(domain.SIGNUP_LINK_LIFETIME.total_seconds() // 3600)
+    return render(request, "marketplace/signup_sent.html", {"hours": hours})
+
+
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The e-mail's link: a page with one button (mail scanners that open links do not
+    create accounts), whose POST creates the account and signs the buyer in."""
+    try:
+        if request.method != "POST":
+            email = services.check_signup_link(token)
+            return render(request, "marketplace/signup_confirm.html", {"email": email})
+        buyer, next_url = services.finish_signup(token)
+    except services.SignupLinkInvalid as exc:
+        return render(
+            request,
+            "marketplace/signup_confirm.html",
+            {"problem": exc.message},
+            status=exc.http_status,
+        )
+    backend = "django.contrib.auth.backends.ModelBackend"
+    auth_login(request, buyer, backend=backend)  # type: ignore[arg-type]  # wallet's User in mypy's settings
+    with translation.override(buyer.locale):  # the next page is in the chosen language
+        messages.success(request, _("Welcome! Your shop account is ready."))
+    response = HttpResponseRedirect(safe_next(request, next_url) or reverse("home"))
+    return _with_language_cookie(response, buyer.locale)
 
 
 def _wallet_is_asking(next_url: str) -> bool:
@@ -293,6 +345,8 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["wallet_is_asking"] = _wallet_is_asking(context.get("next") or "")
+        if getattr(context.get("form"), "challenge_required", False):
+            context["challenge"] = services.new_challenge()
         return context
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
@@ -345,6 +399,12 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Links in e-mails use the shop's configured public URL, never the Host header.
         self.extra_email_context = {"shop_url": config().urls["marketplace"]}
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: LocalizedPasswordResetForm) -> HttpResponse:
+        # Past the limits (SEC-17) the same page follows, but no e-mail goes out.
+        if services.may_send_reset(form.cleaned_data["email"], client_ip(self.request)):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -18,6 +18,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.test import Client
 from django.utils import translation
 
+from tests.marketplace.conftest import finish_sign_up
 from zhifu.marketplace.forms import SignUpForm
 from zhifu.marketplace.models import Buyer
 
@@ -86,6 +87,7 @@ def test_a_64_character_unicode_password_is_accepted_and_every_character_counts(
         {"name": "Long Pass", "email": "long@example.org", "password": LONG, "locale": "en"},
     )
     assert response.status_code == 302
+    assert finish_sign_up(client, "long@example.org").status_code == 302
     buyer = Buyer.objects.get(email="long@example.org")
 
     # The real login page takes the whole password …

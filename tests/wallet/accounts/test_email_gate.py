@@ -191,13 +191,6 @@ def test_sending_without_csrf_token_is_refused(buyer: User, platform: Platform) 
     assert mail.outbox == []
 
 
-def test_an_address_confirmed_by_another_wallet_is_refused(signed: Client) -> None:
-    new_buyer("taken@example.com")
-    resp = signed.post("/confirm-email/", {"email": "taken@example.com"})
-    assert resp.status_code == 400
-    assert "This address is already confirmed for another wallet account." in resp.content.decode()
-
-
 def test_clock_is_the_kernel_clock() -> None:
     with time_machine.travel(START, tick=False):
         assert clock.now() == START

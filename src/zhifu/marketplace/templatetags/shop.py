@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import template
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhifu.marketplace import cart
 
@@ -12,3 +16,27 @@ def cart_count(context: template.Context) -> int:
     if not isinstance(request, HttpRequest) or not hasattr(request, "session"):
         return 0
     return cart.count(request)
+
+
+# The challenge's numbers in words, so the question reads naturally in each language.
+_NUMBERS = {
+    1: gettext_lazy("one"),
+    2: gettext_lazy("two"),
+    3: gettext_lazy("three"),
+    4: gettext_lazy("four"),
+    5: gettext_lazy("five"),
+    6: gettext_lazy("six"),
+    7: gettext_lazy("seven"),
+    8: gettext_lazy("eight"),
+    9: gettext_lazy("nine"),
+    10: gettext_lazy("ten"),
+}
+
+
+@register.simple_tag
+def challenge_question(challenge: Any) -> str:
+    """ "How much is seven plus four? Answer in digits." for a ChallengeQuestion."""
+    return _("How much is %(first)s plus %(second)s? Answer in digits.") % {
+        "first": _NUMBERS[challenge.first],
+        "second": _NUMBERS[challenge.second],
+    }
