@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhifu.credentials import services as credentials
 from zhifu.vault import services
 from zhifu.vault.forms import DECLINES, FIELD_FOR_DECLINE, MESSAGES, AddCardForm, DeleteCardForm
+from zhifu.web.client_ip import client_ip
 
 
 @login_required
@@ -41,8 +42,9 @@ def add_card(request: HttpRequest) -> HttpResponse:
         cvc=request.POST.get("cvc", ""),
         label=request.POST.get("label", ""),
     )
+    throttled: list[services.TooManyCardAttempts] = []
     try:
-        challenge = _add_card(request, form, data)
+        challenge = _add_card(request, form, data, throttled)
     finally:
         del data
     if challenge is not None:
@@ -50,14 +52,21 @@ def add_card(request: HttpRequest) -> HttpResponse:
         return redirect(challenge.url)
     if not form.errors:
         return redirect("cards:list")
-    # Refused for want of the step-up (docs/security.md SEC-21): 403, else 200 with the errors.
-    status = 403 if "payment_password" in form.errors else 200
+    # Refused for want of the step-up (docs/security.md SEC-21): 403; past the card-check
+    # limits (SEC-36): 429; else 200 with the errors.
+    status = 403 if "payment_password" in form.errors else 429 if throttled else 200
     form.forget_secrets()
-    return render(request, "vault/add.html", {"form": form}, status=status)
+    response = render(request, "vault/add.html", {"form": form}, status=status)
+    if throttled:
+        response["Retry-After"] = str(int(throttled[0].retry_after.total_seconds()) + 1)
+    return response
 
 
 def _add_card(
-    request: HttpRequest, form: AddCardForm, data: services.CardInput
+    request: HttpRequest,
+    form: AddCardForm,
+    data: services.CardInput,
+    throttled: list[services.TooManyCardAttempts],
 ) -> services.ChallengeRequired | None:
     """Card rules on every field, then the step-up, then the use case; refusals become
     form errors (a typo in the card costs no payment-password attempt). The issuer's
@@ -75,10 +84,17 @@ def _add_card(
             request.user, form.cleaned_data["payment_password"], services.ADD_ACTION
         )
         card = services.add_card(
-            request.user, data, step_up=proof, email=getattr(request.user, "email", "")
+            request.user,
+            data,
+            step_up=proof,
+            email=getattr(request.user, "email", ""),
+            client_ip=client_ip(request),
         )
     except credentials.CredentialsRefusal as exc:
         form.add_error("payment_password", exc.message)
+    except services.TooManyCardAttempts as exc:
+        form.add_error(None, exc.message)
+        throttled.append(exc)
     except services.DuplicateCard:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
