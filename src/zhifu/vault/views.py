@@ -42,14 +42,14 @@ def add_card(request: HttpRequest) -> HttpResponse:
         cvc=request.POST.get("cvc", ""),
         label=request.POST.get("label", ""),
     )
-    throttled: list[services.TooManyCardAttempts] = []
     try:
-        challenge = _add_card(request, form, data, throttled)
+        outcome = _add_card(request, form, data)
     finally:
         del data
-    if challenge is not None:
+    if isinstance(outcome, services.ChallengeRequired):
         # The issuer's confirmation page (cardnet's, on the network's own address).
-        return redirect(challenge.url)
+        return redirect(outcome.url)
+    throttled = outcome
     if not form.errors:
         return redirect("cards:list")
     # Refused for want of the step-up (docs/security.md SEC-21): 403; past the card-check
@@ -58,19 +58,17 @@ def add_card(request: HttpRequest) -> HttpResponse:
     form.forget_secrets()
     response = render(request, "vault/add.html", {"form": form}, status=status)
     if throttled:
-        response["Retry-After"] = str(int(throttled[0].retry_after.total_seconds()) + 1)
+        response["Retry-After"] = str(int(throttled.retry_after.total_seconds()) + 1)
     return response
 
 
 def _add_card(
-    request: HttpRequest,
-    form: AddCardForm,
-    data: services.CardInput,
-    throttled: list[services.TooManyCardAttempts],
-) -> services.ChallengeRequired | None:
+    request: HttpRequest, form: AddCardForm, data: services.CardInput
+) -> services.ChallengeRequired | services.TooManyCardAttempts | None:
     """Card rules on every field, then the step-up, then the use case; refusals become
     form errors (a typo in the card costs no payment-password attempt). The issuer's
-    challenge, when it asks for one, is returned for the page to redirect to."""
+    challenge, when it asks for one, is returned for the page to redirect to, and the
+    velocity refusal for the page's 429."""
     try:
         services.validate(data)
     except services.InvalidCardInput as exc:
@@ -94,7 +92,7 @@ def _add_card(
         form.add_error("payment_password", exc.message)
     except services.TooManyCardAttempts as exc:
         form.add_error(None, exc.message)
-        throttled.append(exc)
+        return exc
     except services.DuplicateCard:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
