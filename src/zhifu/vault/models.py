@@ -115,11 +115,13 @@ class AttemptLock(models.Model):
 
     kind = models.CharField(max_length=10)  # domain.AttemptKey
     key = models.CharField(max_length=64)
+    used_at = models.DateTimeField(default=clock.now)  # unused for a day: deleted
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "key"], name="vault_attempt_lock_once")
         ]
+        indexes = [models.Index(fields=["used_at"], name="vault_attempt_lock_used")]
 
     def __str__(self) -> str:
         return f"{self.kind} lock"

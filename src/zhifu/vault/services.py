@@ -321,18 +321,18 @@ def _keys(
 
 
 def _lock_keys(attempt_keys: tuple[tuple[domain.AttemptKey, str], ...]) -> None:
-    """Lock every key's row (created on first use), in one order: one key of each kind,
-    locked by kind, so two requests never wait on each other in a cycle."""
-    from django.db.models import Q
-
+    """Lock every key's row until the transaction ends (an upsert: created on first use,
+    locked by the insert or by the conflict's update), in one order (one key of each kind,
+    by kind), so two requests never wait on each other in a cycle. On SQLite the write
+    takes the database's write lock first, which serializes the same way."""
+    now = clock.now()
     ordered = sorted(attempt_keys, key=lambda kv: kv[0].value)
     AttemptLock.objects.bulk_create(
-        [AttemptLock(kind=kind.value, key=key) for kind, key in ordered], ignore_conflicts=True
+        [AttemptLock(kind=kind.value, key=key, used_at=now) for kind, key in ordered],
+        update_conflicts=True,
+        unique_fields=["kind", "key"],
+        update_fields=["used_at"],
     )
-    match = Q()
-    for kind, key in ordered:
-        match |= Q(kind=kind.value, key=key)
-    list(AttemptLock.objects.select_for_update().filter(match).order_by("kind"))
 
 
 def _in_window(kind: domain.AttemptKey, key: str, since: dt.datetime) -> Any:
@@ -354,11 +354,20 @@ def _reserve_attempt(owner_id: str, fingerprint: str, client_ip: str) -> CardAtt
             full = [k.value for k, t in times.items() if len(t) >= domain.CARD_ATTEMPT_LIMITS[k]]
             log.warning("vault.card_attempts_exceeded", owner=owner_id, ip=client_ip, full=full)
             raise TooManyCardAttempts(wait)
-        CardAttempt.objects.filter(at__lt=now - ATTEMPTS_KEPT).delete()
         row = CardAttempt.objects.create(
             at=now, owner_id=owner_id, fingerprint=fingerprint, client_ip=client_ip
         )
+    _forget_old_attempts(now - ATTEMPTS_KEPT)
     return CardAttemptTicket(row.id, attempt_keys)
+
+
+def _forget_old_attempts(before: dt.datetime) -> None:
+    """Delete attempts and lock rows unused since ``before``, holding no other lock and
+    skipping lock rows another request holds (so it never waits in a cycle with one)."""
+    with transaction.atomic(using=VAULT_DB):
+        CardAttempt.objects.filter(at__lt=before).delete()
+        stale = AttemptLock.objects.select_for_update(skip_locked=True).filter(used_at__lt=before)
+        AttemptLock.objects.filter(id__in=list(stale.values_list("id", flat=True))).delete()
 
 
 def card_declined(attempt: CardAttemptTicket, code: network_port.DeclineCode) -> CardDeclined:

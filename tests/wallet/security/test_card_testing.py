@@ -247,6 +247,23 @@ def test_nothing_of_the_card_reaches_the_counters_in_clear(
     assert re.findall(r"\d{8,}", text) == []
 
 
+def test_attempts_and_their_locks_are_kept_one_day() -> None:
+    first, second = generate_numbers(2, seed=41)
+    network = FakeCardNetwork()
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        attempt(Buyer(1), first, network, ip="192.0.2.9")
+        traveller.shift(services.ATTEMPTS_KEPT + dt.timedelta(minutes=1))
+        attempt(Buyer(2), second, network, ip="192.0.2.10")
+    assert list(CardAttempt.objects.values_list("owner_id", flat=True)) == ["2"]
+    assert sorted(AttemptLock.objects.values_list("kind", "key")) == sorted(
+        [
+            ("account", "2"),
+            ("card", services.crypto.fingerprint(services.keys.fingerprint_key(), second)),
+            ("ip", "192.0.2.10"),
+        ]
+    )
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 def test_two_parallel_checks_cannot_both_take_the_last_slot() -> None:
