@@ -46,6 +46,7 @@ DATE_SENSITIVE = {
     "wallet": [
         "tests/wallet/vault/test_services.py",
         "tests/wallet/vault/test_pages.py",
+        "tests/wallet/security/test_card_testing.py",
         "tests/wallet/accounts/test_domain.py",
         "tests/wallet/accounts/test_email_gate.py",
         "tests/wallet/accounts/test_sessions.py",

@@ -1,4 +1,5 @@
-"""`zhifu vault status` and `zhifu vault rotate-keys` (see docs/keys.md).
+"""`zhifu vault status`, `zhifu vault rotate-keys` (see docs/keys.md) and `zhifu vault
+alerts` (decline bursts, docs/security.md SEC-36).
 
 rotate-keys adds a master key version and re-wraps every data key under it:
 
@@ -48,6 +49,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     r.add_argument("--batch", type=int, default=500, help="records per transaction")
     r.set_defaults(func=cmd_rotate)
+    a = vsub.add_parser(
+        "alerts", parents=[common], help="bursts of declined card checks (card testing)"
+    )
+    a.add_argument("--hours", type=int, default=24, help="bursts active in the last N hours")
+    a.set_defaults(func=cmd_alerts)
 
 
 def _setup() -> None:
@@ -115,3 +121,24 @@ def cmd_rotate(args: argparse.Namespace) -> None:
     cmd_status_after = services.status()
     for version, count in cmd_status_after.records_by_version.items():
         print(f"  version {version}: {count} record(s)")
+
+
+def cmd_alerts(args: argparse.Namespace) -> None:
+    """One line per burst of declines, newest first: no card data (a card shows as the
+    start of its keyed fingerprint)."""
+    _setup()
+    import datetime as dt
+
+    from zhifu.kernel import clock
+    from zhifu.vault import services
+
+    alerts = services.decline_alerts(since=clock.now() - dt.timedelta(hours=args.hours))
+    if not alerts:
+        print(f"no decline bursts in the last {args.hours} hours")
+        return
+    print("alert  first (UTC)       last (UTC)        declines  kind     subject")
+    for a in alerts:
+        print(
+            f"{a.id:>5}  {a.first_at:%Y-%m-%d %H:%M}  {a.last_at:%Y-%m-%d %H:%M}  "
+            f"{a.declines:>8}  {a.kind:<7}  {a.subject}"
+        )

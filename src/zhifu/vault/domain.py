@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from stdnum import luhn
 
+from zhifu.connectors.base import DeclineCode
+
 MAX_YEARS_AHEAD = 20
 NAME_MIN, NAME_MAX = 2, 26  # ISO/IEC 7813 track 1 name field: 2-26 characters
 LABEL_MAX = 40
@@ -363,3 +365,83 @@ def group_for_display(digits: str, scheme: Scheme | None) -> str:
     else:
         parts = [digits[i : i + 4] for i in range(0, len(digits), 4)]
     return " ".join(p for p in parts if p)
+
+
+# --- card-testing velocity (docs/security.md SEC-36) -------------------------------------
+
+
+class AttemptKey(enum.Enum):
+    """What a card check is counted against: each is limited on its own."""
+
+    ACCOUNT = "account"  # the wallet account asking
+    CARD = "card"  # the card's keyed fingerprint, across every account
+    IP = "ip"  # the client's address (behind trusted proxies only)
+
+
+CARD_ATTEMPT_WINDOW = dt.timedelta(hours=1)  # a sliding window: each attempt counts this long
+# Checks the network is asked for within the window. A buyer adds a few cards, a typo is
+# caught before the network (Luhn, expiry); a card tester needs hundreds. The address allows
+# for a household or an office behind one address.
+CARD_ATTEMPT_LIMITS: dict[AttemptKey, int] = {
+    AttemptKey.ACCOUNT: 6,
+    AttemptKey.CARD: 5,
+    AttemptKey.IP: 20,
+}
+DECLINE_BURST = 3  # declines of one account, card or address in the window: alert operators
+
+# Decline codes whose reason helps a card tester, and what they read as after the first
+# decline in the window. Each specific reason says which field to vary next or that the
+# rest is right: INSUFFICIENT_FUNDS means number, expiry and CVC are all good (a live card,
+# the tester's prize); EXPIRED_CARD and INCORRECT_CVC say which of expiry and CVC to guess
+# next; INVALID_NUMBER tells real numbers from made-up ones (BIN enumeration); STOLEN_CARD
+# tells the thief the card is burnt. DO_NOT_HONOUR and OTHER already say nothing more than
+# "declined", so they are the generic answer (DO_NOT_HONOUR is ISO 8583's generic "05").
+FRAUD_RELEVANT_DECLINES = frozenset(
+    {
+        DeclineCode.INSUFFICIENT_FUNDS,
+        DeclineCode.EXPIRED_CARD,
+        DeclineCode.INCORRECT_CVC,
+        DeclineCode.INVALID_NUMBER,
+        DeclineCode.STOLEN_CARD,
+    }
+)
+GENERIC_DECLINE = DeclineCode.DO_NOT_HONOUR
+
+
+def visible_decline(code: DeclineCode, earlier_declines: int) -> DeclineCode:
+    """The decline a buyer is told: the bank's reason for the first decline in the window
+    (a real buyer learns what to fix), the generic one for every later fraud-relevant one
+    (a card tester learns nothing more)."""
+    if earlier_declines and code in FRAUD_RELEVANT_DECLINES:
+        return GENERIC_DECLINE
+    return code
+
+
+def attempts_retry_after(
+    attempts: dict[AttemptKey, list[dt.datetime]], now: dt.datetime
+) -> dt.timedelta | None:
+    """None if one more check is allowed, else how long until every full key has a slot.
+
+    ``attempts`` holds, per key, the times of the checks counted against it (any order);
+    only those within CARD_ATTEMPT_WINDOW before ``now`` count.
+    """
+    since = now - CARD_ATTEMPT_WINDOW
+    wait: dt.timedelta | None = None
+    for key, times in attempts.items():
+        recent = sorted(t for t in times if t > since)
+        limit = CARD_ATTEMPT_LIMITS[key]
+        if len(recent) < limit:
+            continue
+        # A slot frees when the oldest attempt above the limit's worth leaves the window.
+        frees = recent[len(recent) - limit] + CARD_ATTEMPT_WINDOW - now
+        wait = frees if wait is None else max(wait, frees)
+    return wait
+
+
+def retry_minutes(wait: dt.timedelta) -> int:
+    """Whole minutes to tell the buyer, rounded up: never "try again in 0 minutes"."""
+    return max(1, -(-int(wait.total_seconds()) // 60))
+
+
+def is_burst(declines_in_window: int) -> bool:
+    return declines_in_window >= DECLINE_BURST

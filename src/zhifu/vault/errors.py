@@ -6,7 +6,10 @@ field, say); the default messages here are what anyone else shows.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zhifu.connectors.base import DeclineCode
 from zhifu.kernel.errors import Codes, Refusal
@@ -19,6 +22,7 @@ __all__ = [
     "DuplicateCard",
     "InvalidCardInput",
     "NetworkUnavailable",
+    "TooManyCardAttempts",
     "VaultCode",
     "VaultRefusal",
 ]
@@ -31,6 +35,7 @@ class VaultCode(Codes):
     CARD_DECLINED = "card_declined"
     CHALLENGE_FAILED = "card_challenge_failed"
     NETWORK_UNAVAILABLE = "card_network_unavailable"
+    TOO_MANY_CARD_ATTEMPTS = "too_many_card_attempts"
 
 
 class VaultRefusal(Refusal):
@@ -91,3 +96,23 @@ class NetworkUnavailable(VaultRefusal):
         "Nothing was charged. Please try again in a few minutes."
     )
     http_status = 503
+
+
+class TooManyCardAttempts(VaultRefusal):
+    """The account, the card or the address has had its card checks for now (the velocity
+    limits in domain.CARD_ATTEMPT_LIMITS): the network was not asked, nothing was saved.
+    ``retry_after`` is when a slot frees."""
+
+    code = VaultCode.TOO_MANY_CARD_ATTEMPTS
+    default_message = ngettext_lazy(
+        "Too many cards were checked in a short time, so this one was not. "
+        "Nothing was charged. Please try again in %(minutes)d minute.",
+        "Too many cards were checked in a short time, so this one was not. "
+        "Nothing was charged. Please try again in %(minutes)d minutes.",
+        "minutes",
+    )
+    http_status = 429
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__(params={"minutes": domain.retry_minutes(retry_after)})
+        self.retry_after = retry_after

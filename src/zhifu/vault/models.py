@@ -82,3 +82,63 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.card_id}"
+
+
+class CardAttempt(models.Model):
+    """One card check asked of the network, counted by the velocity limits (SEC-36).
+
+    The card is its keyed fingerprint only (as StoredCard's): never a digit of the number.
+    Rows older than a day are deleted as new ones are written.
+    """
+
+    at = models.DateTimeField(default=clock.now)
+    owner_id = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    client_ip = models.CharField(max_length=45, blank=True)  # empty: no request (a command)
+    decline_code = models.CharField(max_length=20, blank=True)  # the network's, when it said no
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner_id", "at"], name="vault_attempt_owner"),
+            models.Index(fields=["fingerprint", "at"], name="vault_attempt_card"),
+            models.Index(fields=["client_ip", "at"], name="vault_attempt_ip"),
+            models.Index(fields=["at"], name="vault_attempt_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.owner_id} {self.decline_code or 'checked'}"
+
+
+class AttemptLock(models.Model):
+    """One row per counted key, locked while an attempt on it is counted and written, so
+    two parallel requests cannot both take the last slot."""
+
+    kind = models.CharField(max_length=10)  # domain.AttemptKey
+    key = models.CharField(max_length=64)
+    used_at = models.DateTimeField(default=clock.now)  # unused for a day: deleted
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="vault_attempt_lock_once")
+        ]
+        indexes = [models.Index(fields=["used_at"], name="vault_attempt_lock_used")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lock"
+
+
+class DeclineAlert(models.Model):
+    """A burst of declines on one account, card or address, for operators
+    (`zhifu vault alerts`). One row per burst: it ends after a window without a decline."""
+
+    kind = models.CharField(max_length=10)  # domain.AttemptKey
+    key = models.CharField(max_length=64)  # owner id, card fingerprint or address
+    first_at = models.DateTimeField(default=clock.now)
+    last_at = models.DateTimeField(default=clock.now)
+    declines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key", "last_at"], name="vault_alert_key")]
+
+    def __str__(self) -> str:
+        return f"{self.first_at:%Y-%m-%d %H:%M} {self.kind} {self.declines} declines"

@@ -40,8 +40,9 @@ from zhifu.vault.errors import (
     DuplicateCard,
     InvalidCardInput,
     NetworkUnavailable,
+    TooManyCardAttempts,
 )
-from zhifu.vault.models import AuditEvent, StoredCard
+from zhifu.vault.models import AttemptLock, AuditEvent, CardAttempt, DeclineAlert, StoredCard
 from zhifu.vault.router import VAULT_DB
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,7 @@ __all__ = [
     "DuplicateCard",
     "InvalidCardInput",
     "NetworkUnavailable",
+    "TooManyCardAttempts",
 ]
 
 # The refusals live in vault/errors.py; they are importable from here too, as the pages
@@ -210,8 +212,15 @@ def add_card(
     step_up: StepUp,
     network: CardNetwork | None = None,
     email: str | None = None,
+    client_ip: str = "",
 ) -> Card | ChallengeRequired:
     """Validate, verify with the network (zero amount, CVC used here only), then save.
+
+    ``client_ip`` is the buyer's address (``zhifu.web.client_ip.client_ip(request)``); the
+    check is counted against the account, the card and that address before the network is
+    asked (reserve_card_attempt), and a decline reads as the bank's reason only the first
+    time in the window (card_declined). Empty only without a request: the account and
+    card limits still hold.
 
     ``step_up`` is a proof for ``card.add`` (``credentials.services.step_up``): checked
     before the network is asked, so no card is tested without it, and redeemed in the
@@ -219,7 +228,8 @@ def add_card(
 
     Returns the saved card, or ChallengeRequired (the card waits, pending, for the buyer's
     answer). Raises InvalidCardInput, credentials' StepUpInvalid, DuplicateCard,
-    CardDeclined or NetworkUnavailable: nothing is saved, and nothing is charged.
+    TooManyCardAttempts, CardDeclined or NetworkUnavailable: nothing is saved, and nothing
+    is charged.
     """
     owner_id = _owner_id(owner)
     valid = validate(data)
@@ -230,6 +240,7 @@ def add_card(
     if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
         raise DuplicateCard()
 
+    attempt = _reserve_attempt(owner_id, fingerprint, client_ip)
     card_id = ids.new_id("card")
     try:
         result = (network or outbound.card_network()).verify(
@@ -246,7 +257,7 @@ def add_card(
             )
         )
     except network_port.Refused as exc:
-        raise CardDeclined(exc.decline_code) from None
+        raise card_declined(attempt, exc.decline_code) from None
     except (network_port.NetworkUnavailable, network_port.OutcomeUnknown) as exc:
         # Zero-amount: whether or not the request arrived, nothing was charged.
         log.warning("vault.network_unavailable", card=card_id, error=exc.code)
@@ -260,6 +271,191 @@ def add_card(
         )  # fmt: skip
         return ChallengeRequired(card_id, result.challenge_url)
     return _save(owner, card_id, digits, fingerprint, data, result.reference, email, step_up)
+
+
+# --- velocity limits (docs/security.md SEC-36) -------------------------------------------
+
+ATTEMPTS_KEPT = dt.timedelta(days=1)  # attempt rows older than this are deleted
+
+
+@dataclass(frozen=True)
+class CardAttemptTicket:
+    """A card check counted against the limits: pass it to card_declined if the network
+    says no."""
+
+    id: int
+    keys: tuple[tuple[domain.AttemptKey, str], ...]
+
+
+_ATTEMPT_FIELD = {
+    domain.AttemptKey.ACCOUNT: "owner_id",
+    domain.AttemptKey.CARD: "fingerprint",
+    domain.AttemptKey.IP: "client_ip",
+}
+
+
+@sensitive_variables("number")
+def reserve_card_attempt(owner: Any, number: str, *, client_ip: str) -> CardAttemptTicket:
+    """Count one check of this card against the velocity limits, before the network is
+    asked: per account, per card (its fingerprint, across accounts) and per address, in
+    domain.CARD_ATTEMPT_WINDOW. Every use case that sends a new card to the network calls
+    this first (adding a card; the cashier's new-card payment).
+
+    Raises TooManyCardAttempts when any of them is full: nothing is counted then.
+    """
+    digits = domain.normalize_number(number)
+    return _reserve_attempt(
+        _owner_id(owner), crypto.fingerprint(keys.fingerprint_key(), digits), client_ip
+    )
+
+
+def _keys(
+    owner_id: str, fingerprint: str, client_ip: str
+) -> tuple[tuple[domain.AttemptKey, str], ...]:
+    found = [
+        (domain.AttemptKey.ACCOUNT, owner_id),
+        (domain.AttemptKey.CARD, fingerprint),
+        (domain.AttemptKey.IP, client_ip),
+    ]
+    return tuple((kind, key) for kind, key in found if key)
+
+
+def _lock_keys(attempt_keys: tuple[tuple[domain.AttemptKey, str], ...]) -> None:
+    """Lock every key's row until the transaction ends (an upsert: created on first use,
+    locked by the insert or by the conflict's update), in one order (one key of each kind,
+    by kind), so two requests never wait on each other in a cycle. On SQLite the write
+    takes the database's write lock first, which serializes the same way."""
+    now = clock.now()
+    ordered = sorted(attempt_keys, key=lambda kv: kv[0].value)
+    AttemptLock.objects.bulk_create(
+        [AttemptLock(kind=kind.value, key=key, used_at=now) for kind, key in ordered],
+        update_conflicts=True,
+        unique_fields=["kind", "key"],
+        update_fields=["used_at"],
+    )
+
+
+def _in_window(kind: domain.AttemptKey, key: str, since: dt.datetime) -> Any:
+    return CardAttempt.objects.filter(**{_ATTEMPT_FIELD[kind]: key, "at__gt": since})
+
+
+def _reserve_attempt(owner_id: str, fingerprint: str, client_ip: str) -> CardAttemptTicket:
+    attempt_keys = _keys(owner_id, fingerprint, client_ip)
+    now = clock.now()
+    since = now - domain.CARD_ATTEMPT_WINDOW
+    with transaction.atomic(using=VAULT_DB):
+        _lock_keys(attempt_keys)
+        times = {
+            kind: list(_in_window(kind, key, since).values_list("at", flat=True))
+            for kind, key in attempt_keys
+        }
+        wait = domain.attempts_retry_after(times, now)
+        if wait is not None:
+            full = [k.value for k, t in times.items() if len(t) >= domain.CARD_ATTEMPT_LIMITS[k]]
+            log.warning("vault.card_attempts_exceeded", owner=owner_id, ip=client_ip, full=full)
+            raise TooManyCardAttempts(wait)
+        row = CardAttempt.objects.create(
+            at=now, owner_id=owner_id, fingerprint=fingerprint, client_ip=client_ip
+        )
+    _forget_old_attempts(now - ATTEMPTS_KEPT)
+    return CardAttemptTicket(row.id, attempt_keys)
+
+
+def _forget_old_attempts(before: dt.datetime) -> None:
+    """Delete attempts and lock rows unused since ``before``, holding no other lock and
+    skipping lock rows another request holds (so it never waits in a cycle with one)."""
+    with transaction.atomic(using=VAULT_DB):
+        CardAttempt.objects.filter(at__lt=before).delete()
+        stale = AttemptLock.objects.select_for_update(skip_locked=True).filter(used_at__lt=before)
+        AttemptLock.objects.filter(id__in=list(stale.values_list("id", flat=True))).delete()
+
+
+def card_declined(attempt: CardAttemptTicket, code: network_port.DeclineCode) -> CardDeclined:
+    """Record the network's decline of a counted attempt, alert operators on a burst, and
+    return the refusal to raise: with the bank's reason for the first decline in the window
+    on this account, card or address, the generic one after (domain.visible_decline)."""
+    from django.db.models import Q
+
+    now = clock.now()
+    since = now - domain.CARD_ATTEMPT_WINDOW
+    with transaction.atomic(using=VAULT_DB):
+        _lock_keys(attempt.keys)
+        CardAttempt.objects.filter(id=attempt.id).update(decline_code=code.value)
+        any_key = Q()
+        for kind, key in attempt.keys:
+            any_key |= Q(**{_ATTEMPT_FIELD[kind]: key})
+        earlier = (
+            CardAttempt.objects.filter(any_key, at__gt=since)
+            .exclude(id=attempt.id)
+            .exclude(decline_code="")
+            .count()
+        )
+        for kind, key in attempt.keys:
+            _alert_on_burst(kind, key, since, now)
+    shown = domain.visible_decline(code, earlier)
+    owner = dict(attempt.keys)[domain.AttemptKey.ACCOUNT]
+    log.info("vault.card_declined", owner=owner, decline_code=code.value, shown=shown.value)
+    return CardDeclined(shown)
+
+
+def _alert_on_burst(
+    kind: domain.AttemptKey, key: str, since: dt.datetime, now: dt.datetime
+) -> None:
+    """Open an alert when a key's declines in the window reach domain.DECLINE_BURST, or
+    add to the open one: one alert (and one log event) per burst."""
+    declined = _in_window(kind, key, since).exclude(decline_code="")
+    count = declined.count()
+    if not domain.is_burst(count):
+        return
+    open_alert = DeclineAlert.objects.filter(kind=kind.value, key=key, last_at__gt=since).first()
+    if open_alert is not None:
+        DeclineAlert.objects.filter(id=open_alert.id).update(
+            declines=open_alert.declines + 1, last_at=now
+        )
+        return
+    alert = DeclineAlert.objects.create(
+        kind=kind.value, key=key, first_at=now, last_at=now, declines=count
+    )
+    log.warning(
+        "vault.decline_burst",
+        alert=alert.id,
+        kind=kind.value,
+        # The owner id or the address; a card is named by its alert id only.
+        subject=key if kind is not domain.AttemptKey.CARD else f"alert {alert.id}",
+        declines=count,
+        accounts=declined.values("owner_id").distinct().count(),
+        addresses=declined.exclude(client_ip="").values("client_ip").distinct().count(),
+        window_minutes=int(domain.CARD_ATTEMPT_WINDOW.total_seconds() // 60),
+    )
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    kind: str
+    subject: str
+    first_at: dt.datetime
+    last_at: dt.datetime
+    declines: int
+
+
+def decline_alerts(since: dt.datetime | None = None) -> list[Alert]:
+    """Decline bursts, newest first (for operators: `zhifu vault alerts`). A card is shown
+    by the start of its fingerprint, never by anything of its number."""
+    rows = DeclineAlert.objects.order_by("-last_at")
+    if since is not None:
+        rows = rows.filter(last_at__gte=since)
+    return [
+        Alert(
+            r.id,
+            r.kind,
+            r.key[:10] + "…" if r.kind == domain.AttemptKey.CARD.value else r.key,
+            r.first_at,
+            r.last_at,
+            r.declines,
+        )
+        for r in rows
+    ]
 
 
 @sensitive_variables("digits", "sealed")

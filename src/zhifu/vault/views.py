@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhifu.credentials import services as credentials
 from zhifu.vault import services
 from zhifu.vault.forms import DECLINES, FIELD_FOR_DECLINE, MESSAGES, AddCardForm, DeleteCardForm
+from zhifu.web.client_ip import client_ip
 
 
 @login_required
@@ -42,26 +43,32 @@ def add_card(request: HttpRequest) -> HttpResponse:
         label=request.POST.get("label", ""),
     )
     try:
-        challenge = _add_card(request, form, data)
+        outcome = _add_card(request, form, data)
     finally:
         del data
-    if challenge is not None:
+    if isinstance(outcome, services.ChallengeRequired):
         # The issuer's confirmation page (cardnet's, on the network's own address).
-        return redirect(challenge.url)
+        return redirect(outcome.url)
+    throttled = outcome
     if not form.errors:
         return redirect("cards:list")
-    # Refused for want of the step-up (docs/security.md SEC-21): 403, else 200 with the errors.
-    status = 403 if "payment_password" in form.errors else 200
+    # Refused for want of the step-up (docs/security.md SEC-21): 403; past the card-check
+    # limits (SEC-36): 429; else 200 with the errors.
+    status = 403 if "payment_password" in form.errors else 429 if throttled else 200
     form.forget_secrets()
-    return render(request, "vault/add.html", {"form": form}, status=status)
+    response = render(request, "vault/add.html", {"form": form}, status=status)
+    if throttled:
+        response["Retry-After"] = str(int(throttled.retry_after.total_seconds()) + 1)
+    return response
 
 
 def _add_card(
     request: HttpRequest, form: AddCardForm, data: services.CardInput
-) -> services.ChallengeRequired | None:
+) -> services.ChallengeRequired | services.TooManyCardAttempts | None:
     """Card rules on every field, then the step-up, then the use case; refusals become
     form errors (a typo in the card costs no payment-password attempt). The issuer's
-    challenge, when it asks for one, is returned for the page to redirect to."""
+    challenge, when it asks for one, is returned for the page to redirect to, and the
+    velocity refusal for the page's 429."""
     try:
         services.validate(data)
     except services.InvalidCardInput as exc:
@@ -75,10 +82,17 @@ def _add_card(
             request.user, form.cleaned_data["payment_password"], services.ADD_ACTION
         )
         card = services.add_card(
-            request.user, data, step_up=proof, email=getattr(request.user, "email", "")
+            request.user,
+            data,
+            step_up=proof,
+            email=getattr(request.user, "email", ""),
+            client_ip=client_ip(request),
         )
     except credentials.CredentialsRefusal as exc:
         form.add_error("payment_password", exc.message)
+    except services.TooManyCardAttempts as exc:
+        form.add_error(None, exc.message)
+        return exc
     except services.DuplicateCard:
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:

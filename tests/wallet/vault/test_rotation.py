@@ -31,7 +31,7 @@ def test_after_rotation_every_card_decrypts_and_none_is_on_the_old_version(
     numbers = generate_numbers(25, seed=7)
     cards = [
         services.add_card(
-            Buyer(i % 3 + 1), card_input(n), network=network, step_up=adding(Buyer(i % 3 + 1))
+            Buyer(i % 5 + 1), card_input(n), network=network, step_up=adding(Buyer(i % 5 + 1))
         )
         for i, n in enumerate(numbers)
     ]
