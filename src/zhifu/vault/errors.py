@@ -18,9 +18,11 @@ __all__ = [
     "ChallengeFailed",
     "DuplicateCard",
     "InvalidCardInput",
+    "NetworkBusy",
     "NetworkUnavailable",
     "VaultCode",
     "VaultRefusal",
+    "VerificationInProgress",
 ]
 
 
@@ -31,6 +33,8 @@ class VaultCode(Codes):
     CARD_DECLINED = "card_declined"
     CHALLENGE_FAILED = "card_challenge_failed"
     NETWORK_UNAVAILABLE = "card_network_unavailable"
+    NETWORK_BUSY = "card_network_busy"
+    VERIFICATION_IN_PROGRESS = "card_verification_in_progress"
 
 
 class VaultRefusal(Refusal):
@@ -91,3 +95,26 @@ class NetworkUnavailable(VaultRefusal):
         "Nothing was charged. Please try again in a few minutes."
     )
     http_status = 503
+
+
+class NetworkBusy(NetworkUnavailable):
+    """This server's calls to the network were all taken for the whole wait: the request
+    was not sent, so nothing was charged and nothing was saved."""
+
+    code = VaultCode.NETWORK_BUSY
+    default_message = _(
+        "The card network is busy, so your card was not saved. "
+        "Nothing was charged. Please try again in a minute."
+    )
+
+
+class VerificationInProgress(VaultRefusal):
+    """This buyer already has a card being checked with the network: refused at once,
+    never queued, so one buyer holds at most one of the server's calls to the network."""
+
+    code = VaultCode.VERIFICATION_IN_PROGRESS
+    default_message = _(
+        "Another card of yours is being checked with your bank right now. "
+        "Wait for it to finish, then try again. Nothing was charged."
+    )
+    http_status = 409
