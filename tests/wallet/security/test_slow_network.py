@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from django.db import connections
 from django.test import Client
+from pydantic import ValidationError
 
 from tests.wallet.accounts.support import GOOD_PIN, registered_buyer, sign_in
 from tests.wallet.stepup import adding
 from tests.wallet.vault.support import VISA, Buyer, card_input
 from zhifu.config import outbound
+from zhifu.config.environment import ConfigurationError, Environment
 from zhifu.config.site import config
 from zhifu.kernel import clock, http
 from zhifu.vault import services
@@ -220,6 +222,22 @@ def test_the_card_network_and_oidc_calls_go_through_the_outbound_limit(
     assert oidc.slots is outbound.slots()
     for connect, read in (outbound.OIDC_TIMEOUTS, outbound.verify_timeouts()):
         assert outbound.SLOT_WAIT_S + connect + read <= outbound.CALL_BUDGET_S
+
+
+def test_the_verify_read_timeout_setting_stays_within_the_budget() -> None:
+    highest = outbound.VERIFY_READ_MAX_S
+    assert Environment(card_verify_read_timeout=highest).card_verify_read_timeout_s == highest
+    with pytest.raises(ValidationError):
+        Environment(card_verify_read_timeout=highest + 0.5)
+    assert Environment(demo=True).card_verify_read_timeout_s == 4.0
+    assert Environment(demo=False).card_verify_read_timeout_s == 7.0
+
+
+def test_slots_equal_to_the_threads_are_refused(settings: Any) -> None:
+    env = config().env.model_copy(update={"outbound_slots": outbound.THREADS_DEFAULT})
+    settings.ZHIFU = dataclasses.replace(config(), env=env)
+    with pytest.raises(ConfigurationError, match="ZHIFU_OUTBOUND_SLOTS"):
+        outbound.slots()
 
 
 @pytest.mark.postgres_only
