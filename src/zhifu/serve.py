@@ -9,6 +9,8 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from zhifu.config import outbound
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
@@ -35,6 +37,9 @@ def _gunicorn_logging() -> dict[str, Any]:
 
 
 def serve(site: str, *, binds: list[str], workers: int, threads: int) -> None:
+    # Calls to the card network and OIDC providers take at most threads - 1 of each
+    # worker's threads, each for at most outbound.CALL_BUDGET_S (a third of "timeout").
+    outbound.use_thread_pool(threads)
     connections.close_all()  # never share a database socket across fork()
     _Gunicorn(
         {

@@ -51,8 +51,9 @@ def demo_env() -> dict[str, str]:
 class Demo:
     """One `zhifu demo` (all three sites and the worker); its whole output goes to `log`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}  # settings of this demo's own (the tests' ZHIFU_* are dropped)
         self.ports = {"wallet": free_port(), "marketplace": free_port(), "cardnet": free_port()}
         self.urls = {
             "wallet": f"http://localhost:{self.ports['wallet']}",
@@ -68,7 +69,7 @@ class Demo:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "zhifu.cli", "demo", "--data-dir", str(self.data_dir),
              *[f"--{site}-port={port}" for site, port in self.ports.items()]],
-            env=demo_env(), stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            env={**demo_env(), **self.env}, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         pending = set(self.urls)

@@ -77,6 +77,12 @@ class Environment(BaseSettings):
         default_factory=list
     )
 
+    # The outbound limit and the card network's timeout (zhifu.config.outbound states the
+    # rule): calls in flight per process (None: threads - 1), and the read timeout of
+    # zero-amount verifications in seconds (None: 4 in demo mode, 7 otherwise).
+    outbound_slots: int | None = Field(default=None, ge=1)
+    card_verify_read_timeout: float | None = Field(default=None, ge=1, le=7)
+
     currencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CURRENCIES
 
     # Currency exchange (zhifu.fx): the spread over the mid rate, how long a quote is
@@ -161,6 +167,12 @@ class Environment(BaseSettings):
         if self.outbound_allowed_networks is not None:
             return self.outbound_allowed_networks
         return [str(n) for n in LOOPBACK] if self.demo else []
+
+    @property
+    def card_verify_read_timeout_s(self) -> float:
+        if self.card_verify_read_timeout is not None:
+            return self.card_verify_read_timeout
+        return 4.0 if self.demo else 7.0
 
     @property
     def cookies_secure(self) -> bool:

@@ -48,6 +48,7 @@ __all__ = [
     "ConnectorCode",
     "DeclineCode",
     "Flow",
+    "NetworkBusy",
     "NetworkError",
     "NetworkStatus",
     "NetworkUnavailable",
@@ -216,6 +217,7 @@ class StatusResult:
 class ConnectorCode(Codes):
     REFUSED = "network_refused"
     UNAVAILABLE = "network_unavailable"
+    BUSY = "network_busy"
     OUTCOME_UNKNOWN = "network_outcome_unknown"
     CHALLENGE_INVALID = "network_challenge_invalid"
 
@@ -250,6 +252,13 @@ class NetworkUnavailable(NetworkError):
     code = ConnectorCode.UNAVAILABLE
     default_message = "The card network cannot be reached."
     http_status = 503
+
+
+class NetworkBusy(NetworkUnavailable):
+    """Not sent: every outbound slot of this process stayed taken (kernel.http.NetworkBusy)."""
+
+    code = ConnectorCode.BUSY
+    default_message = "Too many calls to the card network are in flight; nothing was sent."
 
 
 class OutcomeUnknown(NetworkError):

@@ -20,6 +20,11 @@ construction, and http.client lets the transport open the socket itself:
   ``allowed_networks`` are let through: the demo and the tests run every site on
   127.0.0.1, and a deployment may keep its card network on a private network.
 
+- **a bounded number of calls in flight per process**: :class:`LimitedTransport` lets at
+  most ``slots`` requests wait on the network at once and turns the next away with
+  :class:`NetworkBusy` (nothing sent) after a short wait, so threads blocked on a slow
+  upstream can never take every thread of the server.
+
 Nothing here imports Django; the wallet builds its transport from its settings in one
 place (``zhifu.config.outbound``).
 """
@@ -31,6 +36,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,7 +52,9 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionLost",
     "HttpTransport",
+    "LimitedTransport",
     "MockTransport",
+    "NetworkBusy",
     "ReadTimeout",
     "Request",
     "Response",
@@ -159,6 +167,10 @@ class ConnectTimeout(ConnectFailed):
 
 class AddressRefused(ConnectFailed):
     """The host resolves to an address this transport may not reach: nothing was sent."""
+
+
+class NetworkBusy(ConnectFailed):
+    """Every outbound slot of this process stayed taken for the whole wait: nothing was sent."""
 
 
 class ReadTimeout(TransportError):
@@ -299,6 +311,63 @@ class HttpTransport:
         if len(content) > self.max_response_bytes:
             raise ConnectionLost(f"{host} answered more than {self.max_response_bytes} bytes")
         return Response(raw.status, dict(raw.getheaders()), content)
+
+
+# --- the per-process limit -------------------------------------------------------------
+
+
+class LimitedTransport:
+    """At most ``slots.capacity`` calls of this process in flight, over any inner transport.
+
+    ``slots`` is shared by every transport of the process (card network, OIDC), so the
+    limit is one number per process. A call that finds no slot free within ``wait``
+    seconds raises :class:`NetworkBusy` without touching the network.
+    """
+
+    def __init__(self, inner: Transport, slots: Slots, *, wait: float) -> None:
+        self.inner = inner
+        self.slots = slots
+        self.wait = wait
+
+    def __repr__(self) -> str:
+        return f"LimitedTransport({self.inner!r}, {self.slots.capacity} slots, wait={self.wait}s)"
+
+    def handle(self, request: Request) -> Response:
+        if not self.slots.acquire(self.wait):
+            raise NetworkBusy(f"all {self.slots.capacity} outbound slots are busy")
+        try:
+            return self.inner.handle(request)
+        finally:
+            self.slots.release()
+
+
+class Slots:
+    """A counting semaphore that knows its capacity and how many slots are taken."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("an outbound limit needs at least one slot")
+        self.capacity = capacity
+        self._semaphore = threading.BoundedSemaphore(capacity)
+        self._lock = threading.Lock()
+        self._taken = 0
+
+    @property
+    def taken(self) -> int:
+        with self._lock:
+            return self._taken
+
+    def acquire(self, wait: float) -> bool:
+        if not self._semaphore.acquire(timeout=wait):
+            return False
+        with self._lock:
+            self._taken += 1
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._taken -= 1
+        self._semaphore.release()
 
 
 # --- the test double --------------------------------------------------------------------

@@ -21,10 +21,12 @@ __all__ = [
     "ChallengeFailed",
     "DuplicateCard",
     "InvalidCardInput",
+    "NetworkBusy",
     "NetworkUnavailable",
     "TooManyCardAttempts",
     "VaultCode",
     "VaultRefusal",
+    "VerificationInProgress",
 ]
 
 
@@ -36,6 +38,8 @@ class VaultCode(Codes):
     CHALLENGE_FAILED = "card_challenge_failed"
     NETWORK_UNAVAILABLE = "card_network_unavailable"
     TOO_MANY_CARD_ATTEMPTS = "too_many_card_attempts"
+    NETWORK_BUSY = "card_network_busy"
+    VERIFICATION_IN_PROGRESS = "card_verification_in_progress"
 
 
 class VaultRefusal(Refusal):
@@ -116,3 +120,26 @@ class TooManyCardAttempts(VaultRefusal):
     def __init__(self, retry_after: dt.timedelta) -> None:
         super().__init__(params={"minutes": domain.retry_minutes(retry_after)})
         self.retry_after = retry_after
+
+
+class NetworkBusy(NetworkUnavailable):
+    """This server's calls to the network were all taken for the whole wait: the request
+    was not sent, so nothing was charged and nothing was saved."""
+
+    code = VaultCode.NETWORK_BUSY
+    default_message = _(
+        "The card network is busy, so your card was not saved. "
+        "Nothing was charged. Please try again in a minute."
+    )
+
+
+class VerificationInProgress(VaultRefusal):
+    """This buyer already has a card being checked with the network: refused at once,
+    never queued, so one buyer holds at most one of the server's calls to the network."""
+
+    code = VaultCode.VERIFICATION_IN_PROGRESS
+    default_message = _(
+        "Another card of yours is being checked with your bank right now. "
+        "Wait for it to finish, then try again. Nothing was charged."
+    )
+    http_status = 409

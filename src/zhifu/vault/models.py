@@ -142,3 +142,19 @@ class DeclineAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_at:%Y-%m-%d %H:%M} {self.kind} {self.declines} declines"
+
+
+class VerificationLease(models.Model):
+    """A buyer's one card verification in flight (docs/card-network.md "A slow network").
+
+    The primary key is the owner, so a second lease for the same buyer fails on the
+    database's own constraint, whichever process asks. A lease whose request died is taken
+    over once ``expires_at`` has passed.
+    """
+
+    owner_id = models.CharField(primary_key=True, max_length=64)
+    card_id = models.CharField(max_length=40)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.card_id} until {self.expires_at:%H:%M:%S}"

@@ -39,15 +39,27 @@ from zhifu.vault.errors import (
     ChallengeFailed,
     DuplicateCard,
     InvalidCardInput,
+    NetworkBusy,
     NetworkUnavailable,
     TooManyCardAttempts,
+    VerificationInProgress,
 )
-from zhifu.vault.models import AttemptLock, AuditEvent, CardAttempt, DeclineAlert, StoredCard
+from zhifu.vault.models import (
+    AttemptLock,
+    AuditEvent,
+    CardAttempt,
+    DeclineAlert,
+    StoredCard,
+    VerificationLease,
+)
 from zhifu.vault.router import VAULT_DB
 
 log = structlog.get_logger(__name__)
 
 PENDING_FOR = dt.timedelta(minutes=30)  # an unanswered challenge is forgotten after this
+# A verification holds its thread at most outbound.CALL_BUDGET_S; a lease left by a
+# request that died is taken over after twice that.
+LEASE_FOR = dt.timedelta(seconds=2 * outbound.CALL_BUDGET_S)
 TOPIC_ADDED = "vault.card_added"
 TOPIC_DELETED = "vault.card_deleted"
 ADD_ACTION = credentials_domain.bound(credentials_domain.Action.CARD_ADD)
@@ -65,8 +77,10 @@ __all__ = [
     "ChallengeRequired",
     "DuplicateCard",
     "InvalidCardInput",
+    "NetworkBusy",
     "NetworkUnavailable",
     "TooManyCardAttempts",
+    "VerificationInProgress",
 ]
 
 # The refusals live in vault/errors.py; they are importable from here too, as the pages
@@ -228,7 +242,8 @@ def add_card(
 
     Returns the saved card, or ChallengeRequired (the card waits, pending, for the buyer's
     answer). Raises InvalidCardInput, credentials' StepUpInvalid, DuplicateCard,
-    TooManyCardAttempts, CardDeclined or NetworkUnavailable: nothing is saved, and nothing
+    TooManyCardAttempts, VerificationInProgress (this buyer's other verification is in
+    flight), CardDeclined, NetworkBusy or NetworkUnavailable: nothing is saved, and nothing
     is charged.
     """
     owner_id = _owner_id(owner)
@@ -242,6 +257,7 @@ def add_card(
 
     attempt = _reserve_attempt(owner_id, fingerprint, client_ip)
     card_id = ids.new_id("card")
+    _lease_verification(owner_id, card_id)
     try:
         result = (network or outbound.card_network()).verify(
             network_port.VerifyRequest(
@@ -258,12 +274,16 @@ def add_card(
         )
     except network_port.Refused as exc:
         raise card_declined(attempt, exc.decline_code) from None
+    except network_port.NetworkBusy:
+        log.warning("vault.network_busy", card=card_id)
+        raise NetworkBusy() from None
     except (network_port.NetworkUnavailable, network_port.OutcomeUnknown) as exc:
         # Zero-amount: whether or not the request arrived, nothing was charged.
         log.warning("vault.network_unavailable", card=card_id, error=exc.code)
         raise NetworkUnavailable() from None
     finally:
         del valid  # the CVC's last reference in the wallet
+        _release_verification(owner_id, card_id)
     if result.status is NetworkStatus.CHALLENGE:
         _save(
             owner, card_id, digits, fingerprint, data, result.reference, email, step_up,
@@ -271,6 +291,28 @@ def add_card(
         )  # fmt: skip
         return ChallengeRequired(card_id, result.challenge_url)
     return _save(owner, card_id, digits, fingerprint, data, result.reference, email, step_up)
+
+
+def _lease_verification(owner_id: str, card_id: str) -> None:
+    """Take this buyer's one verification lease, or refuse at once (never queue).
+
+    The lease is a row keyed by the owner in the vault's database: two requests of one
+    buyer, in any two processes, cannot both hold it (the primary key decides).
+    """
+    now = clock.now()
+    try:
+        with transaction.atomic(using=VAULT_DB):
+            VerificationLease.objects.filter(owner_id=owner_id, expires_at__lt=now).delete()
+            VerificationLease.objects.create(
+                owner_id=owner_id, card_id=card_id, expires_at=now + LEASE_FOR
+            )
+    except IntegrityError:
+        log.info("vault.verification_in_progress", owner=owner_id)
+        raise VerificationInProgress() from None
+
+
+def _release_verification(owner_id: str, card_id: str) -> None:
+    VerificationLease.objects.filter(owner_id=owner_id, card_id=card_id).delete()
 
 
 # --- velocity limits (docs/security.md SEC-36) -------------------------------------------

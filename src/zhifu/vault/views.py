@@ -97,6 +97,8 @@ def _add_card(
         form.add_error("number", _("This card is already saved in your wallet."))
     except services.CardDeclined as exc:
         form.add_error(FIELD_FOR_DECLINE.get(exc.decline_code), str(DECLINES[exc.decline_code]))
+    except (services.VerificationInProgress, services.NetworkBusy) as exc:
+        form.add_error(None, exc.message)  # nothing was sent or charged: try again later
     except services.NetworkUnavailable:
         form.add_error(
             None,

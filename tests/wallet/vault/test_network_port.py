@@ -26,9 +26,11 @@ def test_the_wallet_talks_to_cardnet_over_a_transport_that_allows_loopback_in_de
     network = outbound.card_network()
     assert isinstance(network, CardnetConnector)
     assert network.base_url == config().urls["cardnet"]
-    assert isinstance(network.transport, http.HttpTransport)
-    assert network.transport.allowed_networks == http.LOOPBACK  # the tests run in demo mode
-    assert network.transport.read_timeout == outbound.CARD_NETWORK_TIMEOUTS[1]
+    assert isinstance(network.transport, http.LimitedTransport)
+    inner = network.transport.inner
+    assert isinstance(inner, http.HttpTransport)
+    assert inner.allowed_networks == http.LOOPBACK  # the tests run in demo mode
+    assert inner.read_timeout == outbound.verify_timeouts()[1]
 
 
 def test_settings_choose_the_fake_by_name_or_by_instance(settings: Any) -> None:

@@ -2,8 +2,9 @@
 
 ``CardnetConnector(transport, base_url, api_key, signer)`` is what the registry builds for
 the wallet; the wire format is in :mod:`zhifu.connectors.cardnet.wire`. The transport's
-errors become the contract's: could not connect (nothing sent) is NetworkUnavailable, a
-timeout or a broken connection after sending is OutcomeUnknown.
+errors become the contract's: could not connect (nothing sent) is NetworkUnavailable (its
+NetworkBusy when this process's outbound slots were all taken), a timeout or a broken
+connection after sending is OutcomeUnknown.
 
 The challenge answer is checked with ``signer``, keyed by cardnet's challenge signing key
 (not the API key: whoever holds the bearer key must not be able to forge an "approved").
@@ -20,6 +21,7 @@ from zhifu.connectors.base import (
     CaptureRequest,
     CaptureResult,
     CompleteChallengeRequest,
+    NetworkBusy,
     NetworkUnavailable,
     OutcomeUnknown,
     RefundRequest,
@@ -54,6 +56,8 @@ class CardnetConnector:
     def _call(self, request: http.Request, parse: Callable[[http.Response], T]) -> T:
         try:
             response = self.transport.handle(request)
+        except http.NetworkBusy as exc:
+            raise NetworkBusy(str(exc)) from None
         except http.ConnectTimeout:
             raise NetworkUnavailable("the card network did not accept a connection") from None
         except http.ConnectFailed as exc:
