@@ -61,13 +61,11 @@ class Environment(BaseSettings):
     cardnet_database_url: str | None = None
     db_conn_max_age: int = Field(default=60, ge=0)
 
-    # Where the sites are reachable from a browser (links, OIDC redirects, API calls).
+    # Where the sites are reachable from a browser (links, OIDC redirects, API calls); each
+    # site answers only the host of its own URL (ALLOWED_HOSTS), so each needs its own host.
     wallet_url: str = "http://localhost:8000"
     marketplace_url: str = "http://127.0.0.1:8001"
-    cardnet_url: str = "http://127.0.0.1:8002"
-    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_split)] = Field(
-        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
-    )
+    cardnet_url: str = "http://127.0.0.2:8002"
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
     # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
     # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.
