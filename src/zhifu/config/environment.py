@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -120,6 +121,14 @@ class Environment(BaseSettings):
             return parse_currency_list(value)
         except UnknownCurrency as exc:
             raise ValueError(f"{exc.code!r} is not an ISO 4217 currency zhifu supports") from None
+
+    @field_validator("wallet_url", "marketplace_url", "cardnet_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host name")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
