@@ -29,6 +29,14 @@ STOP_TIMEOUT_S = 15
 _PR_SET_PDEATHSIG = 1
 
 
+# Each site on its own loopback host (SEC-20): browsers keep cookies per host, whatever
+# the port, so sites sharing a host could read and plant each other's cookies. The wallet
+# is "localhost" (127.0.0.1 and ::1); 127.0.0.3 is kept for a second shop.
+HOSTS = {"wallet": "localhost", "marketplace": "127.0.0.1", "cardnet": "127.0.0.2"}
+# The addresses each site listens on (the wallet also on ::1 where the machine has it).
+BIND_ADDRESSES = {"wallet": "127.0.0.1", "marketplace": "127.0.0.1", "cardnet": "127.0.0.2"}
+
+
 @dataclass(frozen=True)
 class Ports:
     wallet: int = 8000
@@ -50,11 +58,16 @@ def _ipv6_loopback() -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
+def site_urls(ports: Ports) -> dict[str, str]:
+    """The demo's public URL of each site: its own host, its port."""
+    return {site: f"http://{HOSTS[site]}:{port}" for site, port in vars(ports).items()}
+
+
+def _port_free(address: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((address, port))
         except OSError:
             return False
     return True
@@ -89,11 +102,7 @@ def healthy(url: str) -> bool:
 def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     data_dir = Path(os.environ.get("ZHIFU_DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    urls = {
-        "wallet": f"http://localhost:{ports.wallet}",
-        "marketplace": f"http://127.0.0.1:{ports.marketplace}",
-        "cardnet": f"http://127.0.0.1:{ports.cardnet}",
-    }
+    urls = site_urls(ports)
     os.environ.update(
         ZHIFU_DEMO="1",
         ZHIFU_DATA_DIR=str(data_dir),
@@ -103,24 +112,23 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     )
     os.environ.pop("DATABASE_URL", None)  # the demo always runs on its own SQLite files
     for name, port in vars(ports).items():
-        if not _port_free(port):
-            raise CommandError(f"port {port} ({name}) is in use; choose another with --{name}-port")
+        if not _port_free(BIND_ADDRESSES[name], port):
+            raise CommandError(
+                f"port {port} of {BIND_ADDRESSES[name]} ({name}) is in use;"
+                f" choose another with --{name}-port"
+            )
 
     # Migrate and seed the three sites in parallel: separate databases, separate processes.
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(_prepare, ("wallet", "marketplace", "cardnet")))
     credentials = [line for lines in results for line in lines]
 
-    wallet_binds = ["--bind", f"127.0.0.1:{ports.wallet}"]
-    if _ipv6_loopback():
-        wallet_binds += ["--bind", f"[::1]:{ports.wallet}"]
-    commands = {
-        "wallet": _zhifu("serve", "wallet", *wallet_binds, "--workers", "1"),
-        "marketplace": _zhifu(
-            "serve", "marketplace", "--port", str(ports.marketplace), "--workers", "1"
-        ),
-        "cardnet": _zhifu("serve", "cardnet", "--port", str(ports.cardnet), "--workers", "1"),
+    binds = {
+        site: ["--bind", f"{BIND_ADDRESSES[site]}:{port}"] for site, port in vars(ports).items()
     }
+    if _ipv6_loopback():
+        binds["wallet"] += ["--bind", f"[::1]:{ports.wallet}"]
+    commands = {site: _zhifu("serve", site, *binds[site], "--workers", "1") for site in binds}
     if with_worker:
         commands["worker"] = _zhifu("worker")
 

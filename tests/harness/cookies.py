@@ -15,3 +15,31 @@ def dated_without_max_age(responses: Iterable[SimpleCookie]) -> list[str]:
         for name, morsel in cookies.items()
         if morsel["expires"] and morsel["max-age"] == ""
     ]
+
+
+COOKIE_SETTINGS = ("SESSION_COOKIE_", "CSRF_COOKIE_", "LANGUAGE_COOKIE_")
+
+
+def secure_cookie_settings(site: str) -> dict[str, object]:
+    """The site's cookie settings as production builds them (Secure, behind https), to
+    apply with override_settings over the demo's plain-http ones."""
+    from zhifu.config.base import build
+    from zhifu.config.environment import Environment
+
+    built = build(site, apps=[], env=Environment(secure_cookies=True))
+    return {k: v for k, v in built.items() if k.startswith(COOKIE_SETTINGS)}
+
+
+def not_host_prefixed(responses: Iterable[SimpleCookie]) -> list[str]:
+    """Cookies that break the __Host- rules: the prefix, Secure, Path=/ and no Domain."""
+    return [
+        name
+        for cookies in responses
+        for name, morsel in cookies.items()
+        if not (
+            name.startswith("__Host-")
+            and morsel["secure"]
+            and morsel["path"] == "/"
+            and not morsel["domain"]
+        )
+    ]

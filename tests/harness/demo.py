@@ -14,14 +14,15 @@ import time
 from pathlib import Path
 
 from tests.harness import clock
-from zhifu.demo import healthy
+from zhifu.demo import BIND_ADDRESSES, Ports, healthy, site_urls
 
 HEALTHY_WITHIN_S = 120
 
 
-def free_port() -> int:
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port free on address (each demo site listens on its own loopback address)."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return int(s.getsockname()[1])
 
 
@@ -54,12 +55,8 @@ class Demo:
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.env = env or {}  # settings of this demo's own (the tests' ZHIFU_* are dropped)
-        self.ports = {"wallet": free_port(), "marketplace": free_port(), "cardnet": free_port()}
-        self.urls = {
-            "wallet": f"http://localhost:{self.ports['wallet']}",
-            "marketplace": f"http://127.0.0.1:{self.ports['marketplace']}",
-            "cardnet": f"http://127.0.0.1:{self.ports['cardnet']}",
-        }
+        self.ports = {site: free_port(address) for site, address in BIND_ADDRESSES.items()}
+        self.urls = site_urls(Ports(**self.ports))
         self.log = data_dir.parent / "demo.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -7,6 +7,7 @@ different: its apps, URLconf, cookie names and databases.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from zhifu.config import secrets
 from zhifu.config.databases import database_config, database_url
@@ -38,6 +39,31 @@ MIDDLEWARE = [
 ]
 
 
+def site_host(url: str) -> str:
+    """The host name of a site's public URL, as ALLOWED_HOSTS spells it (no port)."""
+    host = urlsplit(url).hostname
+    if not host:
+        raise ValueError(f"{url!r} has no host name")
+    return f"[{host}]" if ":" in host else host
+
+
+def cookie_names(site: str, secure: bool) -> dict[str, str]:
+    """The site's cookie names: distinct per site, and with the __Host- prefix whenever the
+    cookies are Secure, so a browser keeps them to exactly this origin's host (no Domain,
+    Path=/) and no other site on the host can set or overwrite them (SEC-20)."""
+    if secure:
+        return {
+            "SESSION_COOKIE_NAME": f"__Host-zhifu-{site}-session",
+            "CSRF_COOKIE_NAME": f"__Host-zhifu-{site}-csrf",
+            "LANGUAGE_COOKIE_NAME": f"__Host-zhifu-{site}-lang",
+        }
+    return {
+        "SESSION_COOKIE_NAME": f"zhifu_{site}_session",
+        "CSRF_COOKIE_NAME": f"zhifu_{site}_csrf",
+        "LANGUAGE_COOKIE_NAME": f"zhifu_{site}_lang",
+    }
+
+
 def build(
     site: str,
     *,
@@ -55,16 +81,18 @@ def build(
         extra_url, extra_source = database_url(env, alias, own_site=False)
         databases[alias] = database_config(extra_url, extra_source, env.db_conn_max_age)
 
+    urls = {
+        "wallet": env.wallet_url.rstrip("/"),
+        "marketplace": env.marketplace_url.rstrip("/"),
+        "cardnet": env.cardnet_url.rstrip("/"),
+    }
+    secure = env.cookies_secure
     settings: dict[str, Any] = {
         "ZHIFU": SiteConfig(
             site=site,
             demo=env.demo,
             data_dir=env.data_dir.resolve(),
-            urls={
-                "wallet": env.wallet_url.rstrip("/"),
-                "marketplace": env.marketplace_url.rstrip("/"),
-                "cardnet": env.cardnet_url.rstrip("/"),
-            },
+            urls=urls,
             currencies=env.currencies,
             secrets=keys,
             env=env,
@@ -72,7 +100,9 @@ def build(
         "ZHIFU_SEEDS": list(seeds),
         "SECRET_KEY": keys[f"{site}_secret_key"].reveal(),
         "DEBUG": False,
-        "ALLOWED_HOSTS": env.allowed_hosts,
+        # Only the host of the site's own URL: a request naming another host (another site,
+        # or a forged Host) gets 400 (SEC-20).
+        "ALLOWED_HOSTS": [site_host(urls[site])],
         # Read by zhifu.web.client_ip.client_ip, the one place that knows a client's address.
         "ZHIFU_TRUSTED_PROXIES": parse_networks(env.trusted_proxies),
         "INSTALLED_APPS": [*COMMON_APPS, *apps],
@@ -104,25 +134,30 @@ def build(
         "USE_I18N": True,
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
-        "LANGUAGE_COOKIE_NAME": f"zhifu_{site}_lang",
         # Static files, served by whitenoise from the package (no collectstatic step).
         "STATIC_URL": "/static/",
         "WHITENOISE_USE_FINDERS": True,
         "WHITENOISE_AUTOREFRESH": False,
-        # Sessions and cookies: each site its own names, so sites sharing a host
-        # (127.0.0.1:8001 and :8002) never read each other's cookies.
-        "SESSION_COOKIE_NAME": f"zhifu_{site}_session",
-        "CSRF_COOKIE_NAME": f"zhifu_{site}_csrf",
+        # Sessions and cookies (SEC-20): each site its own names, __Host- when Secure, never
+        # a Domain, always Path=/. Browsers ignore ports, so sites must not share a host;
+        # the demo gives each its own loopback address.
+        **cookie_names(site, secure),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.cookies_secure,
-        "CSRF_COOKIE_SECURE": env.cookies_secure,
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": "/",
+        "CSRF_COOKIE_SECURE": secure,
         "CSRF_COOKIE_HTTPONLY": True,
-        "CSRF_TRUSTED_ORIGINS": [
-            env.wallet_url.rstrip("/"),
-            env.marketplace_url.rstrip("/"),
-            env.cardnet_url.rstrip("/"),
-        ],
+        "CSRF_COOKIE_DOMAIN": None,
+        "CSRF_COOKIE_PATH": "/",
+        "LANGUAGE_COOKIE_SECURE": secure,
+        "LANGUAGE_COOKIE_SAMESITE": "Lax",
+        "LANGUAGE_COOKIE_DOMAIN": None,
+        "LANGUAGE_COOKIE_PATH": "/",
+        # Flash messages live in the site's own session, never in a shared "messages" cookie.
+        "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
+        "CSRF_TRUSTED_ORIGINS": list(urls.values()),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",

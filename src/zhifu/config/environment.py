@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -61,13 +62,11 @@ class Environment(BaseSettings):
     cardnet_database_url: str | None = None
     db_conn_max_age: int = Field(default=60, ge=0)
 
-    # Where the sites are reachable from a browser (links, OIDC redirects, API calls).
+    # Where the sites are reachable from a browser (links, OIDC redirects, API calls); each
+    # site answers only the host of its own URL (ALLOWED_HOSTS), so each needs its own host.
     wallet_url: str = "http://localhost:8000"
     marketplace_url: str = "http://127.0.0.1:8001"
-    cardnet_url: str = "http://127.0.0.1:8002"
-    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_split)] = Field(
-        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
-    )
+    cardnet_url: str = "http://127.0.0.2:8002"
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
     # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
     # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.
@@ -128,6 +127,14 @@ class Environment(BaseSettings):
             return parse_currency_list(value)
         except UnknownCurrency as exc:
             raise ValueError(f"{exc.code!r} is not an ISO 4217 currency zhifu supports") from None
+
+    @field_validator("wallet_url", "marketplace_url", "cardnet_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host name")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

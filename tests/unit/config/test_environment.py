@@ -27,6 +27,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: must start with postgresql:// or sqlite:///"),
         ("ZHIFU_SMTP_PORT", "seventy", "ZHIFU_SMTP_PORT: Input should be a valid integer"),
         ("ZHIFU_LOG_LEVEL", "LOUD", "ZHIFU_LOG_LEVEL: Input should be"),
+        ("ZHIFU_WALLET_URL", "wallet.example.com", "ZHIFU_WALLET_URL: must be an http:// or"),
+        ("ZHIFU_CARDNET_URL", "http://:8002", "ZHIFU_CARDNET_URL: must be an http:// or"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
