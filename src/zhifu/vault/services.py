@@ -255,10 +255,12 @@ def add_card(
     if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
         raise DuplicateCard()
 
-    attempt = _reserve_attempt(owner_id, fingerprint, client_ip)
     card_id = ids.new_id("card")
+    # The lease first: a second click while the first check is in flight is refused as
+    # such, without using up one of the buyer's counted attempts.
     _lease_verification(owner_id, card_id)
     try:
+        attempt = _reserve_attempt(owner_id, fingerprint, client_ip)
         result = (network or outbound.card_network()).verify(
             network_port.VerifyRequest(
                 idempotency_key=f"{card_id}:verify",  # card ids are fresh per attempt
