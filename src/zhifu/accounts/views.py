@@ -129,6 +129,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             request.GET.get("state"),
             request.GET.get("code"),
             request.GET.get("error"),
+            request.GET.get("iss"),
         )
     except SignInFailed as exc:
         return _login_failed(request, exc)
