@@ -67,6 +67,9 @@ class Platform(models.Model):
     name = models.CharField(max_length=100)
     issuer = models.URLField(unique=True)
     client_id = models.CharField(max_length=200)
+    # From discovery when the platform was added or last checked (`zhifu platform add`):
+    # the wallet's CSP form-action allows its origin besides the issuer's.
+    authorization_endpoint = models.URLField(blank=True)
     token_auth_method = models.CharField(
         max_length=30, choices=TokenAuthMethod.choices, default=TokenAuthMethod.BASIC
     )

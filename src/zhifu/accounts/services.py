@@ -88,9 +88,14 @@ def begin_sso(session: Any, slug: str, next_path: str | None) -> str:
     if platform is None:
         raise SignInFailed("unknown_platform")
     try:
-        return oidc.begin(session, _client(platform), domain.safe_next(next_path))
+        url = oidc.begin(session, _client(platform), domain.safe_next(next_path))
     except oidc.LoginError as exc:
         raise SignInFailed(exc.code, http_status=502) from None
+    endpoint = url.split("?", 1)[0]
+    if endpoint != platform.authorization_endpoint:  # moved: the CSP must follow (accounts.csp)
+        platform.authorization_endpoint = endpoint
+        platform.save(update_fields=["authorization_endpoint"])
+    return url
 
 
 @dataclass(frozen=True)

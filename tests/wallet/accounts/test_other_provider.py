@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 ISSUER = "https://id.example.org/realms/shop"
 # 64 characters, the characters RFC 6749 §2.3.1 encodes: "+", "/", "=" and "%".
-SECRET = "q7+Zr/9Kx=Lm%2Fw" + "a1B2c3D4e5F6g7H8" + "+/=+/=%%" + "Zz09Yy18Xx27Ww36Vv45Uu54"
+SECRET = (
+    "q7+Zr/9Kx=Lm%2Fw" + "a1B2c3D4e5F6g7H8" + "+/=+/=%%" + "Zz09Yy18Xx27Ww36Vv45Uu54"
+)  # pragma: allowlist secret
 
 
 @pytest.fixture(autouse=True)
