@@ -162,3 +162,15 @@ def platform_secret(data_dir: Path, slug: str) -> Secret:
 def write_platform_secret(data_dir: Path, slug: str, value: str) -> str:
     """Create the platform's secret file (mode 0600) unless it exists; the value in it."""
     return _create(platform_secret_path(data_dir, slug), value.strip())
+
+
+def replace_platform_secret(data_dir: Path, slug: str, value: str) -> None:
+    """Write the platform's secret file atomically (mode 0600), replacing any older one:
+    the next sign-in presents the new value (rotation, docs/platforms.md)."""
+    path = platform_secret_path(data_dir, slug)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value.strip() + "\n")
+    os.replace(tmp, path)
