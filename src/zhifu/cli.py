@@ -33,6 +33,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.vault.commands",
     "zhifu.ledger.commands",
     "zhifu.fx.commands",
+    "zhifu.accounts.commands",
 )
 
 
@@ -115,7 +116,24 @@ def cmd_worker(args: argparse.Namespace) -> None:
     run(poll_seconds=args.poll, once=args.once)
 
 
+def _take_data_dir(args: list[str]) -> list[str]:
+    """`zhifu manage SITE CMD --data-dir D`: the flag is zhifu's, wherever it stands (Django's
+    commands have none), so it is taken out and applied before the site starts."""
+    rest: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "--data-dir" or arg.startswith("--data-dir="):
+            value = arg.partition("=")[2] if "=" in arg else next(it, "")
+            if not value:
+                raise CommandError("--data-dir needs a directory", 2)
+            os.environ["ZHIFU_DATA_DIR"] = str(Path(value).resolve())
+        else:
+            rest.append(arg)
+    return rest
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
+    args.args = _take_data_dir(list(args.args))
     setup_site(args.site)
     from django.core.management import execute_from_command_line
 

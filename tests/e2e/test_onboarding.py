@@ -123,7 +123,7 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         shot("shop-my-account-menu")
         assert_accessible(page, "shop-account-menu-open")
         page.get_by_role("link", name="My wallet").click()
-        page.wait_for_url(f"{wallet}/")
+        page.wait_for_url(f"{wallet}/?platform=zhifu-shop")  # the shop preselects itself
 
         # 4. Wallet home: one big button, no registration button.
         assert page.get_by_role("button", name="Go to my wallet").count() == 1

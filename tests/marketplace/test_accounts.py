@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -227,7 +228,21 @@ def test_account_menu_has_my_orders_and_my_wallet(client: Client) -> None:
     html = client.get("/").content.decode()
     assert "<summary>My account</summary>" in html
     assert '<a href="/orders/">My orders</a>' in html
-    assert f'<a href="{config().urls["wallet"]}/">My wallet</a>' in html
+    # The wallet's home opens with this shop's sign-in preselected (ZHIFU_SHOP_PLATFORM_SLUG).
+    wallet = config().urls["wallet"]
+    assert f'<a href="{wallet}/?platform=zhifu-shop">My wallet</a>' in html
+
+
+def test_my_wallet_preselects_the_slug_the_wallet_registered_the_shop_under(
+    client: Client, settings: Any
+) -> None:
+    import dataclasses
+
+    cfg = config()
+    env = cfg.env.model_copy(update={"shop_platform_slug": "second-shop"})
+    settings.ZHIFU = dataclasses.replace(cfg, env=env)
+    html = client.get("/").content.decode()
+    assert f'<a href="{cfg.urls["wallet"]}/?platform=second-shop">My wallet</a>' in html
 
 
 def test_account_menu_in_russian(signed_in: Client) -> None:
@@ -235,7 +250,7 @@ def test_account_menu_in_russian(signed_in: Client) -> None:
     html = signed_in.get("/").content.decode()
     assert "<summary>Мой аккаунт</summary>" in html
     assert "Мои заказы" in html
-    assert f'<a href="{config().urls["wallet"]}/">Мой кошелёк</a>' in html
+    assert f'<a href="{config().urls["wallet"]}/?platform=zhifu-shop">Мой кошелёк</a>' in html
     assert "Выйти" in html
 
 

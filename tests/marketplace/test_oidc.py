@@ -93,6 +93,51 @@ def test_discovery_document(client: Client) -> None:
     assert doc["claims_supported"] == ["sub", "email", "email_verified", "name", "locale"]
 
 
+def test_discovery_lists_only_what_the_shop_supports(client: Client) -> None:
+    doc = client.get("/o/.well-known/openid-configuration").json()
+    base = config().urls["marketplace"]
+    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]  # no HS256
+    assert doc["grant_types_supported"] == ["authorization_code"]  # no refresh tokens issued
+    assert doc["response_modes_supported"] == ["query"]
+    assert doc["revocation_endpoint"] == f"{base}/o/revoke_token/"
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+    }
+    assert doc["authorization_response_iss_parameter_supported"] is True  # get_code sees iss
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_a_secret_with_plus_slash_equals_works_by_either_auth_method(
+    client: Client, signed_in: Client, method: str
+) -> None:
+    import base64 as b64
+    from urllib.parse import quote_plus
+
+    from oauth2_provider.models import Application
+
+    secret = "q7+Zr/9Kx=Lm%2Fw+/=="  # pragma: allowlist secret
+    app = Application.objects.get(client_id="zhifu-wallet")
+    app.client_secret = secret
+    app.save()
+    verifier, challenge = pkce()
+    form = {
+        "grant_type": "authorization_code",
+        "code": get_code(signed_in, challenge),
+        "redirect_uri": redirect_uri(),
+        "code_verifier": verifier,
+    }
+    if method == "client_secret_post":
+        response = Client().post(
+            "/o/token/", {**form, "client_id": "zhifu-wallet", "client_secret": secret}
+        )
+    else:
+        pair = f"{quote_plus('zhifu-wallet')}:{quote_plus(secret, safe='')}"
+        basic = "Basic " + b64.b64encode(pair.encode()).decode()
+        response = Client().post("/o/token/", form, HTTP_AUTHORIZATION=basic)
+    assert response.status_code == 200, response.content
+
+
 def test_jwks_publishes_the_rs256_signing_key(client: Client) -> None:
     keys = client.get("/o/.well-known/jwks.json").json()["keys"]
     assert len(keys) == 1

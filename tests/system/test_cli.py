@@ -69,3 +69,23 @@ def test_migrate_and_seed_work_on_the_demo_data_dir(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 0
     assert first.stdout == second.stdout
     assert (tmp_path / "wallet.sqlite3").exists()
+
+
+def test_manage_takes_data_dir_after_the_django_command(tmp_path: Path) -> None:
+    # Issue 10: `zhifu manage wallet shell --data-dir D` used the default data directory.
+    result = zhifu(
+        "manage", "wallet", "check", "--data-dir", str(tmp_path), env={"ZHIFU_DEMO": "1"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "secrets" / "wallet_secret_key").exists()
+
+
+def test_platform_list_on_a_fresh_wallet(tmp_path: Path) -> None:
+    env = {"ZHIFU_DEMO": "1"}
+    assert zhifu("migrate", "wallet", "--data-dir", str(tmp_path), env=env).returncode == 0
+    result = zhifu("platform", "list", "--data-dir", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "no platforms" in result.stdout
+    shown = zhifu("platform", "show", "nope", "--data-dir", str(tmp_path), env=env)
+    assert shown.returncode == 1
+    assert shown.stderr == "zhifu: no platform 'nope' (see `zhifu platform list`)\n"

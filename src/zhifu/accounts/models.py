@@ -54,15 +54,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Platform(models.Model):
     """A shop the wallet serves, with its OpenID Connect provider.
 
-    The client secret itself is never stored here: ``client_secret_name`` names a zhifu
-    secret (``config().secret(name)``, or the variable ``ZHIFU_<NAME>``).
+    The client secret is never stored here, nor named: it is found by the slug alone, as
+    ``platform.<slug>.client_secret`` (``config().platform_secret(slug)``: the variable
+    ``ZHIFU_PLATFORM_<SLUG>_CLIENT_SECRET`` or the file of that name in the secrets folder).
     """
+
+    class TokenAuthMethod(models.TextChoices):
+        BASIC = "client_secret_basic", "client_secret_basic"
+        POST = "client_secret_post", "client_secret_post"
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
     issuer = models.URLField(unique=True)
     client_id = models.CharField(max_length=200)
-    client_secret_name = models.CharField(max_length=100)
+    # From discovery when the platform was added or last checked (`zhifu platform add`):
+    # the wallet's CSP form-action allows its origin besides the issuer's.
+    authorization_endpoint = models.URLField(blank=True)
+    token_auth_method = models.CharField(
+        max_length=30, choices=TokenAuthMethod.choices, default=TokenAuthMethod.BASIC
+    )
     scopes = models.CharField(max_length=200, default="openid email profile")
     balance_enabled = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)

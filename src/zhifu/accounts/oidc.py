@@ -10,6 +10,12 @@ few things a relying party must, each checked:
 - the id_token must be RS256, signed by a key from the issuer's JWKS, with the right
   ``iss``, ``aud`` (our client id), unexpired ``exp``; ``alg=none``, HS256 and any other
   algorithm are refused before the signature is even looked at.
+- the callback's ``iss`` (RFC 9207, the mix-up defence among several providers) must be
+  the platform's issuer; when discovery advertises
+  ``authorization_response_iss_parameter_supported`` it must also be present.
+- the client authenticates with ``client_secret_basic`` (id and secret form-urlencoded
+  first, RFC 6749 §2.3.1) or ``client_secret_post``, as the platform is registered.
+- outside the demo the issuer and every endpoint discovery names must be https.
 - HTTP to the provider goes through the kernel.http transport (timeouts, no redirects,
   private addresses refused unless allowed), chosen from settings or passed in.
 """
@@ -19,12 +25,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import jwt
 
@@ -38,6 +43,8 @@ MAX_PENDING = 5
 LEEWAY_S = 60
 ALLOWED_ALGORITHMS = ["RS256"]
 SESSION_KEY = "zhifu_oidc_pending"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint")
 
 
 class LoginError(Exception):
@@ -72,16 +79,27 @@ def _get_json(
     return data
 
 
+def basic_credentials(client_id: str, client_secret: str) -> str:
+    """The HTTP Basic value of RFC 6749 §2.3.1: id and secret each form-urlencoded first,
+    so a secret with ``+ / = %`` or ``:`` reaches the provider unchanged."""
+    pair = f"{quote_plus(client_id, safe='')}:{quote_plus(client_secret, safe='')}"
+    return "Basic " + base64.b64encode(pair.encode("ascii")).decode()
+
+
 def _post_form(
-    transport: http.Transport, url: str, data: dict[str, str], auth: tuple[str, str]
+    transport: http.Transport,
+    url: str,
+    data: dict[str, str],
+    auth: tuple[str, str],
+    method: str = "client_secret_basic",
 ) -> dict[str, Any]:
-    """POST a form with HTTP Basic client authentication; the JSON object answered."""
-    basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode("latin-1")).decode()
-    resp = transport.handle(
-        http.Request.form(
-            url, data, {"Authorization": f"Basic {basic}", "Accept": "application/json"}
-        )
-    )
+    """POST a form authenticating the client by ``method``; the JSON object answered."""
+    headers = {"Accept": "application/json"}
+    if method == "client_secret_post":
+        data = {**data, "client_id": auth[0], "client_secret": auth[1]}
+    else:
+        headers["Authorization"] = basic_credentials(*auth)
+    resp = transport.handle(http.Request.form(url, data, headers))
     body = resp.json() if resp.is_json else {}
     if resp.status_code != 200 or not isinstance(body, dict):
         raise LoginError("token_refused")
@@ -100,24 +118,35 @@ class Client:
     client_id: str
     client_secret: str
     scopes: str
+    auth_method: str = "client_secret_basic"
 
     @property
     def redirect_uri(self) -> str:
         return config().urls["wallet"] + "/oidc/callback/"
 
 
-def client_secret(name: str) -> str:
-    """A platform's client secret: a zhifu secret by that name, else ZHIFU_<NAME>."""
+def client_secret(slug: str) -> str:
+    """A platform's client secret, read now from the platform namespace (never one of the
+    wallet's own secrets: zhifu.config.secrets.platform_secret)."""
+    from zhifu.config.secrets import PlatformSecretMissing
+
     try:
-        return config().secret(name).reveal()
-    except KeyError:
-        value = os.environ.get(f"ZHIFU_{name.upper()}", "")
-        if not value:
-            raise LoginError("no_client_secret") from None
-        return value
+        return config().platform_secret(slug).reveal()
+    except (PlatformSecretMissing, ValueError):
+        raise LoginError("no_client_secret") from None
+
+
+def check_https(url: str, *, demo: bool | None = None) -> None:
+    """Outside the demo the provider is reached over https only (LoginError insecure_issuer)."""
+    if demo is None:
+        demo = config().demo
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in ({"https", "http"} if demo else {"https"}):
+        raise LoginError("insecure_issuer")
 
 
 def discover(issuer: str, *, transport: http.Transport | None = None) -> dict[str, Any]:
+    check_https(issuer)
     cached = _discovery_cache.get(issuer)
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_S:
         return cached[1]
@@ -132,6 +161,11 @@ def discover(issuer: str, *, transport: http.Transport | None = None) -> dict[st
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(doc.get(key), str):
             raise LoginError("bad_discovery")
+    for key in ENDPOINTS:
+        if key in doc:
+            if not isinstance(doc[key], str):
+                raise LoginError("bad_discovery")
+            check_https(doc[key])
     _discovery_cache[issuer] = (time.monotonic(), doc)
     return doc
 
@@ -245,18 +279,32 @@ def verify_id_token(
     return claims
 
 
+def check_response_issuer(doc: dict[str, Any], iss: str | None) -> None:
+    """RFC 9207 §2.4: the authorization response's ``iss`` must be this provider's issuer;
+    it may be absent only when the provider does not say it sends one."""
+    if iss is None:
+        if doc.get("authorization_response_iss_parameter_supported") is True:
+            raise LoginError("missing_iss")
+        return
+    if not hmac.compare_digest(iss.encode(), str(doc["issuer"]).encode()):
+        raise LoginError("wrong_iss")
+
+
 def finish(
     client: Client,
     attempt: dict[str, Any],
     code: str | None,
     *,
+    iss: str | None = None,
     transport: http.Transport | None = None,
 ) -> dict[str, Any]:
-    """Exchange the code and return the verified claims (id_token, then userinfo)."""
-    if not code:
-        raise LoginError("missing_code")
+    """Check the response's issuer, exchange the code and return the verified claims
+    (id_token, then userinfo)."""
     transport = _transport(transport)
     doc = discover(client.issuer, transport=transport)
+    check_response_issuer(doc, iss)  # before the code goes anywhere (RFC 9207 §2.4)
+    if not code:
+        raise LoginError("missing_code")
     try:
         tokens = _post_form(
             transport,
@@ -268,6 +316,7 @@ def finish(
                 "code_verifier": attempt["verifier"],
             },
             auth=(client.client_id, client.client_secret),
+            method=client.auth_method,
         )
     except (http.TransportError, ValueError) as exc:
         raise LoginError("provider_unreachable") from exc

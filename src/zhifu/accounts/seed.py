@@ -19,9 +19,15 @@ def seed() -> list[str]:
             "name": "zhifu shop",
             "issuer": issuer,
             "client_id": "zhifu-wallet",
-            "client_secret_name": "oidc_client_secret",
         },
     )
+    cfg = config()
+    if cfg.demo:  # the demo shop's registered secret, in the platform's own namespace
+        from zhifu.config.secrets import resolve, write_platform_secret
+
+        write_platform_secret(
+            cfg.data_dir, DEMO_PLATFORM, resolve(cfg.env, "oidc_client_secret").reveal()
+        )
     if not created and platform.issuer != issuer:
         platform.issuer = issuer
         platform.save(update_fields=["issuer"])

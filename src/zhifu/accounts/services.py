@@ -74,8 +74,9 @@ def _client(platform: Platform) -> oidc.Client:
         platform_id=platform.pk,
         issuer=platform.issuer,
         client_id=platform.client_id,
-        client_secret=oidc.client_secret(platform.client_secret_name),
+        client_secret=oidc.client_secret(platform.slug),
         scopes=platform.scopes,
+        auth_method=platform.token_auth_method,
     )
 
 
@@ -87,9 +88,14 @@ def begin_sso(session: Any, slug: str, next_path: str | None) -> str:
     if platform is None:
         raise SignInFailed("unknown_platform")
     try:
-        return oidc.begin(session, _client(platform), domain.safe_next(next_path))
+        url = oidc.begin(session, _client(platform), domain.safe_next(next_path))
     except oidc.LoginError as exc:
         raise SignInFailed(exc.code, http_status=502) from None
+    endpoint = url.split("?", 1)[0]
+    if endpoint != platform.authorization_endpoint:  # moved: the CSP must follow (accounts.csp)
+        platform.authorization_endpoint = endpoint
+        platform.save(update_fields=["authorization_endpoint"])
+    return url
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,11 @@ class SignedIn:
 
 
 def complete_sso(
-    session: Any, state: str | None, code: str | None, provider_error: str | None
+    session: Any,
+    state: str | None,
+    code: str | None,
+    provider_error: str | None,
+    iss: str | None = None,
 ) -> SignedIn:
     """The provider sent the browser back: check the attempt, exchange the code, verify
     the id_token and link the identity to a wallet user (:func:`sign_in`).
@@ -120,7 +130,7 @@ def complete_sso(
     if platform is None:
         raise SignInFailed("unknown_platform")
     try:
-        claims = oidc.finish(_client(platform), attempt, code)
+        claims = oidc.finish(_client(platform), attempt, code, iss=iss)
     except oidc.LoginError as exc:
         raise SignInFailed(exc.code) from None
     user = sign_in(platform, claims)

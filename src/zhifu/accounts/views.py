@@ -32,13 +32,33 @@ log = structlog.get_logger(__name__)
 View = Callable[..., HttpResponse]
 
 
+# The slug of the shop this browser last chose to sign in through (kept across sign-out).
+LAST_PLATFORM_KEY = "zhifu_last_platform"
+
+
+def _sign_in_choice(request: HttpRequest, wanted: str | None = None) -> dict[str, Any]:
+    """The shops offered and the one preselected: the one just asked for (a failed sign-in's,
+    or ``/?platform=<slug>`` from a shop's "My wallet" link), else the last one chosen,
+    else the first registered."""
+    platforms = services.active_platforms()
+    by_slug = {p.slug: p for p in platforms}
+    asked = (wanted, request.GET.get("platform"), request.session.get(LAST_PLATFORM_KEY))
+    chosen = next((by_slug[s] for s in asked if s and s in by_slug), None)
+    return {"platforms": platforms, "chosen": chosen or (platforms[0] if platforms else None)}
+
+
+def _remember_choice(request: HttpRequest, slug: str | None) -> None:
+    if slug and request.session.get(LAST_PLATFORM_KEY) != slug:
+        request.session[LAST_PLATFORM_KEY] = slug
+
+
 def _signed_out(request: HttpRequest, status: int = 401) -> HttpResponse:
     ended = request.session.pop(ENDED_FLAG, None)
     return render(
         request,
         "accounts/home.html",
         {
-            "platforms": services.active_platforms(),
+            **_sign_in_choice(request),
             "next": domain.safe_next(request.get_full_path()) or "",
             "ended": ended,
             "signed_out": True,
@@ -78,11 +98,14 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:account")
     ended = request.session.pop(ENDED_FLAG, None)
     next_path = domain.safe_next(request.GET.get("next")) or ""  # from login_required
+    choice = _sign_in_choice(request)
+    if choice["chosen"] is not None and request.GET.get("platform") == choice["chosen"].slug:
+        _remember_choice(request, choice["chosen"].slug)
     return render(
         request,
         "accounts/home.html",
         {
-            "platforms": services.active_platforms(),
+            **choice,
             "next": next_path,
             "ended": ended,
             **_session_limits(),
@@ -99,8 +122,8 @@ def _login_failed(request: HttpRequest, refused: SignInFailed) -> HttpResponse:
         request,
         "accounts/home.html",
         {
-            "platforms": services.active_platforms(),
-            "next": "",
+            **_sign_in_choice(request, request.POST.get("platform")),
+            "next": domain.safe_next(request.POST.get("next")) or "",
             "login_error": refused.message,
             "code": refused.reason,
         },
@@ -111,12 +134,12 @@ def _login_failed(request: HttpRequest, refused: SignInFailed) -> HttpResponse:
 @gate_exempt
 @require_POST
 def oidc_login(request: HttpRequest) -> HttpResponse:
+    slug = request.POST.get("platform", "")
     try:
-        url = services.begin_sso(
-            request.session, request.POST.get("platform", ""), request.POST.get("next")
-        )
+        url = services.begin_sso(request.session, slug, request.POST.get("next"))
     except SignInFailed as exc:
         return _login_failed(request, exc)
+    _remember_choice(request, slug)
     return HttpResponseRedirect(url)
 
 
@@ -129,6 +152,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             request.GET.get("state"),
             request.GET.get("code"),
             request.GET.get("error"),
+            request.GET.get("iss"),
         )
     except SignInFailed as exc:
         return _login_failed(request, exc)
@@ -136,6 +160,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     login(request, done.user, backend="django.contrib.auth.backends.ModelBackend")
     start_session(request)
     services.remember_platform(request.session, done.platform)
+    _remember_choice(request, done.platform.slug)
     log.info("sso.signed_in", platform=done.platform.slug, user=done.user.pk)
     return HttpResponseRedirect(done.next_path or reverse("accounts:account"))
 
@@ -143,7 +168,9 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
 @gate_exempt
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    last = request.session.get(LAST_PLATFORM_KEY)
     logout(request)  # deletes the session on the server
+    _remember_choice(request, last)  # the next sign-in offers the same shop first
     return redirect("accounts:home")
 
 

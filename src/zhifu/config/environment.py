@@ -67,6 +67,11 @@ class Environment(BaseSettings):
     wallet_url: str = "http://localhost:8000"
     marketplace_url: str = "http://127.0.0.1:8001"
     cardnet_url: str = "http://127.0.0.2:8002"
+    # The slug under which the wallet registered this shop (`zhifu platform add SLUG`): the
+    # shop's "My wallet" link opens the wallet's home with it preselected.
+    shop_platform_slug: str = Field(
+        default="zhifu-shop", pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
+    )
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
     # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
     # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "pepper",
         "vault_master_keys",
         "vault_fingerprint_key",
-        "oidc_client_secret",
         "cardnet_api_key",
         "cardnet_challenge_key",
     ),
@@ -112,3 +112,65 @@ def _create(path: Path, value: str) -> str:
 
 def resolve_for_site(env: Environment, site: str) -> dict[str, Secret]:
     return {name: resolve(env, name) for name in REQUIRED[site]}
+
+
+# --- platform client secrets: a namespace of their own -----------------------------------
+# A platform's client secret is looked up by its slug only, as
+# ``platform.<slug>.client_secret``: the variable ZHIFU_PLATFORM_<SLUG>_CLIENT_SECRET, else
+# the file <data-dir>/secrets/platform.<slug>.client_secret, read at every use (a new or
+# rotated secret needs no restart). No name of the wallet's own secrets starts with
+# "platform", so no slug can reach one of them.
+PLATFORM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+PLATFORM_PREFIX = "platform"
+assert not any(name.startswith(PLATFORM_PREFIX) for name in GENERATORS)
+
+
+class PlatformSecretMissing(LookupError):
+    """The platform's client secret is in neither place; str() says where it is looked for."""
+
+
+def platform_secret_name(slug: str) -> str:
+    if not PLATFORM_SLUG.match(slug):
+        raise ValueError(f"{slug!r} is not a platform slug (a-z, 0-9 and inner hyphens)")
+    return f"{PLATFORM_PREFIX}.{slug}.client_secret"
+
+
+def platform_secret_variable(slug: str) -> str:
+    platform_secret_name(slug)  # the same check
+    return f"ZHIFU_PLATFORM_{slug.upper().replace('-', '_')}_CLIENT_SECRET"
+
+
+def platform_secret_path(data_dir: Path, slug: str) -> Path:
+    return data_dir / "secrets" / platform_secret_name(slug)
+
+
+def platform_secret(data_dir: Path, slug: str) -> Secret:
+    """A platform's client secret, read now from the environment or the secrets folder."""
+    value = os.environ.get(platform_secret_variable(slug), "").strip()
+    if value:
+        return Secret(value)
+    path = platform_secret_path(data_dir, slug)
+    if path.is_file():
+        value = path.read_text().strip()
+        if value:
+            return Secret(value)
+    raise PlatformSecretMissing(
+        f"set {platform_secret_variable(slug)} or write the secret to {path}"
+    )
+
+
+def write_platform_secret(data_dir: Path, slug: str, value: str) -> str:
+    """Create the platform's secret file (mode 0600) unless it exists; the value in it."""
+    return _create(platform_secret_path(data_dir, slug), value.strip())
+
+
+def replace_platform_secret(data_dir: Path, slug: str, value: str) -> None:
+    """Write the platform's secret file atomically (mode 0600), replacing any older one:
+    the next sign-in presents the new value (rotation, docs/platforms.md)."""
+    path = platform_secret_path(data_dir, slug)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value.strip() + "\n")
+    os.replace(tmp, path)

@@ -34,6 +34,13 @@ class SiteConfig:
     def secret(self, name: str) -> Secret:
         return self.secrets[name]
 
+    def platform_secret(self, slug: str) -> Secret:
+        """A platform's OIDC client secret, read at each call from its own namespace
+        (zhifu.config.secrets.platform_secret); raises PlatformSecretMissing."""
+        from zhifu.config.secrets import platform_secret
+
+        return platform_secret(self.data_dir, slug)
+
     def secret_fallbacks(self, name: str) -> tuple[str, ...]:
         """Older values of a rotated key (ZHIFU_<NAME>_FALLBACKS, comma-separated): still
         accepted when checking, never used to sign."""

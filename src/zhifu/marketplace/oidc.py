@@ -109,11 +109,21 @@ class ShopOIDCValidator(OAuth2Validator):
 
 
 class DiscoveryView(ConnectDiscoveryInfoView):
-    """DOT's discovery document, with the claims listed in a stable order."""
+    """DOT's discovery document, saying only what the shop supports: RS256 alone (DOT lists
+    HS256 too, which no client is registered for), the code grant (no refresh tokens are
+    issued), query responses carrying ``iss`` (RFC 9207), and the revocation endpoint
+    (RFC 7009); the claims in a stable order."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["claims_supported"] = list(CLAIMS)
+        data["id_token_signing_alg_values_supported"] = ["RS256"]
+        data["grant_types_supported"] = ["authorization_code"]
+        data["response_modes_supported"] = ["query"]
+        data["revocation_endpoint"] = self._get_endpoint_url(request, "revoke-token", True)
+        data["revocation_endpoint_auth_methods_supported"] = data[
+            "token_endpoint_auth_methods_supported"
+        ]
         response.content = json.dumps(data).encode()
         return response

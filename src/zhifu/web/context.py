@@ -21,4 +21,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "zhifu_site_name": SITE_NAMES[cfg.site],
         "zhifu_urls": cfg.urls,
         "zhifu_demo": cfg.demo,
+        "zhifu_shop_platform": cfg.env.shop_platform_slug,
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
 from zhifu.config.site import config
 
@@ -25,14 +27,21 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         cfg = config()
-        urls = cfg.urls
-        # Forms may post to the other sites (SSO, cashier return) and nowhere else.
-        self.csp = CSP.format(forms=" ".join(sorted(set(urls.values()))))
+        # Forms may post to the other sites (SSO, cashier return), to the origins a site's
+        # setting ZHIFU_CSP_FORM_ACTION_ORIGINS names (a function asked on every response:
+        # the wallet's platforms, which change while it runs) and nowhere else.
+        self.sites = frozenset(cfg.urls.values())
+        path = getattr(settings, "ZHIFU_CSP_FORM_ACTION_ORIGINS", None)
+        self.more_origins: Callable[[], tuple[str, ...]] = import_string(path) if path else tuple
         self.hsts = f"max-age={cfg.hsts_seconds}; includeSubDomains"
+
+    def csp(self) -> str:
+        return CSP.format(forms=" ".join(sorted(self.sites.union(self.more_origins()))))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.csp)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = self.csp()
         response.headers.setdefault("Strict-Transport-Security", self.hsts)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         user = getattr(request, "user", None)

@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import jwt
 import pytest
@@ -29,6 +29,8 @@ from zhifu.kernel import clock, http
 
 ISSUER = "https://shop.test/o"
 CLIENT_ID = "zhifu-wallet"
+# Has the characters RFC 6749 §2.3.1 makes a client form-urlencode before HTTP Basic.
+CLIENT_SECRET = "s3cr+t/with=padding%and:colon"  # pragma: allowlist secret
 GOOD_PIN = "583920"
 GOOD_CHOICES = [
     QuestionChoice("first_pet", "Barsik"),
@@ -74,7 +76,7 @@ class FakeProvider:
                     200, self.get_json(request.url, {"Authorization": auth})
                 )
             basic = base64.b64decode(request.header("authorization").removeprefix("Basic "))
-            client_id, _, secret = basic.decode().partition(":")
+            client_id, _, secret = (unquote_plus(part) for part in basic.decode().partition(":"))
             form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
             return http.Response.json_of(
                 200, self.post_form(request.url, form, (client_id, secret))
@@ -152,11 +154,16 @@ class FakeProvider:
         return {"code": code, "state": params["state"]}
 
 
+def platform_secret(monkeypatch: pytest.MonkeyPatch, slug: str, value: str) -> None:
+    """Give the platform ``slug`` its client secret, as an operator does (the variable)."""
+    from zhifu.config.secrets import platform_secret_variable
+
+    monkeypatch.setenv(platform_secret_variable(slug), value)
+
+
 @pytest.fixture
 def provider(settings: Any) -> Iterator[FakeProvider]:
-    from zhifu.config.site import config
-
-    fake = FakeProvider(secret=config().secret("oidc_client_secret").reveal())
+    fake = FakeProvider(secret=CLIENT_SECRET)
     settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(fake.handle)
     oidc._discovery_cache.clear()
     yield fake
@@ -164,13 +171,10 @@ def provider(settings: Any) -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def platform(db: Any) -> Platform:
+def platform(db: Any, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    platform_secret(monkeypatch, "shop", CLIENT_SECRET)
     return Platform.objects.create(
-        slug="shop",
-        name="Test shop",
-        issuer=ISSUER,
-        client_id=CLIENT_ID,
-        client_secret_name="oidc_client_secret",
+        slug="shop", name="Test shop", issuer=ISSUER, client_id=CLIENT_ID
     )
 
 

@@ -73,10 +73,15 @@ def test_second_login_reaches_the_same_wallet_user(
 
 
 def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
-    client: Client, platform: Platform, provider: FakeProvider, settings: Any
+    client: Client,
+    platform: Platform,
+    provider: FakeProvider,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.wallet.accounts.support import new_buyer
+    from tests.wallet.accounts.support import new_buyer, platform_secret
 
+    platform_secret(monkeypatch, "shop2", provider.secret)
     user = new_buyer("anna@example.com")
     Identity.objects.create(platform=platform, subject="buyer-1", user=user)
     other = Platform.objects.create(
@@ -84,7 +89,6 @@ def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
         name="Second shop",
         issuer="https://shop2.test/o",
         client_id="zhifu-wallet",
-        client_secret_name="oidc_client_secret",
     )
     provider2 = FakeProvider(issuer=other.issuer, secret=provider.secret)
     provider2.claims = {**provider.claims, "sub": "x-77", "email_verified": True}

@@ -31,6 +31,8 @@ MIDDLEWARE = [
 # The cookie lives as long as the absolute limit; the idle limit is enforced server-side.
 SESSION_COOKIE_AGE = int(_session_rules.ABSOLUTE_TIMEOUT.total_seconds())
 LOGIN_URL = "accounts:home"
+# The CSP's form-action follows the active platforms' providers (zhifu.accounts.csp).
+ZHIFU_CSP_FORM_ACTION_ORIGINS = "zhifu.accounts.csp.form_action_origins"
 
 # The card vault's tables live in their own database (<data-dir>/vault.sqlite3 by default,
 # ZHIFU_VAULT_DATABASE_URL otherwise), so it can be hosted apart.
