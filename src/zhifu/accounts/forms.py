@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhifu.credentials import domain as credentials_domain
 from zhifu.credentials import services as credentials
-from zhifu.web.forms import NewPinMixin, QuestionsMixin
+from zhifu.web.forms import NewPinMixin, QuestionsMixin, payment_password_field
 
 
 class EmailForm(forms.Form):
@@ -25,3 +26,9 @@ class RegistrationForm(NewPinMixin, QuestionsMixin):
     """The first payment password (typed twice) and the three security questions."""
 
     rules = credentials.FORM_RULES
+
+
+class PaymentPasswordForm(forms.Form):
+    """The wallet's payment password, to connect or remove a shop."""
+
+    pin = payment_password_field(credentials_domain.PIN_LENGTH)
