@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,16 @@ class EmailForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class ConnectForm(EmailForm):
+    """The address of the wallet to connect this shop to (the gate's second form)."""
+
+    prefix = "connect"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Address confirmed at your wallet")
 
 
 class RegistrationForm(NewPinMixin, QuestionsMixin):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zhifu.accounts import domain, services
 from zhifu.accounts.errors import AccountsRefusal, LinkProblem, SignInFailed
-from zhifu.accounts.forms import EmailForm, PaymentPasswordForm, RegistrationForm
+from zhifu.accounts.forms import ConnectForm, EmailForm, PaymentPasswordForm, RegistrationForm
 from zhifu.accounts.middleware import ENDED_FLAG, gate_exempt, start_session
 from zhifu.config.site import config
 from zhifu.credentials import domain as credentials_domain
@@ -172,7 +172,7 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
     status = 200
     limit_error = ""
     shop_address = services.shop_email(user)
-    connect_form = EmailForm(prefix="connect", initial={"email": shop_address})
+    connect_form = ConnectForm(initial={"email": shop_address})
     if request.method == "POST":
         form = EmailForm(request.POST)
         if form.is_valid():
@@ -192,7 +192,7 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
 def _gate(
     request: HttpRequest,
     form: EmailForm,
-    connect_form: EmailForm,
+    connect_form: ConnectForm,
     last: Any,
     limit_error: str,
     status: int,
@@ -225,7 +225,7 @@ def connect_request(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.email_confirmed:
         return redirect("accounts:account")
-    connect_form = EmailForm(request.POST, prefix="connect")
+    connect_form = ConnectForm(request.POST)
     limit_error, status = "", 400
     if connect_form.is_valid():
         try:
