@@ -67,7 +67,7 @@ def shops(settings: Any, db: Any) -> Shops:
             name=name,
             issuer=f"https://{slug}.shop.test/o",
             client_id="zhifu-wallet",
-            client_secret_name="oidc_client_secret",
+            client_secret_name="oidc_client_secret",  # pragma: allowlist secret
         )
         made[slug] = FakeProvider(issuer=platform.issuer, secret=secret)
     found = Shops(made["a"], made["b"])
