@@ -44,6 +44,7 @@ DATE_SENSITIVE = {
         "tests/unit/outbox/test_retry.py",
     ],
     "wallet": [
+        "tests/wallet/security/test_shop_linking.py",
         "tests/wallet/vault/test_services.py",
         "tests/wallet/vault/test_pages.py",
         "tests/wallet/security/test_card_testing.py",

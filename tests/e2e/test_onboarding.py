@@ -143,6 +143,9 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         # 6. E-mail gate: the shop's address pre-filled.
         email_field = page.get_by_label("E-mail")
         assert email_field.input_value() == address
+        # Below it, the offer to connect this shop to a wallet made through another shop.
+        assert page.get_by_role("heading", name="Connect this shop to your wallet").count() == 1
+        assert page.get_by_label("Address confirmed at your wallet").input_value() == address
         shot("wallet-email-gate")
         assert_accessible(page, "wallet-email-gate")
         page.get_by_role("button", name="Send confirmation e-mail").click()
@@ -204,6 +207,9 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.wait_for_url(f"{wallet}/account/")
         assert BALANCE_NOTICE in page.locator("main").inner_text()
         assert page.get_by_role("link", name="Bank cards").count() == 1
+        shops = page.locator("#shops").inner_text()
+        assert "Connected shops" in shops
+        assert "You are signed in through this shop." in shops
         shot("wallet-account")
         assert_accessible(page, "wallet-account")
         # The worker delivers the "registration complete" e-mail through the outbox.

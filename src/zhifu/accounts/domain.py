@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 RESEND_COOLDOWN = dt.timedelta(seconds=60)
 RESENDS_PER_HOUR = 5
 LINK_LIFETIME = dt.timedelta(hours=24)
+# A link that connects a shop to a wallet is a key to that wallet (with the payment
+# password): it lives much shorter than the confirmation link.
+CONNECT_LINK_LIFETIME = dt.timedelta(minutes=30)
 
 IDLE_TIMEOUT = dt.timedelta(hours=1)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=24)

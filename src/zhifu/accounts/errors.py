@@ -20,6 +20,13 @@ class AccountsCode(Codes):
     LINK_EXPIRED = "link_expired"
     LINK_OTHER_ACCOUNT = "link_other_account"
     LINK_ALREADY_CONFIRMED = "link_already_confirmed"
+    CONNECT_LINK_UNKNOWN = "connect_link_unknown"
+    CONNECT_LINK_USED = "connect_link_used"
+    CONNECT_LINK_EXPIRED = "connect_link_expired"
+    CONNECT_LINK_OTHER_ACCOUNT = "connect_link_other_account"
+    CONNECT_NOT_STRANDED = "connect_not_stranded"
+    SHOP_UNKNOWN = "shop_unknown"
+    SHOP_IN_USE = "shop_in_use"
     SIGN_IN_FAILED = "sign_in_failed"
     ACCOUNT_INACTIVE = "account_inactive"
 
@@ -132,6 +139,69 @@ class LinkOtherAccount(LinkProblem):
 class LinkAlreadyConfirmed(LinkProblem):
     code = AccountsCode.LINK_ALREADY_CONFIRMED
     default_message = _("Your e-mail is already confirmed.")
+
+
+# --- connecting a shop to a wallet (docs/decisions/0010) ----------------------------------
+
+
+class ConnectLinkProblem(LinkProblem):
+    """The link that connects a shop to a wallet cannot be used; the subclass says why."""
+
+
+class ConnectLinkUnknown(ConnectLinkProblem):
+    code = AccountsCode.CONNECT_LINK_UNKNOWN
+    default_message = _("This link is not valid. Ask for a new link to connect this shop.")
+    http_status = 404
+
+
+class ConnectLinkUsed(ConnectLinkProblem):
+    code = AccountsCode.CONNECT_LINK_USED
+    default_message = _("This link has already been used. Each link works only once.")
+
+
+class ConnectLinkExpired(ConnectLinkProblem):
+    code = AccountsCode.CONNECT_LINK_EXPIRED
+
+    @property
+    def message(self) -> str:
+        minutes = int(domain.CONNECT_LINK_LIFETIME.total_seconds() // 60)
+        return ngettext(
+            "This link has expired: it worked for %(minutes)d minute. "
+            "Ask for a new link to connect this shop.",
+            "This link has expired: it worked for %(minutes)d minutes. "
+            "Ask for a new link to connect this shop.",
+            minutes,
+        ) % {"minutes": minutes}
+
+
+class ConnectLinkOtherAccount(ConnectLinkProblem):
+    code = AccountsCode.CONNECT_LINK_OTHER_ACCOUNT
+    default_message = _(
+        "This link was made for another shop account. Sign in through the shop account "
+        "that asked for it, then open the link again."
+    )
+    http_status = 403
+
+
+class ConnectNotStranded(ConnectLinkProblem):
+    code = AccountsCode.CONNECT_NOT_STRANDED
+    default_message = _("This shop account already belongs to a wallet.")
+    http_status = 409
+
+
+class ShopUnknown(AccountsRefusal):
+    code = AccountsCode.SHOP_UNKNOWN
+    default_message = _("This shop is not connected to your wallet.")
+    http_status = 404
+
+
+class ShopInUse(AccountsRefusal):
+    code = AccountsCode.SHOP_IN_USE
+    default_message = _(
+        "You are signed in through this shop, so it cannot be removed now. "
+        "Sign in through another connected shop to remove it."
+    )
+    http_status = 409
 
 
 # --- sign-in through a platform -----------------------------------------------------------

@@ -75,6 +75,10 @@ class Platform(models.Model):
     )
     scopes = models.CharField(max_length=200, default="openid email profile")
     balance_enabled = models.BooleanField(default=False)
+    # Join a new account of this shop to the wallet with the same confirmed address when the
+    # provider says ``email_verified``. Off by default; only for a provider the operator runs
+    # and whose e-mail checks they vouch for (docs/decisions/0010 states the risk).
+    trust_email_verified = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now)
 
@@ -107,13 +111,9 @@ class Identity(models.Model):
         return f"{self.platform.slug}:{self.subject}"
 
 
-class EmailConfirmation(models.Model):
-    """One confirmation e-mail: only the SHA-256 of its 256-bit token is stored.
+class EmailedLink(models.Model):
+    """A single-use link sent by e-mail: only the SHA-256 of its 256-bit token is stored."""
 
-    Also the send log behind the resend limits (60 s apart, 5 an hour).
-    """
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_confirmations")
     email = models.EmailField()
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=clock.now)
@@ -121,7 +121,41 @@ class EmailConfirmation(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+
+
+class EmailConfirmation(EmailedLink):
+    """One confirmation e-mail. Also the send log behind the resend limits (60 s apart, 5
+    an hour)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_confirmations")
+
+    class Meta:
         indexes = [models.Index(fields=["user", "created_at"], name="confirm_user_time")]
 
     def __str__(self) -> str:
         return f"confirmation for user {self.user_id}"
+
+
+class ConnectLink(EmailedLink):
+    """One e-mailed link that connects a shop account (``identity``) to the wallet of
+    ``owner``, sent to its confirmed ``email`` (docs/decisions/0010).
+
+    Also the send log of "connect" requests, counted with the confirmation e-mails. A
+    request for an address no wallet has confirmed leaves a row with no ``owner`` whose
+    token was never sent: it connects nothing.
+    """
+
+    requester = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="connect_requests"
+    )
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="connect_links")
+    owner = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, related_name="connect_links"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["requester", "created_at"], name="connect_requester_time")]
+
+    def __str__(self) -> str:
+        return f"connect link for identity {self.identity_id}"

@@ -15,6 +15,12 @@ from django.urls import reverse
 from zhifu.accounts import domain, oidc
 from zhifu.accounts.errors import (
     AccountInactive,
+    ConnectLinkExpired,
+    ConnectLinkOtherAccount,
+    ConnectLinkProblem,
+    ConnectLinkUnknown,
+    ConnectLinkUsed,
+    ConnectNotStranded,
     EmailTaken,
     LinkAlreadyConfirmed,
     LinkExpired,
@@ -23,12 +29,14 @@ from zhifu.accounts.errors import (
     LinkUnknown,
     LinkUsed,
     SendLimited,
+    ShopInUse,
+    ShopUnknown,
     SignInFailed,
 )
-from zhifu.accounts.models import EmailConfirmation, Identity, Platform, User
+from zhifu.accounts.models import ConnectLink, EmailConfirmation, Identity, Platform, User
 from zhifu.config.site import config
 from zhifu.credentials import services as credentials
-from zhifu.credentials.domain import QuestionChoice
+from zhifu.credentials.domain import Action, QuestionChoice, bound
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
 from zhifu.ledger import domain as ledger_domain
@@ -41,9 +49,12 @@ PLATFORM_NAME_KEY = "zhifu_platform_name"
 
 __all__ = [
     "AccountInactive",
+    "ConnectLinkProblem",
     "EmailTaken",
     "LinkProblem",
     "SendLimited",
+    "ShopInUse",
+    "ShopUnknown",
     "SignInFailed",
 ]
 
@@ -148,10 +159,11 @@ def remember_platform(session: Any, platform: Platform) -> None:
 def sign_in(platform: Platform, claims: dict[str, Any]) -> User:
     """The wallet user behind (issuer, subject), created on the first login.
 
-    A new identity joins an existing wallet user only when the platform says the e-mail is
-    verified and a wallet user has confirmed that same address at the wallet; platforms are
-    registered by the operator and trusted to verify the e-mails they assert. Otherwise a
-    new wallet user is created; it confirms its address at the gate.
+    A new identity never joins an existing wallet on the shop's e-mail claim: another
+    account at another shop may assert anyone's address (docs/decisions/0010). It gets a
+    wallet user of its own, unconfirmed, which the gate offers to connect to an existing
+    wallet (:func:`request_connect`, then the owner's e-mailed link and payment password).
+    Only a platform the operator marked ``trust_email_verified`` joins on a verified claim.
     """
     subject = str(claims["sub"])
     email = str(claims.get("email") or "")
@@ -168,7 +180,7 @@ def sign_in(platform: Platform, claims: dict[str, Any]) -> User:
         )
         if identity is None:
             user = None
-            if email and verified:
+            if platform.trust_email_verified and email and verified:
                 user = User.objects.filter(
                     email__iexact=email, email_confirmed_at__isnull=False
                 ).first()
@@ -199,6 +211,20 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _recent_sends(user: User, now: dt.datetime) -> list[dt.datetime]:
+    """When this user sent confirmation e-mails and connect requests in the last hour: both
+    count against the same limits (``domain.may_send``)."""
+    since = now - dt.timedelta(hours=1)
+    return [
+        *EmailConfirmation.objects.filter(user=user, created_at__gt=since).values_list(
+            "created_at", flat=True
+        ),
+        *ConnectLink.objects.filter(requester=user, created_at__gt=since).values_list(
+            "created_at", flat=True
+        ),
+    ]
+
+
 def send_confirmation(user: User, email: str) -> EmailConfirmation:
     """Send a confirmation link to ``email``; raise SendLimited.
 
@@ -210,12 +236,7 @@ def send_confirmation(user: User, email: str) -> EmailConfirmation:
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # one send decision at a time
         owner = User.objects.filter(email__iexact=email).exclude(pk=user.pk).first()
-        sent = list(
-            EmailConfirmation.objects.filter(
-                user=user, created_at__gt=now - dt.timedelta(hours=1)
-            ).values_list("created_at", flat=True)
-        )
-        refused = domain.may_send(sent, now)
+        refused = domain.may_send(_recent_sends(user, now), now)
         if refused:
             raise SendLimited.of(refused)
         token = secrets.token_urlsafe(32)
@@ -283,6 +304,168 @@ def complete_registration(user: User, token: str, pin: str, choices: list[Questi
             raise EmailTaken from None
         credentials.register_credentials(user, pin, choices)
         notifications.queue_email(user, "registration_complete")
+
+
+# --- connecting a shop to a wallet (docs/decisions/0010) -----------------------------------
+
+
+def _session_identity(user: User, platform_id: Any) -> Identity | None:
+    """The shop account this session signed in with."""
+    if not platform_id:
+        return None
+    return Identity.objects.filter(user=user, platform_id=platform_id).first()
+
+
+def request_connect(user: User, platform_id: Any, email: str) -> None:
+    """Ask to connect the shop account of this session to the wallet that confirmed
+    ``email``: its owner gets a single-use link. Raises SendLimited, ConnectNotStranded.
+
+    The answer is the same whether a wallet has the address or not (SEC-16), and counts
+    against the gate's send limits; without a wallet the token is never sent.
+    """
+    email = User.objects.normalize_email(email.strip())
+    now = clock.now()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # one send decision at a time
+        user.refresh_from_db()
+        identity = _session_identity(user, platform_id)
+        if user.email_confirmed or identity is None:
+            raise ConnectNotStranded
+        refused = domain.may_send(_recent_sends(user, now), now)
+        if refused:
+            raise SendLimited.of(refused)
+        owner = (
+            User.objects.filter(email__iexact=email, email_confirmed_at__isnull=False)
+            .exclude(pk=user.pk)
+            .first()
+        )
+        token = secrets.token_urlsafe(32)
+        ConnectLink.objects.create(
+            requester=user,
+            identity=identity,
+            owner=owner,
+            email=email,
+            token_hash=_hash(token),
+            created_at=now,
+            expires_at=now + domain.CONNECT_LINK_LIFETIME,
+        )
+        if owner is None or not owner.email:
+            return
+        # A secret, so it bypasses the outbox like the confirmation link (decision 0004).
+        link = config().urls["wallet"] + reverse("accounts:connect", args=[token])
+        notifications.send_email_on_commit(
+            owner.email,
+            "platform_connect_link",
+            notifications.language_of(owner),
+            {
+                "link": link,
+                "shop": identity.platform.name,
+                "minutes": int(domain.CONNECT_LINK_LIFETIME.total_seconds() // 60),
+            },
+        )
+
+
+def last_connect_request(user: User) -> ConnectLink | None:
+    return ConnectLink.objects.filter(requester=user).order_by("-created_at").first()
+
+
+def check_connect_link(user: User, platform_id: Any, token: str) -> ConnectLink:
+    """The connect link, if this session (its user *and* its shop account) may use it now.
+
+    Looked up by the SHA-256 of the token, like the confirmation link (:func:`check_link`).
+    """
+    row = (
+        ConnectLink.objects.select_related("identity__platform", "owner")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
+    if row is None or row.owner is None:
+        raise ConnectLinkUnknown
+    if row.identity.user_id != user.pk or row.identity.platform_id != platform_id:
+        raise ConnectLinkOtherAccount
+    if row.used_at is not None:
+        raise ConnectLinkUsed
+    if user.email_confirmed:
+        raise ConnectNotStranded
+    if clock.now() >= row.expires_at:
+        raise ConnectLinkExpired
+    return row
+
+
+def connect_action(identity_id: int) -> str:
+    """The step-up action that connects one shop account to a wallet."""
+    return bound(Action.PLATFORM_CONNECT, str(identity_id))
+
+
+def connect_platform(user: User, platform_id: Any, token: str, pin: str) -> User:
+    """Connect the session's shop account to the wallet the link was sent for, once the
+    wallet's payment password is right; the wallet user the session becomes.
+
+    The payment password is checked under the owner's lockout counter
+    (``credentials.step_up``); its proof is redeemed in the transaction that moves the
+    identity, so the link, the proof and the move commit together or not at all. The
+    session's own wallet user, never confirmed (the gate kept it from cards, payment
+    password and ledger), is deleted once it has no shop account left. Raises
+    ConnectLinkProblem or a credentials refusal.
+    """
+    row = check_connect_link(user, platform_id, token)
+    owner = row.owner
+    assert owner is not None  # check_connect_link refuses a link that was never sent
+    action = connect_action(row.identity_id)
+    proof = credentials.step_up(owner, pin, action)
+    now = clock.now()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        user.refresh_from_db()
+        locked = ConnectLink.objects.select_for_update().get(pk=row.pk)
+        row = check_connect_link(user, platform_id, token)
+        credentials.redeem_step_up(owner.pk, proof, action)
+        locked.used_at = now
+        locked.save(update_fields=["used_at"])
+        identity = row.identity
+        identity.user = owner
+        identity.save(update_fields=["user"])
+        if not user.identities.exists():
+            user.delete()
+        notifications.queue_email(owner, "platform_connected", {"shop": identity.platform.name})
+    return owner
+
+
+def connected_shops(user: User) -> list[Identity]:
+    """The shop accounts that sign in to this wallet, oldest first."""
+    return list(user.identities.select_related("platform").order_by("created_at", "id"))
+
+
+def disconnect_action(identity_id: int) -> str:
+    return bound(Action.PLATFORM_DISCONNECT, str(identity_id))
+
+
+def disconnect_platform(user: User, identity_id: int, platform_id: Any, pin: str) -> None:
+    """Remove a shop account from the wallet after the payment password. The shop this
+    session signed in through cannot be removed from itself (ShopInUse): the buyer would
+    be signed in to a wallet with no way back. Raises ShopUnknown, ShopInUse or a
+    credentials refusal. The next sign-in through that shop starts a new wallet user."""
+    identity = Identity.objects.filter(pk=identity_id, user=user).first()
+    if identity is None:
+        raise ShopUnknown
+    if identity.platform_id == platform_id:
+        raise ShopInUse
+    action = disconnect_action(identity.pk)
+    proof = credentials.step_up(user, pin, action)
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        identity = (
+            Identity.objects.select_for_update()
+            .select_related("platform")
+            .filter(pk=identity_id, user=user)
+            .first()
+        )
+        if identity is None:
+            raise ShopUnknown
+        credentials.redeem_step_up(user.pk, proof, action)
+        shop = identity.platform.name
+        identity.delete()
+        notifications.queue_email(user, "platform_disconnected", {"shop": shop})
 
 
 # --- the stored balance -----------------------------------------------------------------

@@ -11,8 +11,11 @@ urlpatterns: list[URLPattern] = [
     path("logout/", views.logout_view, name="logout"),
     path("confirm-email/", views.confirm_email, name="confirm-email"),
     path("confirm-email/<str:token>/", views.register, name="register"),
+    path("connect/", views.connect_request, name="connect-request"),
+    path("connect/<str:token>/", views.connect, name="connect"),
     path("registered/", views.registered, name="registered"),
     path("account/", views.account, name="account"),
+    path("account/shops/<int:identity_id>/remove/", views.remove_shop, name="remove-shop"),
     path(
         "account/forgot-payment-password/",
         views.forgot_payment_password,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zhifu.accounts import domain, services
 from zhifu.accounts.errors import AccountsRefusal, LinkProblem, SignInFailed
-from zhifu.accounts.forms import EmailForm, RegistrationForm
+from zhifu.accounts.forms import ConnectForm, EmailForm, PaymentPasswordForm, RegistrationForm
 from zhifu.accounts.middleware import ENDED_FLAG, gate_exempt, start_session
 from zhifu.config.site import config
 from zhifu.credentials import domain as credentials_domain
@@ -198,6 +198,8 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
     last = services.last_confirmation(user)
     status = 200
     limit_error = ""
+    shop_address = services.shop_email(user)
+    connect_form = ConnectForm(initial={"email": shop_address})
     if request.method == "POST":
         form = EmailForm(request.POST)
         if form.is_valid():
@@ -209,14 +211,29 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        initial = last.email if last else services.shop_email(user)
+        initial = last.email if last else shop_address
         form = EmailForm(initial={"email": initial})
+    return _gate(request, form, connect_form, last, limit_error, status)
+
+
+def _gate(
+    request: HttpRequest,
+    form: EmailForm,
+    connect_form: ConnectForm,
+    last: Any,
+    limit_error: str,
+    status: int,
+) -> HttpResponse:
+    """The gate: confirm an address, or connect this shop to the wallet of one."""
     mailbox = f"{config().urls['wallet']}/_dev/mail/" if config().demo else ""
     return render(
         request,
         "accounts/confirm_email.html",
         {
             "form": form,
+            "connect_form": connect_form,
+            "connect_sent": services.last_connect_request(_user(request)),
+            "connect_minutes": int(domain.CONNECT_LINK_LIFETIME.total_seconds() // 60),
             "sent": last,
             "mailbox_url": mailbox,
             "limit_error": limit_error,
@@ -227,13 +244,84 @@ def confirm_email(request: HttpRequest) -> HttpResponse:
     )
 
 
+@gate_exempt
+@wallet_login_required
+@require_POST
+def connect_request(request: HttpRequest) -> HttpResponse:
+    """ "Connect this shop to my wallet": e-mail the wallet of that address a link."""
+    user = _user(request)
+    if user.email_confirmed:
+        return redirect("accounts:account")
+    connect_form = ConnectForm(request.POST)
+    limit_error, status = "", 400
+    if connect_form.is_valid():
+        try:
+            services.request_connect(
+                user, request.session.get(services.PLATFORM_KEY), connect_form.cleaned_data["email"]
+            )
+            return redirect(reverse("accounts:confirm-email") + "#connect")
+        except services.SendLimited as exc:
+            limit_error, status = exc.message, exc.http_status
+        except services.ConnectLinkProblem as exc:
+            return _link_problem(request, exc, user)
+    form = EmailForm(initial={"email": services.shop_email(user)})
+    return _gate(request, form, connect_form, services.last_confirmation(user), limit_error, status)
+
+
+@gate_exempt
+@sensitive_post_parameters("pin")
+@wallet_login_required
+@require_http_methods(["GET", "POST"])
+def connect(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail: the wallet's payment password connects this shop."""
+    user = _user(request)
+    platform_id = request.session.get(services.PLATFORM_KEY)
+    try:
+        row = services.check_connect_link(user, platform_id, token)
+    except LinkProblem as exc:
+        return _link_problem(request, exc, user)
+    status = 200
+    if request.method == "POST":
+        form = PaymentPasswordForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                owner = services.connect_platform(
+                    user, platform_id, token, form.cleaned_data["pin"]
+                )
+            except LinkProblem as exc:
+                return _link_problem(request, exc, user)
+            except credentials.CredentialsRefusal as exc:
+                form.add_error("pin", exc.message)
+                status = exc.http_status
+            else:
+                platform = row.identity.platform
+                login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
+                start_session(request)
+                services.remember_platform(request.session, platform)
+                log.info("accounts.shop_connected", platform=platform.slug, user=owner.pk)
+                return redirect(reverse("accounts:account") + "#shops")
+    else:
+        form = PaymentPasswordForm()
+    return render(
+        request,
+        "accounts/connect.html",
+        {"form": form, "shop": row.identity.platform.name, "address": row.email},
+        status=status,
+    )
+
+
 def _link_problem(
     request: HttpRequest, refused: AccountsRefusal, user: services.User
 ) -> HttpResponse:
     return render(
         request,
         "accounts/link_problem.html",
-        {"message": refused.message, "confirmed": user.email_confirmed},
+        {
+            "message": refused.message,
+            "confirmed": user.email_confirmed,
+            "connect": isinstance(refused, services.ConnectLinkProblem),
+        },
         status=refused.http_status,
     )
 
@@ -281,6 +369,12 @@ def registered(request: HttpRequest) -> HttpResponse:
 @wallet_login_required
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
+    return _account(request)
+
+
+def _account(
+    request: HttpRequest, shop_error: str = "", error_shop: int | None = None, status: int = 200
+) -> HttpResponse:
     user = _user(request)
     platform = services.platform_for_session(request.session)
     return render(
@@ -294,8 +388,33 @@ def account(request: HttpRequest) -> HttpResponse:
             "questions": credentials.question_labels(user),
             "locked_until": credentials.lock_state(user),
             "max_failures": credentials_domain.MAX_FAILURES,
+            "shops": services.connected_shops(user),
+            "shop_form": PaymentPasswordForm(),
+            "shop_error": shop_error,
+            "error_shop": error_shop,
         },
+        status=status,
     )
+
+
+@sensitive_post_parameters("pin")
+@wallet_login_required
+@require_POST
+def remove_shop(request: HttpRequest, identity_id: int) -> HttpResponse:
+    """Remove a connected shop from the wallet (payment password)."""
+    form = PaymentPasswordForm(request.POST)
+    if not form.is_valid():
+        return _account(request, str(form.errors["pin"][0]), identity_id, 400)
+    try:
+        services.disconnect_platform(
+            _user(request),
+            identity_id,
+            request.session.get(services.PLATFORM_KEY),
+            form.cleaned_data["pin"],
+        )
+    except (AccountsRefusal, credentials.CredentialsRefusal) as exc:
+        return _account(request, exc.message, identity_id, exc.http_status)
+    return redirect(reverse("accounts:account") + "#shops")
 
 
 @wallet_login_required

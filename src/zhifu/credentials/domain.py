@@ -185,6 +185,8 @@ class Action(StrEnum):
     PIN_CHANGE = "pin.change"
     QUESTIONS_CHANGE = "questions.change"
     PAYMENT_CONFIRM = "payment.confirm"
+    PLATFORM_CONNECT = "platform.connect"  # bound to the identity being connected
+    PLATFORM_DISCONNECT = "platform.disconnect"  # bound to the identity being removed
 
 
 def bound(action: Action, subject: str | None = None) -> str:

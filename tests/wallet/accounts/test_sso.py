@@ -72,13 +72,15 @@ def test_second_login_reaches_the_same_wallet_user(
     assert Identity.objects.count() == 1
 
 
-def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
+def test_a_second_platform_trusted_for_verified_email_shares_the_wallet(
     client: Client,
     platform: Platform,
     provider: FakeProvider,
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Only with the operator's per-platform opt-in (docs/decisions/0010); without it the
+    claim never joins (tests/wallet/security/test_shop_linking.py)."""
     from tests.wallet.accounts.support import new_buyer, platform_secret
 
     platform_secret(monkeypatch, "shop2", provider.secret)
@@ -89,6 +91,7 @@ def test_a_second_platform_with_a_verified_confirmed_email_shares_the_wallet(
         name="Second shop",
         issuer="https://shop2.test/o",
         client_id="zhifu-wallet",
+        trust_email_verified=True,
     )
     provider2 = FakeProvider(issuer=other.issuer, secret=provider.secret)
     provider2.claims = {**provider.claims, "sub": "x-77", "email_verified": True}
