@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -160,7 +160,19 @@ def _card(row: StoredCard) -> Card:
     )
 
 
-def _owner_id(owner: Any) -> str:
+class CardOwner(Protocol):
+    """Whom cards belong to, as the vault sees them: an id, nothing more (the wallet's user
+    fits; the vault imports nothing of accounts). ``locale`` is read, where present, only
+    to pick the language of card e-mails (notifications.language_of)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+Owner = CardOwner | str  # an owner, or its id as stored on the card rows
+
+
+def _owner_id(owner: Owner) -> str:
     pk = getattr(owner, "pk", owner)
     if pk is None:
         raise CardNotFound()  # anonymous users have no cards
@@ -220,7 +232,7 @@ def validate(data: CardInput) -> _Valid:
 
 @sensitive_variables("data", "valid", "digits")
 def add_card(
-    owner: Any,
+    owner: Owner,
     data: CardInput,
     *,
     step_up: StepUp,
@@ -339,7 +351,7 @@ _ATTEMPT_FIELD = {
 
 
 @sensitive_variables("number")
-def reserve_card_attempt(owner: Any, number: str, *, client_ip: str) -> CardAttemptTicket:
+def reserve_card_attempt(owner: Owner, number: str, *, client_ip: str) -> CardAttemptTicket:
     """Count one check of this card against the velocity limits, before the network is
     asked: per account, per card (its fingerprint, across accounts) and per address, in
     domain.CARD_ATTEMPT_WINDOW. Every use case that sends a new card to the network calls
@@ -504,7 +516,7 @@ def decline_alerts(since: dt.datetime | None = None) -> list[Alert]:
 
 @sensitive_variables("digits", "sealed")
 def _save(
-    owner: Any,
+    owner: Owner,
     card_id: str,
     digits: str,
     fingerprint: str,
@@ -566,7 +578,7 @@ def challenge_return_url(card_id: str) -> str:
 
 
 def complete_challenge(
-    owner: Any,
+    owner: Owner,
     card_id: str,
     answer: str,
     *,
@@ -631,20 +643,20 @@ def _forget_pending(owner_id: str, fingerprint: str) -> None:
     ).delete()
 
 
-def list_cards(owner: Any) -> list[Card]:
+def list_cards(owner: Owner) -> list[Card]:
     owner_id = _owner_id(owner)
     rows = _active(owner_id).order_by("-is_default", "-created_at")
     return [_card(r) for r in rows]
 
 
-def get_card(owner: Any, card_id: str) -> Card:
+def get_card(owner: Owner, card_id: str) -> Card:
     try:
         return _card(_active(_owner_id(owner)).get(id=card_id))
     except StoredCard.DoesNotExist:
         raise CardNotFound(card=card_id) from None
 
 
-def make_default(owner: Any, card_id: str) -> Card:
+def make_default(owner: Owner, card_id: str) -> Card:
     owner_id = _owner_id(owner)
     with transaction.atomic(using=VAULT_DB):
         rows = list(_active(owner_id).select_for_update())
@@ -659,7 +671,7 @@ def make_default(owner: Any, card_id: str) -> Card:
     return _card(target)
 
 
-def delete_card(owner: Any, card_id: str, *, step_up: StepUp, email: str | None = None) -> Card:
+def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | None = None) -> Card:
     """Delete the card (its wrapped key goes with it: crypto-shredding).
 
     ``step_up`` is a proof for ``card.delete:<card_id>``, redeemed in this transaction
@@ -814,7 +826,7 @@ def _audit_raw(card_id: str, owner_id: str, action: str, actor: str, purpose: st
     )
 
 
-def _language(owner: Any) -> str:
+def _language(owner: Owner) -> str:
     return notifications.language_of(owner)
 
 
