@@ -1,11 +1,12 @@
 """The simulated issuer challenge (3-D Secure-like): its signed tokens (the page: views.py).
 
-Stateless: the challenge URL carries a signed (not secret) token naming the verification
-and the return address; the answer sent back to the wallet is signed with the challenge
-key cardnet shares with the wallet (ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during
-a rotation), so the wallet can trust it without calling cardnet again. Not with the API
-key: whoever can read the bearer key must not be able to forge an "approved". Both tokens
-expire after 15 minutes.
+The challenge URL carries a signed (not secret) token naming the verification or the
+authorization and the return address (a verification's challenge keeps no state; an
+authorization's answer is recorded by services.answer_challenge). The answer sent back to
+the wallet is signed with the challenge key cardnet shares with the wallet
+(ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during a rotation), so the wallet can
+trust it without calling cardnet again. Not with the API key: whoever can read the bearer
+key must not be able to forge an "approved". Both tokens expire after 15 minutes.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def allowed_return(url: str) -> bool:
     )
 
 
-def url_for(verification_id: str, return_url: str) -> str:
-    token = signer(CHALLENGE_SALT).dumps({"id": verification_id, "return": return_url})
+def url_for(reference: str, return_url: str) -> str:
+    """The page that asks about ``reference`` (a verification or an authorization)."""
+    token = signer(CHALLENGE_SALT).dumps({"id": reference, "return": return_url})
     return config().urls["cardnet"] + reverse("challenge", args=[token])
 
 
@@ -56,6 +58,11 @@ def load(token: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
         return None
     return data
+
+
+def is_authorization(data: dict[str, Any]) -> bool:
+    """Whether the challenge is a payment's (ids name what they are: "auth_…")."""
+    return str(data["id"]).startswith("auth_")
 
 
 def answer_url(data: dict[str, Any], confirmed: bool) -> str:
