@@ -16,13 +16,14 @@ from urllib.parse import urlencode, urlsplit
 
 from django.urls import reverse
 
+from zhifu.cardnet import domain
 from zhifu.config.site import config
 from zhifu.kernel import signing
 
 CHALLENGE_SALT = "zhifu.cardnet.challenge"
 # The wallet's connector checks answers under the same salt (a test compares the two).
 RESULT_SALT = "zhifu.cardnet.challenge-result"
-MAX_AGE_S = 15 * 60
+MAX_AGE_S = int(domain.CHALLENGE_MAX_AGE.total_seconds())  # an open challenge's life too
 
 
 def signer(salt: str) -> signing.Signer:

@@ -278,3 +278,12 @@ def test_nothing_of_the_card_is_stored_or_logged(
     for text in (" ".join(stored), logged):
         assert "5555555555554444" not in text
         assert "987" not in text
+
+
+def test_the_home_page_says_what_each_card_does_on_a_payment(client: Client) -> None:
+    page = client.get("/").content.decode()
+    assert "answered only after 30 seconds" in page
+    assert "/api/v1/authorizations" in page
+    ru = client.get("/", headers={"Accept-Language": "ru"}).content.decode()
+    assert "Платёж" in ru
+    assert "ответ приходит только через 30 секунд" in ru
