@@ -45,12 +45,13 @@ def test_the_first_shop_keeps_its_name_icon_and_colours(client: Client) -> None:
     html = client.get("/").content.decode()
     assert brand(html) == ("/static/zhifu/icon.svg", "zhifu shop")
     assert "<title>zhifu shop</title>" in html
+    assert "<h1>Welcome to the zhifu shop</h1>" in html
     assert "theme.css" not in html
     assert client.get("/theme.css").status_code == 404
     client.cookies["zhifu_marketplace_lang"] = "ru"
     html = client.get("/").content.decode()
     assert brand(html)[1] == "Магазин zhifu"
-    assert "<h1>Магазин zhifu приветствует вас</h1>" in html
+    assert "<h1>Добро пожаловать в магазин zhifu</h1>" in html
 
 
 def test_a_configured_shop_has_its_own_name_logo_and_accent(client: Client, bazaar: None) -> None:

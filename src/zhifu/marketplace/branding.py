@@ -68,6 +68,7 @@ def context(request: HttpRequest) -> dict[str, Any]:
     shop's name replaces the generic site name in the header and the title."""
     return {
         "zhifu_site_name": name(),
+        "shop_named": bool(config().env.shop_name),  # else the first shop's own wording
         "zhifu_logo": static(logo()),
         "shop_accent": accent(),
     }
