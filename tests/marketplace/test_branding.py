@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from tests.marketplace.conftest import PASSWORD
 from zhifu.config.site import config
 from zhifu.marketplace import seed
 from zhifu.marketplace.models import Buyer
@@ -81,13 +82,12 @@ def test_the_accent_is_a_stylesheet_the_csp_allows(client: Client, bazaar: None)
 def test_the_shops_e_mails_carry_its_name_in_the_buyers_language(
     client: Client, bazaar: None
 ) -> None:
-    Buyer.objects.create_user("olga@example.org", "quiet-harbour-teal-19", locale="ru")
+    Buyer.objects.create_user("olga@example.org", PASSWORD, locale="ru")
     client.post("/password-reset/", {"email": "olga@example.org"})
     client.post(
         "/signup/",
-        {"name": "Ivan", "email": "ivan@example.org", "password": "amber-violin-delta-7",
-         "locale": "en"},
-    )  # fmt: skip
+        {"name": "Ivan", "email": "ivan@example.org", "password": PASSWORD, "locale": "en"},
+    )
     reset, signup = mail.outbox
     assert reset.subject == "Базар: сброс пароля"
     assert str(reset.body).rstrip().endswith("Базар")
