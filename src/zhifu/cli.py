@@ -145,7 +145,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     run_demo(
         Ports(
-            wallet=args.wallet_port, marketplace=args.marketplace_port, cardnet=args.cardnet_port
+            wallet=args.wallet_port,
+            marketplace=args.marketplace_port,
+            cardnet=args.cardnet_port,
+            bazaar=args.bazaar_port,
         ),
         with_worker=not args.no_worker,
     )
@@ -203,11 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         parents=[common],
-        help="migrate, seed and run all three sites plus the worker on this machine",
+        help="migrate, seed and run the three sites, a second shop and the worker here",
     )
     p.add_argument("--wallet-port", type=int, default=8000)
     p.add_argument("--marketplace-port", type=int, default=8001)
     p.add_argument("--cardnet-port", type=int, default=8002)
+    p.add_argument("--bazaar-port", type=int, default=8003, help="the second shop, on 127.0.0.3")
     p.add_argument("--no-worker", action="store_true", help="do not start the outbox worker")
     p.set_defaults(func=cmd_demo)
 

@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 from tests.harness import clock
-from zhifu.demo import BIND_ADDRESSES, Ports, healthy, site_urls
+from zhifu.demo import BIND_ADDRESSES, SECOND_SHOP, Ports, healthy, site_urls
 
 HEALTHY_WITHIN_S = 120
+# The demo's shops, as keys of Demo.urls: the reference shop and the second one.
+SHOP_SITES = ("marketplace", SECOND_SHOP.key)
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -50,7 +52,8 @@ def demo_env() -> dict[str, str]:
 
 
 class Demo:
-    """One `zhifu demo` (all three sites and the worker); its whole output goes to `log`."""
+    """One `zhifu demo` (the three sites, the second shop and the worker); its whole output
+    goes to `log`."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
