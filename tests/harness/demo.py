@@ -51,6 +51,9 @@ def demo_env() -> dict[str, str]:
     return clock.subprocess_env(env)
 
 
+READY_LINE = "zhifu demo is running"
+
+
 class Demo:
     """One `zhifu demo` (the three sites, the second shop and the worker); its whole output
     goes to `log`."""
@@ -79,6 +82,12 @@ class Demo:
             if time.monotonic() - started > HEALTHY_WITHIN_S:
                 raise AssertionError(f"not healthy: {pending}\n{self.output()}")
             pending = {site for site in pending if not healthy(self.urls[site])}
+            time.sleep(0.2)
+        # The banner (credentials, the second shop) is printed once the demo itself has seen
+        # every site answer, which may be a moment after this process has.
+        while READY_LINE not in self.output():
+            if self.proc.poll() is not None or time.monotonic() - started > HEALTHY_WITHIN_S:
+                raise AssertionError(f"no banner:\n{self.output()}")
             time.sleep(0.2)
         return time.monotonic() - started
 
