@@ -34,6 +34,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.ledger.commands",
     "zhifu.fx.commands",
     "zhifu.accounts.commands",
+    "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
 )
 
 

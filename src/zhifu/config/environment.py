@@ -95,6 +95,9 @@ class Environment(BaseSettings):
     fx_quote_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     fx_max_rate_age_hours: int = Field(default=96, ge=1, le=24 * 31)
 
+    # The merchant API (zhifu.merchants): requests a minute per API key before 429.
+    api_rate_limit: int = Field(default=1000, ge=1, le=1_000_000)
+
     # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
     # generated there once. See zhifu.config.secrets.
     wallet_secret_key: OptionalSecret = None
@@ -112,6 +115,9 @@ class Environment(BaseSettings):
     cardnet_challenge_key_fallbacks: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
     oidc_client_secret: OptionalSecret = None
+    # Keys the HMAC-SHA256 of the merchant API's secret keys (the only form they are stored
+    # in); changing it invalidates every API key (docs/keys.md).
+    api_key_hash_key: OptionalSecret = None
 
     # Outgoing e-mail (demo: .eml files under <data_dir>/mail/).
     email_from: str = "zhifu <no-reply@zhifu.localhost>"
