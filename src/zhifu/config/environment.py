@@ -97,6 +97,9 @@ class Environment(BaseSettings):
 
     # The merchant API (zhifu.merchants): requests a minute per API key before 429.
     api_rate_limit: int = Field(default=1000, ge=1, le=1_000_000)
+    # Payments (zhifu.payments): an unpaid payment expires this many minutes after it was
+    # created (docs/payments.md).
+    payment_expiry_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
     # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
     # generated there once. See zhifu.config.secrets.

@@ -14,6 +14,7 @@ globals().update(
             "zhifu.vault",
             "zhifu.notifications",
             "zhifu.outbox",
+            "zhifu.payments",
             "zhifu.merchants",
             # Only for its templates and static files: the API docs page serves Swagger UI
             # from the wheel, never from a CDN (the CSP allows 'self' only).
