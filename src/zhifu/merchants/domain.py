@@ -73,7 +73,8 @@ IDEMPOTENCY_KEY_MAX = 255
 IDEMPOTENCY_LEASE = dt.timedelta(seconds=60)
 # Stored responses are replayed for at least this long, then deleted.
 IDEMPOTENCY_KEPT = dt.timedelta(hours=24)
-_PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
+_PRINTABLE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key_valid(key: str) -> bool:
