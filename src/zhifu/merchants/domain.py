@@ -104,6 +104,12 @@ class StoredResponse:
     body: dict[str, Any]
 
 
+def replayable(status: int) -> bool:
+    """Whether an answer is stored for its key: a success or the caller's refusal (4xx);
+    not a failure of the server's (5xx), after which the operation may be retried."""
+    return status < 500
+
+
 def lease_expired(lease_until: dt.datetime, now: dt.datetime) -> bool:
     return now >= lease_until
 
