@@ -44,6 +44,9 @@ DATE_SENSITIVE = {
         "tests/unit/outbox/test_retry.py",
     ],
     "wallet": [
+        "tests/wallet/payments/test_services.py",
+        "tests/wallet/payments/test_services_flows.py",
+        "tests/wallet/payments/test_services_ledger.py",
         "tests/wallet/security/test_shop_linking.py",
         "tests/wallet/vault/test_services.py",
         "tests/wallet/vault/test_pages.py",
