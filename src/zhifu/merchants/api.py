@@ -301,10 +301,6 @@ def _id(value: str) -> str:
     return value
 
 
-def _list_url(request: HttpRequest) -> str:
-    return request.path
-
-
 # --- payments -------------------------------------------------------------------------------
 
 
@@ -345,13 +341,20 @@ def _money(amount: int, currency: str) -> Money:
 
 
 def _iso_only(value: Any) -> Any:
-    """ISO 8601 only, as the document says (pydantic would also take a Unix time)."""
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError("must be an ISO 8601 date-time with its offset") from None
-    return value
+    """ISO 8601 with an offset only, as the document says (pydantic would also take a Unix
+    time), and in UTC (0001-01-01T00:00+01:00 has none: refused, not a 500)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time with its offset") from None
+    if stamp.tzinfo is None:
+        raise ValueError("must say its offset (Z or +hh:mm)")
+    try:
+        return stamp.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
@@ -379,8 +382,8 @@ def list_payments(request: HttpRequest, filters: Query[PaymentFilters]) -> HttpR
     page = payments.list_payments(
         _caller(request).platform,
         status=PaymentStatus(filters.status) if filters.status else None,
-        created_gte=_utc(filters.created_gte),
-        created_lt=_utc(filters.created_lt),
+        created_gte=filters.created_gte,
+        created_lt=filters.created_lt,
         order_reference=filters.order_reference,
         limit=filters.limit,
         starting_after=filters.starting_after,
@@ -389,7 +392,7 @@ def list_payments(request: HttpRequest, filters: Query[PaymentFilters]) -> HttpR
         200,
         {
             "object": "list",
-            "url": _list_url(request),
+            "url": request.path,
             "has_more": page.has_more,
             "data": [payments_domain.payment_object(p) for p in page.items],
         },
@@ -401,10 +404,6 @@ def _only_known(request: HttpRequest, filters: type[Request]) -> None:
     for name in request.GET:
         if name not in filters.model_fields:
             raise ParameterUnknown(name)
-
-
-def _utc(stamp: dt.datetime | None) -> dt.datetime | None:
-    return stamp.astimezone(dt.UTC) if stamp is not None else None
 
 
 @api.get(
@@ -515,7 +514,7 @@ def list_refunds(request: HttpRequest, filters: Query[RefundFilters]) -> HttpRes
         200,
         {
             "object": "list",
-            "url": _list_url(request),
+            "url": request.path,
             "has_more": page.has_more,
             "data": [payments_domain.refund_object(r) for r in page.items],
         },
