@@ -27,7 +27,9 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.views.decorators.debug import sensitive_variables
 
 from zhifu.accounts import services as accounts
 from zhifu.config import outbound
@@ -659,6 +661,7 @@ def _set_method(row: PaymentRow, method: PaymentMethodSummary, card_id: str) -> 
     row.card_exp_year = method.card_exp_year
 
 
+@sensitive_variables("details")
 def pay_with_saved_card(user: Any, payment_id: str, *, card_id: str, step_up: StepUp) -> Outcome:
     """Pay with a saved card, confirmed by the payment password (``step_up`` for
     :func:`pay_action`; checked before the network is asked, spent with the attempt)."""
@@ -680,6 +683,7 @@ def pay_with_saved_card(user: Any, payment_id: str, *, card_id: str, step_up: St
     return _authorize(attempt_id, details, lambda code: code)
 
 
+@sensitive_variables("card", "valid", "number", "details")
 def pay_with_new_card(
     user: Any, payment_id: str, *, card: vault.CardInput, save: bool, client_ip: str
 ) -> Outcome:
@@ -717,6 +721,7 @@ def pay_with_new_card(
     return outcome
 
 
+@sensitive_variables("card")
 def _save_card(user: Any, card: vault.CardInput, payment: Payment) -> None:
     """Keep the card the buyer just paid with; a failure here never undoes the payment."""
     row = PaymentRow.objects.filter(id=payment.id).only("authorization").first()
@@ -897,9 +902,32 @@ def _open_attempt(row: PaymentRow, kind: str) -> PaymentAttempt | None:
 
 
 def _close_challenges(row: PaymentRow) -> None:
+    """Abandon the payment's open challenge (cancelled, expired, or the buyer paid another
+    way). Nothing is held for it in the ledger; once this commits, the network is asked to
+    void the challenged authorization, so a late "confirm" on the bank's page holds nothing
+    on the buyer's card."""
+    abandoned = list(
+        row.attempts.filter(state=AttemptState.CHALLENGE).values_list("id", "network_reference")
+    )
+    if not abandoned:
+        return
     row.attempts.filter(state=AttemptState.CHALLENGE).update(
         state=AttemptState.FAILED, settled_at=clock.now()
     )
+    transaction.on_commit(lambda: _void_abandoned(abandoned))
+
+
+def _void_abandoned(abandoned: list[tuple[str, str]]) -> None:
+    """Best effort: an authorization left under challenge lapses at the network anyway."""
+    for attempt_id, reference in abandoned:
+        try:
+            _network().void(
+                port.VoidRequest(
+                    idempotency_key=domain.abandon_key(attempt_id), authorization=reference
+                )
+            )
+        except port.NetworkError as exc:
+            log.info("payments.challenge_void_failed", attempt=attempt_id, error=exc.code)
 
 
 def _lock_open(attempt_id: str) -> tuple[PaymentRow, PaymentAttempt] | None:
@@ -926,6 +954,7 @@ def _current(attempt_id: str) -> Payment:
     return _payment(_rows().get(id=attempt.payment_id))
 
 
+@sensitive_variables("card")
 def _authorize(
     attempt_id: str, card: port.CardDetails, shown: Callable[[DeclineCode], DeclineCode]
 ) -> Outcome:

@@ -569,3 +569,23 @@ def test_an_uncaptured_balance_payment_expires_back_to_the_buyer(
     assert balance_of(buyer) == 2000
     assert holds() == 0
     assert ledger.check() == []
+
+
+def test_an_abandoned_challenge_is_voided_at_the_network_under_its_own_key(
+    shop: Platform,
+    buyer: User,
+    network: FakeCardNetwork,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    card = save_card(buyer, network, MASTERCARD)
+    challenge(network)
+    payment = create(shop)
+    pay_saved(buyer, payment, card)
+    [attempt] = PaymentAttempt.objects.filter(payment_id=payment.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_payment(shop, payment.id)
+    voids = [r for r in network.requests if type(r).__name__ == "VoidRequest"]
+    assert [(v.idempotency_key, v.authorization) for v in voids] == [
+        (f"{attempt.id}:void", "fakeauth_challenged")
+    ]
+    assert services.get_payment(shop, payment.id).status is S.CANCELED
