@@ -331,10 +331,16 @@ def create_payment(
     return _payment(row)
 
 
-def get_payment(platform: Any, payment_id: str) -> Payment:
-    """Another platform's payment is not found (404, never 403)."""
+def _mode(livemode: bool | None) -> Q:
+    """A key sees the payments of its own mode only (a test key no live payment, and the
+    reverse); None: both (the cashier, operators)."""
+    return Q() if livemode is None else Q(livemode=livemode)
+
+
+def get_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
+    """Another platform's payment, or one of the other mode, is not found (404, never 403)."""
     _check_id(payment_id, errors.PaymentNotFound)
-    row = _rows().filter(id=payment_id, platform=platform).first()
+    row = _rows().filter(_mode(livemode), id=payment_id, platform=platform).first()
     if row is None:
         raise errors.PaymentNotFound()
     return _payment(row)
@@ -361,9 +367,10 @@ def list_payments(
     order_reference: str | None = None,
     limit: int = 20,
     starting_after: str | None = None,
+    livemode: bool | None = None,
 ) -> Page[Payment]:
     """The platform's payments, newest first (keyset pagination on the id)."""
-    rows = _rows().filter(platform=platform)
+    rows = _rows().filter(_mode(livemode), platform=platform)
     if status is not None:
         rows = rows.filter(status=PaymentStatus(status).value)
     if created_gte is not None:
@@ -375,12 +382,14 @@ def list_payments(
     return _page(rows, limit, starting_after, _payment)
 
 
-def capture_payment(platform: Any, payment_id: str, *, amount: int | None = None) -> Payment:
+def capture_payment(
+    platform: Any, payment_id: str, *, amount: int | None = None, livemode: bool | None = None
+) -> Payment:
     """Capture an authorized payment, once: all of it, or a part (the rest is released).
 
     A retry after a lost answer re-sends the same capture (same key) and settles it once.
     """
-    get_payment(platform, payment_id)  # another platform's id: not found
+    get_payment(platform, payment_id, livemode=livemode)  # another platform's: not found
 
     def begin() -> tuple[str | None, Payment | None]:
         row = _lock(payment_id)
@@ -406,9 +415,9 @@ def capture_payment(platform: Any, payment_id: str, *, amount: int | None = None
     return _send_capture(attempt_id)
 
 
-def cancel_payment(platform: Any, payment_id: str) -> Payment:
+def cancel_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
     """Cancel an open or authorized payment; an authorization is voided, its hold released."""
-    get_payment(platform, payment_id)
+    get_payment(platform, payment_id, livemode=livemode)
 
     def begin() -> tuple[str | None, Payment]:
         row = _lock(payment_id)
@@ -442,9 +451,10 @@ def create_refund(
     amount: int | None = None,
     reason: str = "",
     metadata: dict[str, str] | None = None,
+    livemode: bool | None = None,
 ) -> Refund:
     """Refund (part of) a captured payment; refunds never add up to more than captured."""
-    get_payment(platform, payment_id)
+    get_payment(platform, payment_id, livemode=livemode)
     why = _rule(lambda: domain.check_reason(reason))
     meta = _rule(lambda: domain.check_metadata(metadata))
 
@@ -490,9 +500,13 @@ def create_refund(
     return _send_refund(attempt_id)
 
 
-def get_refund(platform: Any, refund_id: str) -> Refund:
+def _refund_mode(livemode: bool | None) -> Q:
+    return Q() if livemode is None else Q(payment__livemode=livemode)
+
+
+def get_refund(platform: Any, refund_id: str, *, livemode: bool | None = None) -> Refund:
     _check_id(refund_id, errors.RefundNotFound)
-    row = RefundRow.objects.filter(id=refund_id, platform=platform).first()
+    row = RefundRow.objects.filter(_refund_mode(livemode), id=refund_id, platform=platform).first()
     if row is None:
         raise errors.RefundNotFound()
     return _refund(row)
@@ -504,8 +518,9 @@ def list_refunds(
     payment_id: str | None = None,
     limit: int = 20,
     starting_after: str | None = None,
+    livemode: bool | None = None,
 ) -> Page[Refund]:
-    rows = RefundRow.objects.filter(platform=platform)
+    rows = RefundRow.objects.filter(_refund_mode(livemode), platform=platform)
     if payment_id is not None:
         rows = rows.filter(payment_id=payment_id)
     return _page(rows, limit, starting_after, _refund)
