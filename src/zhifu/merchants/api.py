@@ -379,14 +379,16 @@ class PaymentFilters(Request):
 )
 def list_payments(request: HttpRequest, filters: Query[PaymentFilters]) -> HttpResponse:
     _only_known(request, PaymentFilters)
+    caller = _caller(request)
     page = payments.list_payments(
-        _caller(request).platform,
+        caller.platform,
         status=PaymentStatus(filters.status) if filters.status else None,
         created_gte=filters.created_gte,
         created_lt=filters.created_lt,
         order_reference=filters.order_reference,
         limit=filters.limit,
         starting_after=filters.starting_after,
+        livemode=caller.livemode,
     )
     return _json(
         200,
@@ -413,7 +415,8 @@ def _only_known(request: HttpRequest, filters: type[Request]) -> None:
     tags=["payments"],
 )
 def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
-    payment = payments.get_payment(_caller(request).platform, _id(payment_id))
+    caller = _caller(request)
+    payment = payments.get_payment(caller.platform, _id(payment_id), livemode=caller.livemode)
     return _json(200, payments_domain.payment_object(payment))
 
 
@@ -429,11 +432,13 @@ def capture_payment(
     payload: Body[CaptureIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
     capture = payload or CaptureIn()
 
     def operation() -> Reply:
-        payment = payments.capture_payment(platform, _id(payment_id), amount=capture.amount)
+        payment = payments.capture_payment(
+            caller.platform, _id(payment_id), amount=capture.amount, livemode=caller.livemode
+        )
         return 200, payments_domain.payment_object(payment)
 
     # The capture records its network call before making it: not one transaction.
@@ -452,10 +457,12 @@ def cancel_payment(
     payload: Body[CancelIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
 
     def operation() -> Reply:
-        payment = payments.cancel_payment(platform, _id(payment_id))
+        payment = payments.cancel_payment(
+            caller.platform, _id(payment_id), livemode=caller.livemode
+        )
         return 200, payments_domain.payment_object(payment)
 
     return _post(request, idempotency_key, payload or CancelIn(), operation, atomic=False)
@@ -473,15 +480,16 @@ def cancel_payment(
 def create_refund(
     request: HttpRequest, payload: RefundCreate, idempotency_key: str | None = IdempotencyKey
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
 
     def operation() -> Reply:
         refund = payments.create_refund(
-            platform,
+            caller.platform,
             payment_id=_id(payload.payment),
             amount=payload.amount,
             reason=payload.reason,
             metadata=payload.metadata,
+            livemode=caller.livemode,
         )
         return 201, payments_domain.refund_object(refund)
 
@@ -504,11 +512,13 @@ class RefundFilters(Request):
 )
 def list_refunds(request: HttpRequest, filters: Query[RefundFilters]) -> HttpResponse:
     _only_known(request, RefundFilters)
+    caller = _caller(request)
     page = payments.list_refunds(
-        _caller(request).platform,
+        caller.platform,
         payment_id=filters.payment,
         limit=filters.limit,
         starting_after=filters.starting_after,
+        livemode=caller.livemode,
     )
     return _json(
         200,
@@ -528,7 +538,8 @@ def list_refunds(request: HttpRequest, filters: Query[RefundFilters]) -> HttpRes
     tags=["refunds"],
 )
 def get_refund(request: HttpRequest, refund_id: str) -> HttpResponse:
-    refund = payments.get_refund(_caller(request).platform, _id(refund_id))
+    caller = _caller(request)
+    refund = payments.get_refund(caller.platform, _id(refund_id), livemode=caller.livemode)
     return _json(200, payments_domain.refund_object(refund))
 
 
