@@ -61,10 +61,6 @@ def _user(request: HttpRequest) -> accounts.User:
     return accounts.wallet_user(request.user)
 
 
-def _shop_names() -> dict[str, str]:
-    return {p.slug: p.name for p in accounts.active_platforms()}
-
-
 # --- the cashier --------------------------------------------------------------------------
 
 
@@ -120,8 +116,10 @@ def _pin_refused(form: Any, field: str, exc: credentials.CredentialsRefusal) -> 
     if isinstance(exc, credentials.WrongPaymentPassword):
         form.add_error(field, _("The payment password is wrong."))
         return 403
+    if isinstance(exc, credentials.PaymentPasswordLocked):
+        return 423  # the page's lock notice says it, with the way to recovery
     form.add_error(field, exc.message)
-    return 423 if isinstance(exc, credentials.PaymentPasswordLocked) else 403
+    return 403
 
 
 def _decline_field(exc: PaymentDeclined) -> str | None:
@@ -327,7 +325,7 @@ def _not_open(
         {
             "payment": payment,
             "message": exc.message,
-            "shop": _shop_names().get(payment.platform_slug, payment.platform_slug),
+            "shop": services.shop_names([payment])[payment.platform_slug],
             "return_url": services.return_url_for(payment),
         },
         status=409,
@@ -391,7 +389,7 @@ def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
             "payment": payment,
             "paid": payment.status in PAID,
             "waiting": payment.status == domain.PaymentStatus.PROCESSING,
-            "shop": _shop_names().get(payment.platform_slug, payment.platform_slug),
+            "shop": services.shop_names([payment])[payment.platform_slug],
             "paid_with": _card_label(payment),
             "return_url": services.return_url_for(payment),
             "light": not user.email_confirmed,
@@ -404,11 +402,11 @@ def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     found = services.history(user, cursor=request.GET.get("after") or None)
-    names = _shop_names()
+    names = services.shop_names(found.items)
     rows = [
         {
             "payment": p,
-            "shop": names.get(p.platform_slug, p.platform_slug),
+            "shop": names[p.platform_slug],
             "paid_with": _card_label(p),
         }
         for p in found.items
@@ -434,7 +432,7 @@ def history_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
         {
             "payment": payment,
             "paid": payment.status in PAID,
-            "shop": _shop_names().get(payment.platform_slug, payment.platform_slug),
+            "shop": services.shop_names([payment])[payment.platform_slug],
             "paid_with": _card_label(payment),
             "refunded": Money(payment.amount_refunded, payment.amount.currency),
         },

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-
 from tests.wallet.accounts.support import (  # noqa: F401
     GOOD_PIN,
     _send_on_commit_at_once,
@@ -32,6 +31,8 @@ from tests.wallet.payments.cashier_support import (  # noqa: F401
     new_payment,
     save_card,
 )
+from zhifu.payments.domain import PaymentStatus
+
 from zhifu.accounts.models import Platform
 from zhifu.connectors.base import (
     AuthorizeResult,
@@ -43,7 +44,6 @@ from zhifu.connectors.base import (
 from zhifu.connectors.fake import APPROVE, FakeCardNetwork
 from zhifu.kernel.money import Money
 from zhifu.payments import services
-from zhifu.payments.domain import PaymentStatus
 from zhifu.vault import services as vault
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -159,7 +159,9 @@ def test_the_fields_carry_what_a_phone_needs(
     client: Client, buyer: Any, platform: Platform
 ) -> None:
     html = main(client, pay_url(new_payment(platform).id))
-    pin = html[html.index('name="payment_password"') - 200 : html.index('name="payment_password"') + 200]
+    pin = html[
+        html.index('name="payment_password"') - 200 : html.index('name="payment_password"') + 200
+    ]
     for attr in ('inputmode="numeric"', 'autocomplete="off"', 'maxlength="6"', 'type="password"'):
         assert attr in pin
     for attr in ("cc-number", "cc-exp", "cc-csc", "cc-name"):
@@ -171,7 +173,7 @@ def test_the_fields_carry_what_a_phone_needs(
 def test_the_page_in_russian(client: Client, buyer: Any, platform: Platform) -> None:
     html = main(client, pay_url(new_payment(platform).id), headers={"Accept-Language": "ru"})
     assert "Введите платёжный пароль" in html
-    assert "Оплатить 1 780,00 ₽" in html
+    assert "Оплатить 1\xa0780,00\xa0₽" in html
     assert "Забыли платёжный пароль?" in html
     assert "Сохранить эту карту" in html
     assert "60 минут" in html
@@ -377,6 +379,7 @@ def test_an_expired_payment_says_so_and_leads_back_to_the_shop(
 ) -> None:
     payment = new_payment(platform)
     time_machine.move_to(payment.expires_at, tick=False)
+    sign_in(client, buyer, platform)  # an hour idle ended the first session
     resp = client.get(pay_url(payment.id))
     assert resp.status_code == 409
     html = resp.content.decode()
@@ -390,7 +393,9 @@ def test_an_unknown_method_is_refused(client: Client, buyer: Any, platform: Plat
     assert client.post(pay_url(payment.id), {"method": "crypto"}).status_code == 400
     # The balance is not offered while the shop has it off.
     assert "balance-payment_password" not in main(client, pay_url(payment.id))
-    resp = client.post(pay_url(payment.id), {"method": "balance", "balance-payment_password": GOOD_PIN})
+    resp = client.post(
+        pay_url(payment.id), {"method": "balance", "balance-payment_password": GOOD_PIN}
+    )
     assert resp.status_code == 400
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-
 from tests.wallet.accounts.support import (  # noqa: F401
     GOOD_PIN,
     _send_on_commit_at_once,
@@ -15,6 +14,7 @@ from tests.wallet.accounts.support import (  # noqa: F401
     sign_in,
 )
 from tests.wallet.payments.cashier_support import NEW_CARD, main, network, new_payment  # noqa: F401
+
 from zhifu.accounts.models import Platform
 from zhifu.connectors.fake import FakeCardNetwork
 
