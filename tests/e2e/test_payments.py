@@ -205,7 +205,8 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         assert "1,780.00" in page.locator("#order-amount").inner_text()
         assert "minutes" in page.locator(".time-left").inner_text()
         choice = page.locator(".card-choice input[type=radio]")
-        assert choice.count() == 1 and choice.first.is_checked()  # the default card
+        assert choice.count() == 1
+        assert choice.first.is_checked()
         assert masked(SAVED_VISA) in main
         pin = page.get_by_label("Enter your payment password")
         assert pin.get_attribute("inputmode") == "numeric"

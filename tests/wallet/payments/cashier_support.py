@@ -1,18 +1,19 @@
-"""Helpers of the cashier's page tests: a shop's payment, buyers with and without cards."""
+"""Helpers of the cashier's page tests: a shop's payment, buyers' shop accounts and cards.
+
+The fixtures (``platform``, ``provider``, ``network``) come from tests/wallet/payments/conftest.py.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import pytest
 from django.test import Client
 from tests.wallet.stepup import adding
 from tests.wallet.vault.support import card_input
 from zhifu.payments.domain import CaptureMethod, Payment
 
 from zhifu.accounts.models import Identity, Platform, User
-from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
 from zhifu.payments import services
@@ -26,14 +27,6 @@ NEW_CARD = {
     "holder_name": "ANNA IVANOVA",
     "cvc": "739",
 }
-
-
-@pytest.fixture
-def network(settings: Any) -> FakeCardNetwork:
-    """The wallet's card network, chosen by settings (restored after the test)."""
-    fake = FakeCardNetwork()
-    settings.ZHIFU_CARD_NETWORK = fake
-    return fake
 
 
 def new_payment(

@@ -11,23 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from tests.wallet.accounts.support import (  # noqa: F401
-    GOOD_PIN,
-    _send_on_commit_at_once,
-    new_buyer,
-    platform,
-    provider,
-    registered_buyer,
-    sign_in,
-    sso,
-)
-from tests.wallet.payments.cashier_support import (  # noqa: F401
+from tests.wallet.accounts.support import GOOD_PIN, new_buyer, registered_buyer, sign_in
+from tests.wallet.payments.cashier_support import (
     NEW_CARD,
     RETURN_URL,
     field_error,
     link,
     main,
-    network,
     new_payment,
     save_card,
 )
@@ -138,7 +128,8 @@ def test_the_page_shows_the_shop_the_order_the_amount_and_the_time_left(
     payment = new_payment(platform)
     html = main(client, pay_url(payment.id))
     assert "Payment to <strong>Test shop</strong>" in html
-    assert "order-42" in html and "Tea and a teapot" in html
+    assert "order-42" in html
+    assert "Tea and a teapot" in html
     assert "RUB1,780.00" in html or "₽1,780.00" in html
     assert "60 minutes" in html
     assert "Pay RUB1,780.00" in html or "Pay ₽1,780.00" in html
@@ -225,7 +216,8 @@ def test_a_saved_card_and_the_payment_password_pay_and_lead_to_the_receipt(
     assert "finish registration" not in html  # registered: no invitation
     # Paid: the cashier now leads to the receipt, never to a second payment.
     again = client.get(pay_url(payment.id))
-    assert again.status_code == 302 and again["Location"] == f"/pay/{payment.id}/receipt/"
+    assert again.status_code == 302
+    assert again["Location"] == f"/pay/{payment.id}/receipt/"
 
 
 def test_a_wrong_payment_password_says_how_many_tries_are_left(
@@ -312,7 +304,8 @@ def test_a_card_typo_is_refused_beside_the_field_and_costs_nothing(
     html = resp.content.decode()
     assert "This card number is not valid. Check it for typos." in field_error(html, "number")
     assert network.calls == calls
-    assert "4242 4242 4242 4241" not in html and 'value="739"' not in html
+    assert "4242 4242 4242 4241" not in html
+    assert 'value="739"' not in html
     assert 'value="ANNA IVANOVA"' in html  # the name is kept
 
 
@@ -326,7 +319,8 @@ def test_a_decline_shows_the_banks_reason(
     assert resp.status_code == 402
     html = resp.content.decode()
     assert "insufficient funds" in html
-    assert number not in html and "4000 0000 0000 9995" not in html
+    assert number not in html
+    assert "4000 0000 0000 9995" not in html
     assert services.receipt(buyer, payment.id).status is PaymentStatus.REQUIRES_PAYMENT_METHOD
 
 
@@ -351,7 +345,8 @@ def test_the_banks_challenge_leads_there_and_back_to_the_receipt(
         AuthorizeResult(NetworkStatus.CHALLENGE, "fakeauth_1", payment.amount, challenge),
     )
     resp = client.post(pay_url(payment.id), {**NEW_CARD, "number": number})
-    assert resp.status_code == 302 and resp["Location"] == challenge
+    assert resp.status_code == 302
+    assert resp["Location"] == challenge
     back = client.get(f"/pay/{payment.id}/challenge/", {"result": APPROVE})
     assert back.status_code == 302
     assert back["Location"] == f"/pay/{payment.id}/receipt/"
@@ -370,7 +365,8 @@ def test_a_forged_challenge_answer_goes_back_to_the_cashier_with_a_message(
     )
     client.post(pay_url(payment.id), {**NEW_CARD, "number": number})
     back = client.get(f"/pay/{payment.id}/challenge/", {"result": "forged"})
-    assert back.status_code == 302 and back["Location"] == pay_url(payment.id)
+    assert back.status_code == 302
+    assert back["Location"] == pay_url(payment.id)
     assert "bank" in main(client, pay_url(payment.id))
 
 

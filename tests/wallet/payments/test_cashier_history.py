@@ -6,14 +6,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.wallet.accounts.support import (  # noqa: F401
-    GOOD_PIN,
-    _send_on_commit_at_once,
-    platform,
-    registered_buyer,
-    sign_in,
-)
-from tests.wallet.payments.cashier_support import NEW_CARD, main, network, new_payment  # noqa: F401
+from tests.wallet.accounts.support import registered_buyer, sign_in
+from tests.wallet.payments.cashier_support import NEW_CARD, main, new_payment
 
 from zhifu.accounts.models import Platform
 from zhifu.connectors.fake import FakeCardNetwork
@@ -47,7 +41,8 @@ def test_the_history_lists_shop_amount_status_card_and_date_newest_first(
     html = main(client, "/pay/history/")
     assert html.index(f"/pay/history/{second}/") < html.index(f"/pay/history/{first}/")
     assert "Test shop" in html
-    assert "Mastercard •••• 4444" in html and "Visa •••• 4242" in html
+    assert "Mastercard •••• 4444" in html
+    assert "Visa •••• 4242" in html
     assert "Paid" in html
     assert "RUB1,780.00" in html or "₽1,780.00" in html
     assert "4242424242424242" not in html
@@ -56,7 +51,8 @@ def test_the_history_lists_shop_amount_status_card_and_date_newest_first(
 def test_the_detail_page_shows_one_payment(client: Client, anna: Any, platform: Platform) -> None:
     payment_id = paid(client, platform, "order-9")
     html = main(client, f"/pay/history/{payment_id}/")
-    assert "order-9" in html and "Tea and a teapot" in html
+    assert "order-9" in html
+    assert "Tea and a teapot" in html
     assert payment_id in html
     assert "Visa •••• 4242" in html
 
