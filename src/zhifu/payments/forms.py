@@ -44,7 +44,9 @@ class SavedCardForm(forms.Form):
     def __init__(self, *args: Any, cards: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cards = list(cards)
-        self.fields["card_id"].choices = [(c.id, c.masked) for c in self.cards]
+        field = self.fields["card_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c.id, c.masked) for c in self.cards]
         if self.cards and not self.is_bound:
             self.initial.setdefault("card_id", self.cards[0].id)  # the default card
 
@@ -72,7 +74,8 @@ class BalanceForm(forms.Form):
     payment_password = _pin()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="balance", **kwargs)
+        kwargs.setdefault("prefix", "balance")
+        super().__init__(*args, **kwargs)
 
     def forget_secrets(self) -> None:
         if self.is_bound:

@@ -858,6 +858,15 @@ def shop_names(payments: list[Payment]) -> dict[str, str]:
     return {slug: named.get(slug, slug) for slug in slugs}
 
 
+def platform_of(payment_id: str) -> str | None:
+    """The slug of the shop a payment was made at, or None for an unknown id: the cashier
+    signs a buyer who is not signed in through that shop's provider, and back."""
+    if not isinstance(payment_id, str) or not _ID.match(payment_id):
+        return None
+    row = _rows().filter(id=payment_id).only("platform__slug").first()
+    return row.platform.slug if row is not None else None
+
+
 def return_url_for(payment: Payment) -> str:
     return domain.return_url_for(payment)
 

@@ -27,10 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
-from zhifu.payments.errors import PaymentDeclined, PaymentNotFound, PaymentNotOpen
 
 from zhifu.accounts import services as accounts
-from zhifu.accounts.middleware import gate_exempt
 from zhifu.connectors.base import DeclineCode
 from zhifu.credentials import domain as credentials_domain
 from zhifu.credentials import services as credentials
@@ -38,6 +36,7 @@ from zhifu.kernel import clock
 from zhifu.kernel.errors import Refusal
 from zhifu.kernel.money import Money
 from zhifu.payments import domain, services
+from zhifu.payments.errors import PaymentDeclined, PaymentNotFound, PaymentNotOpen
 from zhifu.payments.forms import (
     BALANCE,
     NEW_CARD,
@@ -143,7 +142,7 @@ class _Page:
         self.retry_after: int | None = None
 
 
-@gate_exempt
+@accounts.gate_exempt
 @sensitive_post_parameters(*SECRET_FIELDS)
 @require_http_methods(["GET", "POST"])
 def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
@@ -335,7 +334,7 @@ def _not_open(
 # --- back from the bank's page ------------------------------------------------------------
 
 
-@gate_exempt
+@accounts.gate_exempt
 @require_GET
 def challenge_return(request: HttpRequest, payment_id: str) -> HttpResponse:
     """The buyer is back from the issuer's challenge with its signed answer (``result``)."""
@@ -371,7 +370,7 @@ def _card_label(payment: Any) -> str:
     return f"{method.card_brand} •••• {method.card_last4}".strip()
 
 
-@gate_exempt
+@accounts.gate_exempt
 @require_GET
 def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
     if not request.user.is_authenticated:

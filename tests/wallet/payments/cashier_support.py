@@ -9,14 +9,14 @@ import re
 from typing import Any
 
 from django.test import Client
+
 from tests.wallet.stepup import adding
 from tests.wallet.vault.support import card_input
-from zhifu.payments.domain import CaptureMethod, Payment
-
 from zhifu.accounts.models import Identity, Platform, User
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
 from zhifu.payments import services
+from zhifu.payments.domain import CaptureMethod, Payment
 from zhifu.vault import services as vault
 
 RETURN_URL = "https://shop.test/orders/42/"

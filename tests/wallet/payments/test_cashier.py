@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+
 from tests.wallet.accounts.support import GOOD_PIN, new_buyer, registered_buyer, sign_in
 from tests.wallet.payments.cashier_support import (
     NEW_CARD,
@@ -21,8 +22,6 @@ from tests.wallet.payments.cashier_support import (
     new_payment,
     save_card,
 )
-from zhifu.payments.domain import PaymentStatus
-
 from zhifu.accounts.models import Platform
 from zhifu.connectors.base import (
     AuthorizeResult,
@@ -34,6 +33,7 @@ from zhifu.connectors.base import (
 from zhifu.connectors.fake import APPROVE, FakeCardNetwork
 from zhifu.kernel.money import Money
 from zhifu.payments import services
+from zhifu.payments.domain import PaymentStatus
 from zhifu.vault import services as vault
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

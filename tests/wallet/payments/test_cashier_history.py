@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+
 from tests.wallet.accounts.support import registered_buyer, sign_in
 from tests.wallet.payments.cashier_support import NEW_CARD, main, new_payment
-
 from zhifu.accounts.models import Platform
 from zhifu.connectors.fake import FakeCardNetwork
 
