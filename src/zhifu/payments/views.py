@@ -287,6 +287,9 @@ def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
     payment = view.payment
     locked = view.locked_until is not None
     missed = view.attempts_left < credentials_domain.MAX_FAILURES
+    if missed and not locked:  # the tries left are read out with the field
+        for form in (page.saved, page.balance):
+            form.fields["payment_password"].widget.attrs["aria-describedby"] = "attempts-left"
     return render(
         request,
         "payments/cashier.html",
@@ -316,8 +319,8 @@ def _not_open(
         payment = services.receipt(user, payment_id)
     except PaymentNotFound:
         raise Http404 from None
-    if payment.status in PAID:
-        return redirect("payments:receipt", payment_id=payment.id)
+    if payment.status in PAID or payment.status == domain.PaymentStatus.PROCESSING:
+        return redirect("payments:receipt", payment_id=payment.id)  # paid, or the bank's turn
     return render(
         request,
         "payments/not_open.html",

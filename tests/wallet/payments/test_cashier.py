@@ -426,3 +426,51 @@ def test_secrets_never_reach_the_logs(
     logged = out.out + out.err + caplog.text
     for secret in ("6011111111111117", "6011 1111 1111 1117", "904127"):
         assert secret not in logged
+
+
+def test_the_balance_pays_where_the_shop_has_it_on(
+    client: Client, buyer: Any, platform: Platform
+) -> None:
+    from zhifu.accounts import services as accounts
+    from zhifu.ledger import services as ledger
+
+    platform.balance_enabled = True
+    platform.save()
+    payment = new_payment(platform, amount=Money(50000, "RUB"))
+    html = main(client, pay_url(payment.id))
+    assert "There is not enough on your balance for this payment." in html
+    assert 'name="balance-payment_password"' not in html
+    policy = accounts.balance_policy(platform)
+    ledger.top_up(policy, accounts.balance_owner(buyer), Money(80000, "RUB"), "topup-1")
+    html = main(client, pay_url(payment.id))
+    assert "On your balance:" in html
+    assert 'name="balance-payment_password"' in html
+    wrong = client.post(
+        pay_url(payment.id), {"method": "balance", "balance-payment_password": "000001"}
+    )
+    assert wrong.status_code == 403
+    assert "4 attempts left" in wrong.content.decode()
+    resp = client.post(
+        pay_url(payment.id), {"method": "balance", "balance-payment_password": GOOD_PIN}
+    )
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/pay/{payment.id}/receipt/"
+    assert "Wallet balance" in main(client, resp["Location"])
+    assert services.receipt(buyer, payment.id).status is PaymentStatus.SUCCEEDED
+
+
+def test_a_payment_waiting_for_the_bank_shows_the_receipt_that_says_so(
+    client: Client, buyer: Any, platform: Platform, network: FakeCardNetwork
+) -> None:
+    from zhifu.connectors.base import OutcomeUnknown
+
+    number = "4000000000000036"
+    network.program(Flow.AUTHORIZE, number, OutcomeUnknown())
+    payment = new_payment(platform)
+    resp = client.post(pay_url(payment.id), {**NEW_CARD, "number": number})
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/pay/{payment.id}/receipt/"
+    assert "We are waiting for your bank" in main(client, resp["Location"])
+    again = client.get(pay_url(payment.id))
+    assert again.status_code == 302
+    assert again["Location"] == f"/pay/{payment.id}/receipt/"
