@@ -79,7 +79,12 @@ DATE_SENSITIVE = {
         "tests/marketplace/security/test_refresh_tokens.py",
         "tests/marketplace/security/test_enumeration.py",
     ],
-    "cardnet": ["tests/cardnet/verifications/test_api.py"],
+    "cardnet": [
+        "tests/cardnet/verifications/test_api.py",
+        "tests/cardnet/payments/test_api.py",
+        "tests/cardnet/payments/test_challenge.py",
+        "tests/cardnet/payments/test_connector.py",
+    ],
 }
 
 

@@ -1,11 +1,12 @@
 """The simulated issuer challenge (3-D Secure-like): its signed tokens (the page: views.py).
 
-Stateless: the challenge URL carries a signed (not secret) token naming the verification
-and the return address; the answer sent back to the wallet is signed with the challenge
-key cardnet shares with the wallet (ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during
-a rotation), so the wallet can trust it without calling cardnet again. Not with the API
-key: whoever can read the bearer key must not be able to forge an "approved". Both tokens
-expire after 15 minutes.
+The challenge URL carries a signed (not secret) token naming the verification or the
+authorization and the return address (a verification's challenge keeps no state; an
+authorization's answer is recorded by services.answer_challenge). The answer sent back to
+the wallet is signed with the challenge key cardnet shares with the wallet
+(ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during a rotation), so the wallet can
+trust it without calling cardnet again. Not with the API key: whoever can read the bearer
+key must not be able to forge an "approved". Both tokens expire after 15 minutes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from urllib.parse import urlencode, urlsplit
 
 from django.urls import reverse
 
+from zhifu.cardnet import domain
 from zhifu.config.site import config
 from zhifu.kernel import signing
 
 CHALLENGE_SALT = "zhifu.cardnet.challenge"
 # The wallet's connector checks answers under the same salt (a test compares the two).
 RESULT_SALT = "zhifu.cardnet.challenge-result"
-MAX_AGE_S = 15 * 60
+MAX_AGE_S = int(domain.CHALLENGE_MAX_AGE.total_seconds())  # an open challenge's life too
 
 
 def signer(salt: str) -> signing.Signer:
@@ -42,8 +44,9 @@ def allowed_return(url: str) -> bool:
     )
 
 
-def url_for(verification_id: str, return_url: str) -> str:
-    token = signer(CHALLENGE_SALT).dumps({"id": verification_id, "return": return_url})
+def url_for(reference: str, return_url: str) -> str:
+    """The page that asks about ``reference`` (a verification or an authorization)."""
+    token = signer(CHALLENGE_SALT).dumps({"id": reference, "return": return_url})
     return config().urls["cardnet"] + reverse("challenge", args=[token])
 
 
@@ -56,6 +59,11 @@ def load(token: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
         return None
     return data
+
+
+def is_authorization(data: dict[str, Any]) -> bool:
+    """Whether the challenge is a payment's (ids name what they are: "auth_…")."""
+    return str(data["id"]).startswith("auth_")
 
 
 def answer_url(data: dict[str, Any], confirmed: bool) -> str:

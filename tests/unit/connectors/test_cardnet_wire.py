@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,12 +22,13 @@ def request_for(name: str) -> Any:
     """The contract's request that the cassette recorded on the wire."""
     body = cassette(name)["request"].get("body", {})
     money = Money(body["amount"], body["currency"]) if "amount" in body else None
+    card = dataclasses.replace(CARD, number=body.get("number", CARD.number))  # cardnet's test card
     flow = name.split("_")[0]
     if flow == "verify":
-        return base.VerifyRequest(KEY, CARD, body.get("return_url", ""))
+        return base.VerifyRequest(KEY, card, body.get("return_url", ""))
     if flow == "authorize":
         assert money is not None
-        return base.AuthorizeRequest(KEY, CARD, money, body.get("return_url", ""))
+        return base.AuthorizeRequest(KEY, card, money, body.get("return_url", ""))
     if flow == "capture":
         assert money is not None
         return base.CaptureRequest(KEY, "auth_01", money)

@@ -9,8 +9,9 @@ Every status cardnet may send is in :data:`STATUS`; a status outside it, or one 
 cannot answer, is :class:`OutcomeUnknown`: never read as success, never as a decline.
 An unknown *decline code* is still a decline (``DeclineCode.OTHER``).
 
-Verification is what cardnet answers today. Authorize, capture, void, refund and status are
-the format cardnet's side will implement; until it does, only the fixtures speak it.
+cardnet answers every flow in this format (src/zhifu/cardnet/api.py); the fixtures are its
+real answers (tests/cardnet/payments/test_cassettes.py checks them against the site), but
+for ``capture_pending``: cardnet never answers "pending", an acquirer behind this format may.
 """
 
 from __future__ import annotations
