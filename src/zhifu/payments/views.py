@@ -390,7 +390,12 @@ def _card_label(payment: Any) -> str:
         return ""
     if method.type == "balance":
         return _("Wallet balance")
-    return f"{method.card_brand} •••• {method.card_last4}".strip()
+    # Only the last four digits are known here: said in words, not as a masked number (a
+    # masked display is first four + last four, docs/security.md SEC-27).
+    return _("%(brand)s ending in %(last4)s") % {
+        "brand": method.card_brand,
+        "last4": method.card_last4,
+    }
 
 
 @accounts.gate_exempt

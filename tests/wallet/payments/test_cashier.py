@@ -211,7 +211,7 @@ def test_a_saved_card_and_the_payment_password_pay_and_lead_to_the_receipt(
     assert services.receipt(buyer, payment.id).status is PaymentStatus.SUCCEEDED
     html = main(client, resp["Location"])
     assert "Payment complete" in html
-    assert "Visa •••• 4242" in html
+    assert "Visa ending in 4242" in html
     back = services.return_url_for(services.receipt(buyer, payment.id))
     assert f'href="{back}"' in html.replace("&amp;", "&")
     assert back.startswith(RETURN_URL)
