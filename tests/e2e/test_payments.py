@@ -128,11 +128,13 @@ class Walk:
         page = self.page
         self.language("ru")
         page.set_viewport_size({"width": 375, "height": 812})
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, f"{name}: {width}px wide at 375"
-        self.shot(f"{name}-ru-375")
-        page.set_viewport_size({"width": 1280, "height": 900})
-        self.language("en")
+        try:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            self.shot(f"{name}-ru-375")
+            assert width <= 375, f"{name}: {width}px wide at 375"
+        finally:
+            page.set_viewport_size({"width": 1280, "height": 900})
+            self.language("en")
 
     def close(self) -> None:
         self.context.close()
@@ -225,7 +227,7 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         walk.phone("cashier-saved-card")
         pin = page.get_by_label("Enter your payment password")
         pin.fill(PIN)
-        page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-saved-card button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
         assert f"Visa ending in {SAVED_VISA[-4:]}" in page.inner_text("main")
@@ -246,7 +248,7 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         fill_new_card(page, NEW_MASTERCARD)
         form.get_by_label("Save this card").check()
         walk.shot("cashier-new-card-en-1280")
-        form.get_by_role("button", name=re.compile("^Pay ")).click()
+        form.locator("button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
         back_to_shop(walk, demo, payment)
@@ -288,7 +290,7 @@ def test_a_light_account_pays_a_first_order_without_registering(
         walk.shot("cashier-light-en-1280")
         walk.phone("cashier-light")
         fill_new_card(page, LIGHT_VISA)
-        page.locator("#pay-new-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-new-card button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
         invite = page.locator(".invite")
@@ -318,7 +320,7 @@ def test_a_declined_card_shows_its_reason(
         payment = new_payment(demo, api_key, amount=35000)
         open_cashier(page, demo, payment)
         fill_new_card(page, INSUFFICIENT_FUNDS)
-        page.locator("#pay-new-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-new-card button[type=submit]").click()
         page.wait_for_load_state()
         assert page.url.split("#")[0] == payment["cashier_url"]
         summary = page.locator("#pay-new-card .form-summary")
@@ -349,7 +351,7 @@ def test_five_wrong_payment_passwords_lock_it(
         open_cashier(page, demo, payment)
         for left in (4, 3, 2, 1):
             page.get_by_label("Enter your payment password").fill(WRONG_PIN)
-            page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+            page.locator("#pay-saved-card button[type=submit]").click()
             page.wait_for_load_state()
             section = page.locator("#pay-saved-card").inner_text()
             assert "The payment password is wrong." in section
@@ -362,7 +364,7 @@ def test_five_wrong_payment_passwords_lock_it(
                 walk.shot("cashier-wrong-pin-en-1280")
                 walk.phone("cashier-wrong-pin")
         page.get_by_label("Enter your payment password").fill(WRONG_PIN)
-        page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-saved-card button[type=submit]").click()
         page.wait_for_load_state()
         notice = page.locator("#pay-saved-card .notice-error")
         assert "Your payment password is locked until" in notice.inner_text()
