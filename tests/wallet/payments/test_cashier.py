@@ -477,3 +477,43 @@ def test_a_payment_waiting_for_the_bank_shows_the_receipt_that_says_so(
     again = client.get(pay_url(payment.id))
     assert again.status_code == 302
     assert again["Location"] == f"/pay/{payment.id}/receipt/"
+
+
+def test_another_buyers_card_cannot_pay(client: Client, buyer: Any, platform: Platform) -> None:
+    other = registered_buyer("boris@example.com")
+    borrowed = save_card(other, "6011111111111117")
+    payment = new_payment(platform)
+    resp = client.post(
+        pay_url(payment.id),
+        {"method": "saved_card", "card_id": borrowed.id, "payment_password": GOOD_PIN},
+    )
+    assert resp.status_code == 400
+    assert "Choose one of your saved cards." in resp.content.decode()
+    assert services.receipt(buyer, payment.id).status is PaymentStatus.REQUIRES_PAYMENT_METHOD
+
+
+def test_another_buyer_cannot_answer_a_challenge(
+    client: Client, buyer: Any, platform: Platform, network: FakeCardNetwork
+) -> None:
+    number = "4000000000003220"
+    payment = new_payment(platform)
+    network.program(
+        Flow.AUTHORIZE,
+        number,
+        AuthorizeResult(NetworkStatus.CHALLENGE, "fakeauth_3", payment.amount, "https://c.test/"),
+    )
+    client.post(pay_url(payment.id), {**NEW_CARD, "number": number})
+    intruder = Client()
+    sign_in(intruder, registered_buyer("eve@example.com"), platform)
+    assert intruder.get(f"/pay/{payment.id}/challenge/", {"result": APPROVE}).status_code == 404
+    assert services.receipt(buyer, payment.id).status is PaymentStatus.REQUIRES_ACTION
+
+
+def test_the_next_path_of_the_sign_in_is_the_cashier_only(
+    client: Client, platform: Platform, provider: Any
+) -> None:
+    payment = new_payment(platform)
+    resp = client.get(pay_url(payment.id) + "?next=https://evil.example/")
+    query = provider.authorize(resp["Location"])
+    back = client.get("/oidc/callback/", query)
+    assert back["Location"] == pay_url(payment.id)  # the path, never the query's next
