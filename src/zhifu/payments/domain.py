@@ -465,6 +465,12 @@ def void_key(payment_id: str) -> str:
     return f"{payment_id}:void"
 
 
+def abandon_key(attempt_id: str) -> str:
+    """The void of an authorization abandoned under its challenge (one per attempt: the
+    payment's own void key stays for the authorization that may come after)."""
+    return f"{attempt_id}:void"
+
+
 def refund_key(refund_id: str) -> str:
     return f"{refund_id}:refund"
 

@@ -27,7 +27,9 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.views.decorators.debug import sensitive_variables
 
 from zhifu.accounts import services as accounts
 from zhifu.config import outbound
@@ -329,10 +331,16 @@ def create_payment(
     return _payment(row)
 
 
-def get_payment(platform: Any, payment_id: str) -> Payment:
-    """Another platform's payment is not found (404, never 403)."""
+def _mode(livemode: bool | None) -> Q:
+    """A key sees the payments of its own mode only (a test key no live payment, and the
+    reverse); None: both (the cashier, operators)."""
+    return Q() if livemode is None else Q(livemode=livemode)
+
+
+def get_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
+    """Another platform's payment, or one of the other mode, is not found (404, never 403)."""
     _check_id(payment_id, errors.PaymentNotFound)
-    row = _rows().filter(id=payment_id, platform=platform).first()
+    row = _rows().filter(_mode(livemode), id=payment_id, platform=platform).first()
     if row is None:
         raise errors.PaymentNotFound()
     return _payment(row)
@@ -359,9 +367,10 @@ def list_payments(
     order_reference: str | None = None,
     limit: int = 20,
     starting_after: str | None = None,
+    livemode: bool | None = None,
 ) -> Page[Payment]:
     """The platform's payments, newest first (keyset pagination on the id)."""
-    rows = _rows().filter(platform=platform)
+    rows = _rows().filter(_mode(livemode), platform=platform)
     if status is not None:
         rows = rows.filter(status=PaymentStatus(status).value)
     if created_gte is not None:
@@ -373,12 +382,14 @@ def list_payments(
     return _page(rows, limit, starting_after, _payment)
 
 
-def capture_payment(platform: Any, payment_id: str, *, amount: int | None = None) -> Payment:
+def capture_payment(
+    platform: Any, payment_id: str, *, amount: int | None = None, livemode: bool | None = None
+) -> Payment:
     """Capture an authorized payment, once: all of it, or a part (the rest is released).
 
     A retry after a lost answer re-sends the same capture (same key) and settles it once.
     """
-    get_payment(platform, payment_id)  # another platform's id: not found
+    get_payment(platform, payment_id, livemode=livemode)  # another platform's: not found
 
     def begin() -> tuple[str | None, Payment | None]:
         row = _lock(payment_id)
@@ -404,9 +415,9 @@ def capture_payment(platform: Any, payment_id: str, *, amount: int | None = None
     return _send_capture(attempt_id)
 
 
-def cancel_payment(platform: Any, payment_id: str) -> Payment:
+def cancel_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
     """Cancel an open or authorized payment; an authorization is voided, its hold released."""
-    get_payment(platform, payment_id)
+    get_payment(platform, payment_id, livemode=livemode)
 
     def begin() -> tuple[str | None, Payment]:
         row = _lock(payment_id)
@@ -440,9 +451,10 @@ def create_refund(
     amount: int | None = None,
     reason: str = "",
     metadata: dict[str, str] | None = None,
+    livemode: bool | None = None,
 ) -> Refund:
     """Refund (part of) a captured payment; refunds never add up to more than captured."""
-    get_payment(platform, payment_id)
+    get_payment(platform, payment_id, livemode=livemode)
     why = _rule(lambda: domain.check_reason(reason))
     meta = _rule(lambda: domain.check_metadata(metadata))
 
@@ -488,9 +500,13 @@ def create_refund(
     return _send_refund(attempt_id)
 
 
-def get_refund(platform: Any, refund_id: str) -> Refund:
+def _refund_mode(livemode: bool | None) -> Q:
+    return Q() if livemode is None else Q(payment__livemode=livemode)
+
+
+def get_refund(platform: Any, refund_id: str, *, livemode: bool | None = None) -> Refund:
     _check_id(refund_id, errors.RefundNotFound)
-    row = RefundRow.objects.filter(id=refund_id, platform=platform).first()
+    row = RefundRow.objects.filter(_refund_mode(livemode), id=refund_id, platform=platform).first()
     if row is None:
         raise errors.RefundNotFound()
     return _refund(row)
@@ -502,8 +518,9 @@ def list_refunds(
     payment_id: str | None = None,
     limit: int = 20,
     starting_after: str | None = None,
+    livemode: bool | None = None,
 ) -> Page[Refund]:
-    rows = RefundRow.objects.filter(platform=platform)
+    rows = RefundRow.objects.filter(_refund_mode(livemode), platform=platform)
     if payment_id is not None:
         rows = rows.filter(payment_id=payment_id)
     return _page(rows, limit, starting_after, _refund)
@@ -659,6 +676,7 @@ def _set_method(row: PaymentRow, method: PaymentMethodSummary, card_id: str) -> 
     row.card_exp_year = method.card_exp_year
 
 
+@sensitive_variables("details")
 def pay_with_saved_card(user: Any, payment_id: str, *, card_id: str, step_up: StepUp) -> Outcome:
     """Pay with a saved card, confirmed by the payment password (``step_up`` for
     :func:`pay_action`; checked before the network is asked, spent with the attempt)."""
@@ -680,6 +698,7 @@ def pay_with_saved_card(user: Any, payment_id: str, *, card_id: str, step_up: St
     return _authorize(attempt_id, details, lambda code: code)
 
 
+@sensitive_variables("card", "valid", "number", "details")
 def pay_with_new_card(
     user: Any, payment_id: str, *, card: vault.CardInput, save: bool, client_ip: str
 ) -> Outcome:
@@ -717,6 +736,7 @@ def pay_with_new_card(
     return outcome
 
 
+@sensitive_variables("card")
 def _save_card(user: Any, card: vault.CardInput, payment: Payment) -> None:
     """Keep the card the buyer just paid with; a failure here never undoes the payment."""
     row = PaymentRow.objects.filter(id=payment.id).only("authorization").first()
@@ -897,9 +917,32 @@ def _open_attempt(row: PaymentRow, kind: str) -> PaymentAttempt | None:
 
 
 def _close_challenges(row: PaymentRow) -> None:
+    """Abandon the payment's open challenge (cancelled, expired, or the buyer paid another
+    way). Nothing is held for it in the ledger; once this commits, the network is asked to
+    void the challenged authorization, so a late "confirm" on the bank's page holds nothing
+    on the buyer's card."""
+    abandoned = list(
+        row.attempts.filter(state=AttemptState.CHALLENGE).values_list("id", "network_reference")
+    )
+    if not abandoned:
+        return
     row.attempts.filter(state=AttemptState.CHALLENGE).update(
         state=AttemptState.FAILED, settled_at=clock.now()
     )
+    transaction.on_commit(lambda: _void_abandoned(abandoned))
+
+
+def _void_abandoned(abandoned: list[tuple[str, str]]) -> None:
+    """Best effort: an authorization left under challenge lapses at the network anyway."""
+    for attempt_id, reference in abandoned:
+        try:
+            _network().void(
+                port.VoidRequest(
+                    idempotency_key=domain.abandon_key(attempt_id), authorization=reference
+                )
+            )
+        except port.NetworkError as exc:
+            log.info("payments.challenge_void_failed", attempt=attempt_id, error=exc.code)
 
 
 def _lock_open(attempt_id: str) -> tuple[PaymentRow, PaymentAttempt] | None:
@@ -926,6 +969,7 @@ def _current(attempt_id: str) -> Payment:
     return _payment(_rows().get(id=attempt.payment_id))
 
 
+@sensitive_variables("card")
 def _authorize(
     attempt_id: str, card: port.CardDetails, shown: Callable[[DeclineCode], DeclineCode]
 ) -> Outcome:

@@ -523,3 +523,27 @@ def test_an_expired_payment_cannot_be_paid(
 
 def test_capture_method_is_kept(shop: Platform) -> None:
     assert create(shop, manual=True).capture_method is CaptureMethod.MANUAL
+
+
+def test_a_key_of_one_mode_sees_no_payment_or_refund_of_the_other(
+    shop: Platform, buyer: User, network: FakeCardNetwork
+) -> None:
+    card = save_card(buyer, network)
+    live = create(shop, livemode=True)
+    pay_saved(buyer, live, card)
+    refund = services.create_refund(shop, payment_id=live.id, amount=1, livemode=True)
+    assert services.get_payment(shop, live.id, livemode=True).livemode
+    for call in (
+        lambda: services.get_payment(shop, live.id, livemode=False),
+        lambda: services.capture_payment(shop, live.id, livemode=False),
+        lambda: services.cancel_payment(shop, live.id, livemode=False),
+        lambda: services.create_refund(shop, payment_id=live.id, livemode=False),
+    ):
+        with pytest.raises(errors.PaymentNotFound):
+            call()
+    with pytest.raises(errors.RefundNotFound):
+        services.get_refund(shop, refund.id, livemode=False)
+    assert services.list_payments(shop, livemode=False).items == []
+    assert services.list_refunds(shop, livemode=False).items == []
+    assert [p.id for p in services.list_payments(shop, livemode=True).items] == [live.id]
+    assert [r.id for r in services.list_refunds(shop, livemode=True).items] == [refund.id]

@@ -503,3 +503,89 @@ def test_an_authorization_of_another_amount_is_not_taken(
         pay_saved(buyer, payment, card)
     assert services.get_payment(shop, payment.id).status is S.REQUIRES_PAYMENT_METHOD
     assert holds() == 0
+
+
+class Answering(FakeCardNetwork):
+    """Authorizations are lost on the way back; status answers what the test says."""
+
+    answer: Any = None
+
+    def authorize(self, request: Any) -> Any:
+        raise OutcomeUnknown("read timeout (test)")
+
+    def status(self, request: Any) -> Any:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "failure"),
+    [
+        (NetworkStatus.DECLINED, S.REQUIRES_PAYMENT_METHOD, "insufficient_funds"),
+        (NetworkStatus.CHALLENGE, S.REQUIRES_ACTION, None),
+        (NetworkStatus.AUTHORIZED, S.REQUIRES_CAPTURE, None),
+        (NetworkStatus.PENDING, S.PROCESSING, None),
+    ],
+)
+def test_reconcile_follows_what_the_network_says_of_a_lost_authorization(
+    shop: Platform,
+    buyer: User,
+    settings: Any,
+    answer: NetworkStatus,
+    status: PaymentStatus,
+    failure: str | None,
+) -> None:
+    from zhifu.connectors.base import StatusResult
+
+    network = Answering()
+    settings.ZHIFU_CARD_NETWORK = network
+    card = save_card(buyer, network)
+    payment = create(shop, manual=True)
+    assert isinstance(pay_saved(buyer, payment, card), services.Pending)
+    network.answer = StatusResult(
+        Flow.AUTHORIZE,
+        answer,
+        "fakeauth_lost",
+        Money(1500, "USD"),
+        DeclineCode.INSUFFICIENT_FUNDS if answer is NetworkStatus.DECLINED else None,
+    )
+    services.reconcile(older_than=dt.timedelta(0))
+    after = services.get_payment(shop, payment.id)
+    assert after.status is status
+    assert after.failure_code == failure
+    assert holds() == (1500 if status is S.REQUIRES_CAPTURE else 0)
+
+
+def test_an_uncaptured_balance_payment_expires_back_to_the_buyer(
+    balance_shop: Platform, buyer: User
+) -> None:
+    top_up(buyer, 2000)
+    payment = create(balance_shop, 1500, manual=True)
+    services.cashier(buyer, payment.id)
+    services.pay_with_balance(buyer, payment.id, step_up=pay_proof(buyer, payment.id))
+    assert balance_of(buyer) == 500
+    with later(dt.timedelta(minutes=60) + domain.CAPTURE_WINDOW):
+        assert services.expire_due() == 1
+    assert services.get_payment(balance_shop, payment.id).status is S.EXPIRED
+    assert balance_of(buyer) == 2000
+    assert holds() == 0
+    assert ledger.check() == []
+
+
+def test_an_abandoned_challenge_is_voided_at_the_network_under_its_own_key(
+    shop: Platform,
+    buyer: User,
+    network: FakeCardNetwork,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    card = save_card(buyer, network, MASTERCARD)
+    challenge(network)
+    payment = create(shop)
+    pay_saved(buyer, payment, card)
+    [attempt] = PaymentAttempt.objects.filter(payment_id=payment.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_payment(shop, payment.id)
+    voids = [r for r in network.requests if type(r).__name__ == "VoidRequest"]
+    assert [(v.idempotency_key, v.authorization) for v in voids] == [
+        (f"{attempt.id}:void", "fakeauth_challenged")
+    ]
+    assert services.get_payment(shop, payment.id).status is S.CANCELED
