@@ -301,10 +301,6 @@ def _id(value: str) -> str:
     return value
 
 
-def _list_url(request: HttpRequest) -> str:
-    return request.path
-
-
 # --- payments -------------------------------------------------------------------------------
 
 
@@ -345,13 +341,20 @@ def _money(amount: int, currency: str) -> Money:
 
 
 def _iso_only(value: Any) -> Any:
-    """ISO 8601 only, as the document says (pydantic would also take a Unix time)."""
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError("must be an ISO 8601 date-time with its offset") from None
-    return value
+    """ISO 8601 with an offset only, as the document says (pydantic would also take a Unix
+    time), and in UTC (0001-01-01T00:00+01:00 has none: refused, not a 500)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time with its offset") from None
+    if stamp.tzinfo is None:
+        raise ValueError("must say its offset (Z or +hh:mm)")
+    try:
+        return stamp.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
@@ -376,20 +379,22 @@ class PaymentFilters(Request):
 )
 def list_payments(request: HttpRequest, filters: Query[PaymentFilters]) -> HttpResponse:
     _only_known(request, PaymentFilters)
+    caller = _caller(request)
     page = payments.list_payments(
-        _caller(request).platform,
+        caller.platform,
         status=PaymentStatus(filters.status) if filters.status else None,
-        created_gte=_utc(filters.created_gte),
-        created_lt=_utc(filters.created_lt),
+        created_gte=filters.created_gte,
+        created_lt=filters.created_lt,
         order_reference=filters.order_reference,
         limit=filters.limit,
         starting_after=filters.starting_after,
+        livemode=caller.livemode,
     )
     return _json(
         200,
         {
             "object": "list",
-            "url": _list_url(request),
+            "url": request.path,
             "has_more": page.has_more,
             "data": [payments_domain.payment_object(p) for p in page.items],
         },
@@ -403,10 +408,6 @@ def _only_known(request: HttpRequest, filters: type[Request]) -> None:
             raise ParameterUnknown(name)
 
 
-def _utc(stamp: dt.datetime | None) -> dt.datetime | None:
-    return stamp.astimezone(dt.UTC) if stamp is not None else None
-
-
 @api.get(
     "/payments/{payment_id}",
     response={200: PaymentOut, **_errors(404)},
@@ -414,7 +415,8 @@ def _utc(stamp: dt.datetime | None) -> dt.datetime | None:
     tags=["payments"],
 )
 def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
-    payment = payments.get_payment(_caller(request).platform, _id(payment_id))
+    caller = _caller(request)
+    payment = payments.get_payment(caller.platform, _id(payment_id), livemode=caller.livemode)
     return _json(200, payments_domain.payment_object(payment))
 
 
@@ -430,11 +432,13 @@ def capture_payment(
     payload: Body[CaptureIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
     capture = payload or CaptureIn()
 
     def operation() -> Reply:
-        payment = payments.capture_payment(platform, _id(payment_id), amount=capture.amount)
+        payment = payments.capture_payment(
+            caller.platform, _id(payment_id), amount=capture.amount, livemode=caller.livemode
+        )
         return 200, payments_domain.payment_object(payment)
 
     # The capture records its network call before making it: not one transaction.
@@ -453,10 +457,12 @@ def cancel_payment(
     payload: Body[CancelIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
 
     def operation() -> Reply:
-        payment = payments.cancel_payment(platform, _id(payment_id))
+        payment = payments.cancel_payment(
+            caller.platform, _id(payment_id), livemode=caller.livemode
+        )
         return 200, payments_domain.payment_object(payment)
 
     return _post(request, idempotency_key, payload or CancelIn(), operation, atomic=False)
@@ -474,15 +480,16 @@ def cancel_payment(
 def create_refund(
     request: HttpRequest, payload: RefundCreate, idempotency_key: str | None = IdempotencyKey
 ) -> HttpResponse:
-    platform = _caller(request).platform
+    caller = _caller(request)
 
     def operation() -> Reply:
         refund = payments.create_refund(
-            platform,
+            caller.platform,
             payment_id=_id(payload.payment),
             amount=payload.amount,
             reason=payload.reason,
             metadata=payload.metadata,
+            livemode=caller.livemode,
         )
         return 201, payments_domain.refund_object(refund)
 
@@ -505,17 +512,19 @@ class RefundFilters(Request):
 )
 def list_refunds(request: HttpRequest, filters: Query[RefundFilters]) -> HttpResponse:
     _only_known(request, RefundFilters)
+    caller = _caller(request)
     page = payments.list_refunds(
-        _caller(request).platform,
+        caller.platform,
         payment_id=filters.payment,
         limit=filters.limit,
         starting_after=filters.starting_after,
+        livemode=caller.livemode,
     )
     return _json(
         200,
         {
             "object": "list",
-            "url": _list_url(request),
+            "url": request.path,
             "has_more": page.has_more,
             "data": [payments_domain.refund_object(r) for r in page.items],
         },
@@ -529,7 +538,8 @@ def list_refunds(request: HttpRequest, filters: Query[RefundFilters]) -> HttpRes
     tags=["refunds"],
 )
 def get_refund(request: HttpRequest, refund_id: str) -> HttpResponse:
-    refund = payments.get_refund(_caller(request).platform, _id(refund_id))
+    caller = _caller(request)
+    refund = payments.get_refund(caller.platform, _id(refund_id), livemode=caller.livemode)
     return _json(200, payments_domain.refund_object(refund))
 
 

@@ -98,3 +98,25 @@ def test_a_wallet_session_is_not_an_api_credential(
     response = signed_in.get(f"/payments/{theirs['paid']}")
     assert response.status_code == 401
     assert error_of(response)["code"] == "authentication_required"
+
+
+def test_a_test_key_sees_no_live_payment_of_its_own_platform_and_back(
+    api: Api, buyer: User, network: FakeCardNetwork
+) -> None:
+    from zhifu.merchants.domain import Mode
+
+    live = Api(new_key("shop-a", Mode.LIVE))
+    paid = create_payment(live)
+    pay(paid["id"], buyer, network)
+    refund = live.post("/refunds", {"payment": paid["id"], "amount": 100}).json()
+    for path in (f"/payments/{paid['id']}", f"/refunds/{refund['id']}"):
+        assert api.get(path).status_code == 404
+        assert live.get(path).status_code == 200
+    assert api.post(f"/payments/{paid['id']}/cancel").status_code == 404
+    assert api.post(f"/payments/{paid['id']}/capture").status_code == 404
+    assert api.post("/refunds", {"payment": paid["id"]}).status_code == 404
+    assert api.get("/payments").json()["data"] == []
+    assert api.get("/refunds").json()["data"] == []
+    mine = create_payment(api)
+    assert [p["id"] for p in live.get("/payments").json()["data"]] == [paid["id"]]
+    assert live.get(f"/payments/{mine['id']}").status_code == 404
