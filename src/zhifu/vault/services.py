@@ -14,12 +14,14 @@ happen.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zhifu.config import outbound
@@ -34,6 +36,7 @@ from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
 from zhifu.vault import crypto, domain, keys
 from zhifu.vault.errors import (
+    CARD_MESSAGES,
     CardDeclined,
     CardNotFound,
     ChallengeFailed,
@@ -53,6 +56,7 @@ from zhifu.vault.models import (
     VerificationLease,
 )
 from zhifu.vault.router import VAULT_DB
+from zhifu.web.forms import CardRules
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +89,37 @@ __all__ = [
 
 # The refusals live in vault/errors.py; they are importable from here too, as the pages
 # have always imported them.
+
+
+# --- the card fields' words, for every form that takes a card -------------------------------
+
+
+def scheme_table() -> str:
+    """The IIN table for the page's script (live scheme logo), from the one source."""
+    # detect_scheme is the authority; the browser only guesses a logo while typing.
+    return json.dumps(
+        [[lo, hi, scheme.value] for lo, hi, scheme in domain.iin_ranges()],
+        separators=(",", ":"),
+    )
+
+
+# The card fields of web.forms.CardFieldsMixin: the card pages' and the cashier's.
+CARD_FORM_RULES = CardRules(
+    labels={
+        "number": _("Card number"),
+        "expiry": _("Expiry (MM/YY)"),
+        "holder_name": _("Cardholder name"),
+        "cvc": _("CVC"),
+    },
+    required={
+        "number": CARD_MESSAGES[domain.CardError.NUMBER_REQUIRED],
+        "expiry": CARD_MESSAGES[domain.CardError.EXPIRY_FORMAT],
+        "holder_name": CARD_MESSAGES[domain.CardError.NAME_REQUIRED],
+        "cvc": CARD_MESSAGES[domain.CardError.CVC_FORMAT],
+    },
+    expiry_placeholder=_("MM/YY"),
+    scheme_table=scheme_table,
+)
 
 
 # --- inputs and outputs -----------------------------------------------------------------

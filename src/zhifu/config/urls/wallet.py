@@ -5,6 +5,7 @@ from zhifu.config.urls import common
 urlpatterns: list[URLPattern | URLResolver] = [
     *common.urlpatterns,
     path("cards/", include("zhifu.vault.urls", namespace="cards")),
+    path("pay/", include("zhifu.payments.urls", namespace="payments")),
     # The merchant REST API (zhifu.merchants; docs/api.md).
     path("api/v1/", include("zhifu.merchants.urls")),
     path("", include("zhifu.accounts.urls")),
