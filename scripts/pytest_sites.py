@@ -60,6 +60,8 @@ DATE_SENSITIVE = {
         "tests/wallet/ledger/test_ledger.py",
         "tests/wallet/ledger/test_commands.py",
         "tests/wallet/web/test_cookie_lifetimes.py",
+        "tests/wallet/payments/test_cashier.py",
+        "tests/wallet/payments/test_cashier_history.py",
     ],
     "marketplace": [
         "tests/marketplace/test_accounts.py",

@@ -33,6 +33,7 @@ from zhifu.accounts.errors import (
     ShopUnknown,
     SignInFailed,
 )
+from zhifu.accounts.middleware import gate_exempt
 from zhifu.accounts.models import ConnectLink, EmailConfirmation, Identity, Platform, User
 from zhifu.config.site import config
 from zhifu.credentials import services as credentials
@@ -47,6 +48,7 @@ from zhifu.notifications import services as notifications
 PLATFORM_KEY = "zhifu_platform_id"  # the session keys of the platform signed in through
 PLATFORM_NAME_KEY = "zhifu_platform_name"
 
+# The e-mail gate's one exception (the payments cashier) marks its views with this.
 __all__ = [
     "AccountInactive",
     "ConnectLinkProblem",
@@ -56,6 +58,7 @@ __all__ = [
     "ShopInUse",
     "ShopUnknown",
     "SignInFailed",
+    "gate_exempt",
 ]
 
 

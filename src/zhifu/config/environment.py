@@ -95,6 +95,10 @@ class Environment(BaseSettings):
     fx_quote_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     fx_max_rate_age_hours: int = Field(default=96, ge=1, le=24 * 31)
 
+    # Payments (zhifu.payments): an unpaid payment expires this many minutes after it was
+    # created (docs/payments.md).
+    payment_expiry_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
     # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
     # generated there once. See zhifu.config.secrets.
     wallet_secret_key: OptionalSecret = None

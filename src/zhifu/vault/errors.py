@@ -7,6 +7,7 @@ field, say); the default messages here are what anyone else shows.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -143,3 +144,80 @@ class VerificationInProgress(VaultRefusal):
         "Wait for it to finish, then try again. Nothing was charged."
     )
     http_status = 409
+
+
+# --- the card pages' sentences, by rule and by decline code -------------------------------
+# Public, so every page that takes a card (the card pages, the payments cashier) says the
+# same thing for the same rule or decline.
+
+
+class Interpolated:
+    """A lazy message with its numbers from ``domain``, interpolated when shown (in the
+    page's language, with the plural form a lazy ngettext picks for them)."""
+
+    def __init__(self, template: Any, **params: int) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return str(self.template % self.params)
+
+
+CARD_MESSAGES: dict[domain.CardError, Any] = {
+    domain.CardError.NUMBER_REQUIRED: _("Enter the card number."),
+    domain.CardError.NUMBER_NOT_DIGITS: _("A card number has digits only."),
+    domain.CardError.NUMBER_UNKNOWN_SCHEME: _(
+        "We do not recognise this card's payment system. Check the number."
+    ),
+    domain.CardError.NUMBER_LENGTH: _("This card number has the wrong number of digits."),
+    domain.CardError.NUMBER_CHECKSUM: _("This card number is not valid. Check it for typos."),
+    domain.CardError.EXPIRY_FORMAT: _("Enter the expiry date as MM/YY, for example 08/29."),
+    domain.CardError.EXPIRY_PAST: _("This card has expired."),
+    domain.CardError.EXPIRY_TOO_FAR: _("Check the expiry date: it is too far in the future."),
+    domain.CardError.NAME_REQUIRED: _("Enter the name as printed on the card."),
+    domain.CardError.NAME_LENGTH: Interpolated(
+        ngettext_lazy(
+            "The name on a card has %(min)d to %(max)d character.",
+            "The name on a card has %(min)d to %(max)d characters.",
+            "max",
+        ),
+        min=domain.NAME_MIN,
+        max=domain.NAME_MAX,
+    ),
+    domain.CardError.NAME_CHARACTERS: _(
+        "Use letters, spaces, hyphens and apostrophes only, as printed on the card."
+    ),
+    domain.CardError.CVC_FORMAT: _(
+        "Enter the 3-digit code from the back of the card (4 digits on the front for "
+        "American Express)."
+    ),
+    domain.CardError.LABEL_LENGTH: Interpolated(
+        ngettext_lazy(
+            "A label has at most %(n)d character.", "A label has at most %(n)d characters.", "n"
+        ),
+        n=domain.LABEL_MAX,
+    ),
+    domain.CardError.LABEL_DIGITS: Interpolated(
+        ngettext_lazy(
+            "A label can hold at most %(n)d digit.", "A label can hold at most %(n)d digits.", "n"
+        ),
+        n=domain.LABEL_MAX_DIGITS,
+    ),
+}
+
+DECLINES: dict[DeclineCode, Any] = {
+    DeclineCode.INSUFFICIENT_FUNDS: _(
+        "Your bank declined the card: insufficient funds. Try another card."
+    ),
+    DeclineCode.DO_NOT_HONOUR: _(
+        "Your bank declined the card. Contact your bank or try another card."
+    ),
+    DeclineCode.EXPIRED_CARD: _("Your bank says this card has expired. Try another card."),
+    DeclineCode.STOLEN_CARD: _(
+        "Your bank declined the card. Contact your bank or try another card."
+    ),
+    DeclineCode.INCORRECT_CVC: _("The CVC is incorrect. Check the code and try again."),
+    DeclineCode.INVALID_NUMBER: _("Your bank does not know this card number. Check it."),
+    DeclineCode.OTHER: _("Your bank declined the card. Contact your bank or try another card."),
+}
+
+FIELD_FOR_DECLINE = {DeclineCode.INCORRECT_CVC: "cvc", DeclineCode.INVALID_NUMBER: "number"}

@@ -14,12 +14,14 @@ happen.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zhifu.config import outbound
@@ -34,6 +36,7 @@ from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
 from zhifu.vault import crypto, domain, keys
 from zhifu.vault.errors import (
+    CARD_MESSAGES,
     CardDeclined,
     CardNotFound,
     ChallengeFailed,
@@ -53,6 +56,7 @@ from zhifu.vault.models import (
     VerificationLease,
 )
 from zhifu.vault.router import VAULT_DB
+from zhifu.web.forms import CardRules
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +89,37 @@ __all__ = [
 
 # The refusals live in vault/errors.py; they are importable from here too, as the pages
 # have always imported them.
+
+
+# --- the card fields' words, for every form that takes a card -------------------------------
+
+
+def scheme_table() -> str:
+    """The IIN table for the page's script (live scheme logo), from the one source."""
+    # detect_scheme is the authority; the browser only guesses a logo while typing.
+    return json.dumps(
+        [[lo, hi, scheme.value] for lo, hi, scheme in domain.iin_ranges()],
+        separators=(",", ":"),
+    )
+
+
+# The card fields of web.forms.CardFieldsMixin: the card pages' and the cashier's.
+CARD_FORM_RULES = CardRules(
+    labels={
+        "number": _("Card number"),
+        "expiry": _("Expiry (MM/YY)"),
+        "holder_name": _("Cardholder name"),
+        "cvc": _("CVC"),
+    },
+    required={
+        "number": CARD_MESSAGES[domain.CardError.NUMBER_REQUIRED],
+        "expiry": CARD_MESSAGES[domain.CardError.EXPIRY_FORMAT],
+        "holder_name": CARD_MESSAGES[domain.CardError.NAME_REQUIRED],
+        "cvc": CARD_MESSAGES[domain.CardError.CVC_FORMAT],
+    },
+    expiry_placeholder=_("MM/YY"),
+    scheme_table=scheme_table,
+)
 
 
 # --- inputs and outputs -----------------------------------------------------------------
@@ -536,7 +571,7 @@ def _save(
     data: CardInput,
     reference: str,
     email: str | None,
-    step_up: StepUp,
+    step_up: StepUp | None,
     *,
     pending: bool = False,
 ) -> Card:
@@ -548,7 +583,9 @@ def _save(
         with transaction.atomic(), transaction.atomic(using=VAULT_DB):
             # The proof is spent in the default database, which commits after the vault:
             # refused, nothing is saved; saved, the proof commits as spent with the e-mail.
-            credentials.redeem_step_up(owner_id, step_up, ADD_ACTION)
+            # None only from save_paid_card (the payment's authorization proved the card).
+            if step_up is not None:
+                credentials.redeem_step_up(owner_id, step_up, ADD_ACTION)
             first = not _active(owner_id).exists()
             row = StoredCard.objects.create(
                 id=card_id,
@@ -706,6 +743,52 @@ def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | Non
         _announce(TOPIC_DELETED, card, owner_id, email, _language(owner))
     log.info("vault.card_deleted", card=card.id, owner=owner_id)
     return card
+
+
+@sensitive_variables("number")
+def card_details_for_payment(
+    owner: Owner, card_id: str, *, purpose: str
+) -> network_port.CardDetails:
+    """The owner's saved card as the network's authorize needs it (no CVC: a stored card
+    is sent without one). Audited as a reveal; another owner's card is CardNotFound."""
+    row = _active(_owner_id(owner)).filter(id=card_id).first()
+    if row is None:
+        raise CardNotFound(card=card_id)
+    number = reveal_number(card_id, actor=f"owner:{row.owner_id}", purpose=purpose)
+    return network_port.CardDetails(
+        number=number,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        holder_name=row.holder_name,
+    )
+
+
+@sensitive_variables("data", "valid", "digits")
+def save_paid_card(
+    owner: Owner, data: CardInput, *, network_reference: str, email: str | None = None
+) -> Card | None:
+    """Save a new card the network has just authorized a payment with ("save this card").
+
+    No verification and no step-up: the authorization, with its CVC, proved the card a
+    moment ago, and the buyer chose to save it on the payment page. The caller (payments)
+    allows it to fully registered buyers only. A card already saved is not saved twice
+    (None); so is a card that does not pass the vault's rules.
+    """
+    owner_id = _owner_id(owner)
+    try:
+        valid = validate(data)
+    except InvalidCardInput:
+        return None
+    digits = valid.number.digits
+    fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
+    if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
+        return None
+    try:
+        return _save(
+            owner, ids.new_id("card"), digits, fingerprint, data, network_reference, email, None
+        )
+    except DuplicateCard:
+        return None
 
 
 @sensitive_variables("number")

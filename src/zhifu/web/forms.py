@@ -1,11 +1,12 @@
 """Form pieces the wallet's pages share: the one payment-password field, a new PIN typed
-twice, and the security questions.
+twice, the security questions, and the card fields (number, expiry, name, CVC).
 
 web sits below every area, so these pieces know no rule: a form names its ``rules`` (an
 area's :class:`PinRules`, such as ``credentials.services.FORM_RULES``) and the mixins ask
 them for the PIN length, the question choices and the errors of what was typed. The
 registration page (accounts), the security pages (credentials) and the card pages (vault)
-then ask in the same way.
+then ask in the same way. The card fields likewise take the vault's :class:`CardRules`
+(``vault.services.CARD_FORM_RULES``): the card pages and the payments cashier share them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -147,3 +149,69 @@ class QuestionsMixin(forms.Form):
         cleaned = super().clean() or {}
         add_errors(self, self.rules.question_errors(self.answers(), self.email))
         return cleaned
+
+
+@dataclass(frozen=True)
+class CardRules:
+    """What the card fields need from the vault: their words and the scheme table."""
+
+    labels: dict[str, Any]  # by field: number, expiry, holder_name, cvc
+    required: dict[str, Any]  # the message when that field is empty
+    expiry_placeholder: Any
+    scheme_table: Callable[[], str]  # the IIN table (JSON) for the live scheme logo
+
+
+class CardFieldsMixin(forms.Form):
+    """Fields ``number``, ``expiry``, ``holder_name`` and ``cvc``, with the autocomplete and
+    inputmode a phone needs; ``rules`` gives their words. The card rules themselves are
+    the vault's (``vault.services.validate``): these fields only bound the lengths."""
+
+    rules: ClassVar[CardRules]
+    # Never sent back to the browser after an error (UX.md: every form).
+    secret_fields: ClassVar[tuple[str, ...]] = ("number", "cvc", "payment_password")
+
+    number = forms.CharField(
+        max_length=30,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "cc-number",
+                "inputmode": "numeric",
+                "spellcheck": "false",
+                "placeholder": "0000 0000 0000 0000",
+                "class": "card-number-input",
+            }
+        ),
+    )
+    expiry = forms.CharField(
+        max_length=7,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "inputmode": "numeric"}),
+    )
+    holder_name = forms.CharField(
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-name", "spellcheck": "false"}),
+    )
+    cvc = forms.CharField(
+        max_length=4,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "cc-csc", "inputmode": "numeric", "maxlength": "4"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rules = self.rules
+        for name in ("number", "expiry", "holder_name", "cvc"):
+            self.fields[name].label = rules.labels[name]
+            self.fields[name].error_messages["required"] = rules.required[name]
+        self.fields["number"].widget.attrs["data-schemes"] = rules.scheme_table()
+        self.fields["expiry"].widget.attrs["placeholder"] = rules.expiry_placeholder
+
+    @property
+    def has_field_errors(self) -> bool:
+        """Errors beside fields (the summary then points at them), not only form-wide ones."""
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
+
+    def forget_secrets(self) -> None:
+        """Never send the card number, CVC or PIN back to the browser after an error."""
+        if self.is_bound:
+            self.data = {k: v for k, v in self.data.items() if k not in self.secret_fields}

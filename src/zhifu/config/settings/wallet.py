@@ -14,6 +14,7 @@ globals().update(
             "zhifu.vault",
             "zhifu.notifications",
             "zhifu.outbox",
+            "zhifu.payments",
         ],
         extra_databases=("vault",),
         user_model="accounts.User",

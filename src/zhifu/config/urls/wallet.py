@@ -5,6 +5,7 @@ from zhifu.config.urls import common
 urlpatterns: list[URLPattern | URLResolver] = [
     *common.urlpatterns,
     path("cards/", include("zhifu.vault.urls", namespace="cards")),
+    path("pay/", include("zhifu.payments.urls", namespace="payments")),
     path("", include("zhifu.accounts.urls")),
     path("", include("zhifu.credentials.urls")),
 ]

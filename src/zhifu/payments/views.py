@@ -1,0 +1,441 @@
+"""The buyer's payment pages: the cashier, the bank's challenge return, the receipt, and
+the payment history on the account.
+
+Thin: each view parses the request, calls one use case of ``services`` and renders. The
+cashier is the one page a light account (signed in through its shop, e-mail never
+confirmed) reaches past the e-mail gate (``gate_exempt``): paying a first order is how a
+buyer becomes a wallet user. A payment that is not the buyer's is a 404, the same as one
+that never existed. Card numbers, CVCs and payment passwords are never sent back to the
+browser, never in a URL and never logged (``sensitive_post_parameters`` keeps them out of
+error reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import structlog
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from zhifu.accounts import services as accounts
+from zhifu.connectors.base import DeclineCode
+from zhifu.credentials import domain as credentials_domain
+from zhifu.credentials import services as credentials
+from zhifu.kernel import clock
+from zhifu.kernel.errors import Refusal
+from zhifu.kernel.money import Money
+from zhifu.payments import domain, services
+from zhifu.payments.errors import PaymentDeclined, PaymentNotFound, PaymentNotOpen
+from zhifu.payments.forms import (
+    BALANCE,
+    NEW_CARD,
+    SAVED_CARD,
+    BalanceForm,
+    NewCardForm,
+    SavedCardForm,
+)
+from zhifu.vault import services as vault
+from zhifu.vault.errors import CARD_MESSAGES, FIELD_FOR_DECLINE
+from zhifu.web.client_ip import client_ip
+
+log = structlog.get_logger(__name__)
+
+SECRET_FIELDS = ("number", "cvc", "payment_password", "balance-payment_password")
+# What the receipt says a payment in each state means for the buyer.
+PAID = {domain.PaymentStatus.SUCCEEDED, domain.PaymentStatus.REQUIRES_CAPTURE}
+
+
+def _user(request: HttpRequest) -> accounts.User:
+    return accounts.wallet_user(request.user)
+
+
+# --- the cashier --------------------------------------------------------------------------
+
+
+def _sign_in_first(request: HttpRequest, payment_id: str) -> HttpResponse:
+    """A buyer not signed in goes through the payment's own shop's sign-in, and back here.
+
+    The answer is the same 404 for an unknown id as for another's: nothing to enumerate.
+    """
+    slug = services.platform_of(payment_id)
+    if slug is None:
+        raise Http404
+    try:
+        url = accounts.begin_sso(request.session, slug, request.path)
+    except accounts.SignInFailed as exc:
+        log.warning("payments.cashier_sign_in_refused", reason=exc.reason)
+        return render(
+            request,
+            "payments/problem.html",
+            {
+                "title": _("We could not sign you in"),
+                "message": _(
+                    "Signing in through your shop did not work. Please go back to the shop "
+                    "and open the payment again."
+                ),
+            },
+            status=exc.status,
+        )
+    return HttpResponseRedirect(url)
+
+
+def _minutes_left(expires_at: dt.datetime) -> int:
+    return max(0, math.ceil((expires_at - clock.now()).total_seconds() / 60))
+
+
+def _attempts_hint(attempts_left: int) -> str:
+    """What the buyer is told under the payment password once a try has been missed."""
+    hours = credentials_domain.LOCK_HOURS
+    if attempts_left == 1:
+        return ngettext(
+            "Last attempt: after it the payment password is locked for %(hours)d hour.",
+            "Last attempt: after it the payment password is locked for %(hours)d hours.",
+            hours,
+        ) % {"hours": hours}
+    return ngettext(
+        "%(left)d attempt left before the payment password is locked.",
+        "%(left)d attempts left before the payment password is locked.",
+        attempts_left,
+    ) % {"left": attempts_left}
+
+
+def _pin_refused(form: Any, field: str, exc: credentials.CredentialsRefusal) -> int:
+    """A wrong, locked or missing payment password, beside its field; the page's status."""
+    if isinstance(exc, credentials.WrongPaymentPassword):
+        form.add_error(field, _("The payment password is wrong."))
+        return 403
+    if isinstance(exc, credentials.PaymentPasswordLocked):
+        return 423  # the page's lock notice says it, with the way to recovery
+    form.add_error(field, exc.message)
+    return 403
+
+
+def _decline_field(exc: PaymentDeclined) -> str | None:
+    """The field a decline points at (a wrong CVC, an unknown number), if any."""
+    try:
+        return FIELD_FOR_DECLINE.get(DeclineCode(getattr(exc, "decline_code", "")))
+    except ValueError:
+        return None
+
+
+class _Page:
+    """The cashier's three forms and the status of the answer being built."""
+
+    def __init__(self, view: Any, post: Any = None, method: str = "") -> None:
+        registered = view.can_use_saved_cards
+        self.saved = SavedCardForm(post if method == SAVED_CARD else None, cards=view.cards)
+        self.new = NewCardForm(post if method == NEW_CARD else None, can_save=registered)
+        self.balance = BalanceForm(post if method == BALANCE else None)
+        self.method = method
+        self.status = 200
+        self.retry_after: int | None = None
+
+
+@accounts.gate_exempt
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_http_methods(["GET", "POST"])
+def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _sign_in_first(request, payment_id)
+    user = _user(request)
+    try:
+        view = services.cashier(user, payment_id)
+    except PaymentNotFound:
+        raise Http404 from None
+    except PaymentNotOpen as exc:
+        return _not_open(request, user, payment_id, exc)
+    if request.method != "POST":
+        return _render(request, view, _Page(view))
+    method = request.POST.get("method", "")
+    page = _Page(view, request.POST, method)
+    try:
+        if method == SAVED_CARD and view.can_use_saved_cards:
+            outcome = _pay_saved(request, user, payment_id, page)
+        elif method == NEW_CARD:
+            outcome = _pay_new(request, user, payment_id, page)
+        elif method == BALANCE and view.balance is not None and view.can_use_saved_cards:
+            outcome = _pay_balance(user, payment_id, page)
+        else:
+            return HttpResponse(status=400)  # no such method offered on this page
+    except PaymentNotOpen as exc:
+        return _not_open(request, user, payment_id, exc)
+    if outcome is not None:
+        return _after(request, outcome)
+    for form in (page.saved, page.new, page.balance):
+        form.forget_secrets()
+    try:  # the attempts left and the lock have moved: show them as they are now
+        view = services.cashier(user, payment_id)
+    except PaymentNotOpen as exc:
+        return _not_open(request, user, payment_id, exc)
+    response = _render(request, view, page)
+    if page.retry_after is not None:
+        response["Retry-After"] = str(page.retry_after)
+    return response
+
+
+def _pay_saved(request: HttpRequest, user: Any, payment_id: str, page: _Page) -> Any:
+    form = page.saved
+    if not form.is_valid():
+        page.status = 400
+        return None
+    try:
+        proof = credentials.step_up(
+            user, form.cleaned_data["payment_password"], services.pay_action(payment_id)
+        )
+        return services.pay_with_saved_card(
+            user, payment_id, card_id=form.cleaned_data["card_id"], step_up=proof
+        )
+    except credentials.CredentialsRefusal as exc:
+        page.status = _pin_refused(form, "payment_password", exc)
+    except PaymentDeclined as exc:
+        form.add_error(None, exc.message)
+        page.status = 402
+    except PaymentNotOpen:
+        raise
+    except Refusal as exc:
+        form.add_error(None, exc.message)
+        page.status = exc.http_status
+    return None
+
+
+def _pay_new(request: HttpRequest, user: Any, payment_id: str, page: _Page) -> Any:
+    form = page.new
+    form.is_valid()  # lengths and required fields; then the card rules on every field
+    data = vault.CardInput(
+        number=request.POST.get("number", ""),
+        expiry=request.POST.get("expiry", ""),
+        holder_name=request.POST.get("holder_name", ""),
+        cvc=request.POST.get("cvc", ""),
+    )
+    try:
+        try:
+            vault.validate(data)  # a typo costs no card attempt
+        except vault.InvalidCardInput as exc:
+            for field, code in exc.errors.items():
+                if field in form.fields and field not in form.errors:
+                    form.add_error(field, str(CARD_MESSAGES[code]))
+        if form.errors:
+            page.status = 400
+            return None
+        save = bool(form.cleaned_data.get("save"))
+        return services.pay_with_new_card(
+            user, payment_id, card=data, save=save, client_ip=client_ip(request)
+        )
+    except PaymentDeclined as exc:
+        form.add_error(_decline_field(exc), exc.message)
+        page.status = 402
+    except vault.InvalidCardInput as exc:
+        for field, code in exc.errors.items():
+            form.add_error(field if field in form.fields else None, str(CARD_MESSAGES[code]))
+        page.status = 400
+    except vault.TooManyCardAttempts as exc:
+        form.add_error(None, exc.message)
+        page.status = 429
+        page.retry_after = int(exc.retry_after.total_seconds()) + 1
+    except PaymentNotOpen:
+        raise
+    except Refusal as exc:
+        form.add_error(None, exc.message)
+        page.status = exc.http_status
+    finally:
+        del data
+    return None
+
+
+def _pay_balance(user: Any, payment_id: str, page: _Page) -> Any:
+    form = page.balance
+    if not form.is_valid():
+        page.status = 400
+        return None
+    try:
+        proof = credentials.step_up(
+            user, form.cleaned_data["payment_password"], services.pay_action(payment_id)
+        )
+        return services.pay_with_balance(user, payment_id, step_up=proof)
+    except credentials.CredentialsRefusal as exc:
+        page.status = _pin_refused(form, "payment_password", exc)
+    except PaymentNotOpen:
+        raise
+    except Refusal as exc:
+        form.add_error(None, exc.message)
+        page.status = exc.http_status
+    return None
+
+
+def _after(request: HttpRequest, outcome: Any) -> HttpResponse:
+    """Where a payment attempt leads: the bank's page, or the receipt (paid, or waiting
+    for the bank). Always a redirect, so a reload never pays twice."""
+    payment = outcome.payment
+    log.info("payments.cashier_outcome", payment=payment.id, status=str(payment.status))
+    if isinstance(outcome, services.ChallengeRequired):
+        return HttpResponseRedirect(outcome.url)  # the issuer's page, on the network's address
+    return redirect("payments:receipt", payment_id=payment.id)
+
+
+def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
+    payment = view.payment
+    locked = view.locked_until is not None
+    missed = view.attempts_left < credentials_domain.MAX_FAILURES
+    if missed and not locked:  # the tries left are read out with the field
+        for form in (page.saved, page.balance):
+            form.fields["payment_password"].widget.attrs["aria-describedby"] = "attempts-left"
+    return render(
+        request,
+        "payments/cashier.html",
+        {
+            "view": view,
+            "payment": payment,
+            "saved": page.saved,
+            "new": page.new,
+            "balance_form": page.balance,
+            "method": page.method or (SAVED_CARD if view.can_use_saved_cards else NEW_CARD),
+            "light": not view.can_use_saved_cards,
+            "minutes_left": _minutes_left(payment.expires_at),
+            "locked": locked,
+            "attempts_hint": _attempts_hint(view.attempts_left) if missed and not locked else "",
+            "max_failures": credentials_domain.MAX_FAILURES,
+            "enough_balance": view.balance is not None and view.balance >= payment.amount,
+        },
+        status=page.status,
+    )
+
+
+def _not_open(
+    request: HttpRequest, user: Any, payment_id: str, exc: PaymentNotOpen
+) -> HttpResponse:
+    """A payment already paid, canceled or expired: say so, and lead back to the shop."""
+    try:
+        payment = services.receipt(user, payment_id)
+    except PaymentNotFound:
+        raise Http404 from None
+    if payment.status in PAID or payment.status == domain.PaymentStatus.PROCESSING:
+        return redirect("payments:receipt", payment_id=payment.id)  # paid, or the bank's turn
+    return render(
+        request,
+        "payments/not_open.html",
+        {
+            "payment": payment,
+            "message": exc.message,
+            "shop": services.shop_names([payment])[payment.platform_slug],
+            "return_url": services.return_url_for(payment),
+        },
+        status=409,
+    )
+
+
+# --- back from the bank's page ------------------------------------------------------------
+
+
+@accounts.gate_exempt
+@require_GET
+def challenge_return(request: HttpRequest, payment_id: str) -> HttpResponse:
+    """The buyer is back from the issuer's challenge with its signed answer (``result``)."""
+    if not request.user.is_authenticated:
+        return _sign_in_first(request, payment_id)
+    user = _user(request)
+    try:
+        outcome = services.complete_challenge(
+            user, payment_id, answer=request.GET.get("result", "")
+        )
+    except PaymentNotFound:
+        raise Http404 from None
+    except PaymentNotOpen as exc:
+        return _not_open(request, user, payment_id, exc)
+    except PaymentDeclined as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:cashier", payment_id=payment_id)
+    except Refusal as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:cashier", payment_id=payment_id)
+    return _after(request, outcome)
+
+
+# --- the receipt and the history ------------------------------------------------------------
+
+
+def _card_label(payment: Any) -> str:
+    method = payment.payment_method
+    if method is None:
+        return ""
+    if method.type == "balance":
+        return _("Wallet balance")
+    return f"{method.card_brand} •••• {method.card_last4}".strip()
+
+
+@accounts.gate_exempt
+@require_GET
+def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        home = reverse("accounts:home")
+        return redirect(f"{home}?{urlencode({'next': request.path})}")
+    user = _user(request)
+    try:
+        payment = services.receipt(user, payment_id)
+    except PaymentNotFound:
+        raise Http404 from None
+    return render(
+        request,
+        "payments/receipt.html",
+        {
+            "payment": payment,
+            "paid": payment.status in PAID,
+            "waiting": payment.status == domain.PaymentStatus.PROCESSING,
+            "shop": services.shop_names([payment])[payment.platform_slug],
+            "paid_with": _card_label(payment),
+            "return_url": services.return_url_for(payment),
+            "light": not user.email_confirmed,
+        },
+    )
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    found = services.history(user, cursor=request.GET.get("after") or None)
+    names = services.shop_names(found.items)
+    rows = [
+        {
+            "payment": p,
+            "shop": names[p.platform_slug],
+            "paid_with": _card_label(p),
+        }
+        for p in found.items
+    ]
+    return render(
+        request,
+        "payments/history.html",
+        {"rows": rows, "next_cursor": found.next_cursor if found.has_more else None},
+    )
+
+
+@login_required
+@require_GET
+def history_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
+    user = _user(request)
+    try:
+        payment = services.receipt(user, payment_id)
+    except PaymentNotFound:
+        raise Http404 from None
+    return render(
+        request,
+        "payments/detail.html",
+        {
+            "payment": payment,
+            "paid": payment.status in PAID,
+            "shop": services.shop_names([payment])[payment.platform_slug],
+            "paid_with": _card_label(payment),
+            "refunded": Money(payment.amount_refunded, payment.amount.currency),
+        },
+    )

@@ -1,0 +1,80 @@
+"""The payment history on the account and its detail pages: a buyer sees only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.wallet.accounts.support import registered_buyer, sign_in
+from tests.wallet.payments.cashier_support import NEW_CARD, main, new_payment
+from zhifu.accounts.models import Platform
+from zhifu.connectors.fake import FakeCardNetwork
+
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+
+
+def paid(client: Client, platform: Platform, order: str, number: str = "4242424242424242") -> str:
+    payment = new_payment(platform, order=order)
+    resp = client.post(f"/pay/{payment.id}/", {**NEW_CARD, "number": number})
+    assert resp.status_code == 302, resp.content.decode()
+    return payment.id
+
+
+@pytest.fixture
+def anna(client: Client, platform: Platform, network: FakeCardNetwork) -> Any:
+    user = registered_buyer("anna@example.com")
+    sign_in(client, user, platform)
+    return user
+
+
+def test_the_account_page_links_to_the_history(client: Client, anna: Any) -> None:
+    assert 'href="/pay/history/"' in main(client, "/account/")
+
+
+def test_the_history_lists_shop_amount_status_card_and_date_newest_first(
+    client: Client, anna: Any, platform: Platform
+) -> None:
+    first = paid(client, platform, "order-1", "4242424242424242")
+    second = paid(client, platform, "order-2", "5555555555554444")
+    html = main(client, "/pay/history/")
+    assert html.index(f"/pay/history/{second}/") < html.index(f"/pay/history/{first}/")
+    assert "Test shop" in html
+    assert "Mastercard •••• 4444" in html
+    assert "Visa •••• 4242" in html
+    assert "Paid" in html
+    assert "RUB1,780.00" in html or "₽1,780.00" in html
+    assert "4242424242424242" not in html
+
+
+def test_the_detail_page_shows_one_payment(client: Client, anna: Any, platform: Platform) -> None:
+    payment_id = paid(client, platform, "order-9")
+    html = main(client, f"/pay/history/{payment_id}/")
+    assert "order-9" in html
+    assert "Tea and a teapot" in html
+    assert payment_id in html
+    assert "Visa •••• 4242" in html
+
+
+def test_a_buyer_sees_none_of_another_buyers_payments(
+    client: Client, anna: Any, platform: Platform
+) -> None:
+    payment_id = paid(client, platform, "order-anna")
+    other = Client()
+    sign_in(other, registered_buyer("boris@example.com"), platform)
+    assert "order-anna" not in main(other, "/pay/history/")
+    assert "No payments yet." in main(other, "/pay/history/")
+    assert other.get(f"/pay/history/{payment_id}/").status_code == 404
+    assert other.get(f"/pay/{payment_id}/receipt/").status_code == 404
+
+
+def test_the_history_in_russian(client: Client, anna: Any, platform: Platform) -> None:
+    paid(client, platform, "order-ru")
+    html = main(client, "/pay/history/", headers={"Accept-Language": "ru"})
+    assert "История платежей" in html
+    assert "Оплачен" in html
+
+
+def test_the_history_is_for_signed_in_registered_buyers(client: Client) -> None:
+    assert client.get("/pay/history/").status_code == 302
