@@ -34,6 +34,8 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.ledger.commands",
     "zhifu.fx.commands",
     "zhifu.accounts.commands",
+    "zhifu.payments.commands",
+    "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
 )
 
 
@@ -111,9 +113,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     setup_site("wallet")
     check_database("wallet")
-    from zhifu.outbox.worker import run
+    from zhifu.outbox.worker import Job, run
+    from zhifu.payments.commands import worker_jobs
 
-    run(poll_seconds=args.poll, once=args.once)
+    jobs = [Job(name, every, job) for name, every, job in worker_jobs()]
+    run(poll_seconds=args.poll, once=args.once, jobs=jobs)
 
 
 def _take_data_dir(args: list[str]) -> list[str]:
@@ -232,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
-        "worker", parents=[common], help="deliver outbox messages (e-mails, webhooks) until stopped"
+        "worker",
+        parents=[common],
+        help="deliver outbox messages (e-mails, webhooks) and expire and reconcile payments",
     )
     p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle")

@@ -95,6 +95,8 @@ class Environment(BaseSettings):
     fx_quote_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     fx_max_rate_age_hours: int = Field(default=96, ge=1, le=24 * 31)
 
+    # The merchant API (zhifu.merchants): requests a minute per API key before 429.
+    api_rate_limit: int = Field(default=1000, ge=1, le=1_000_000)
     # Payments (zhifu.payments): an unpaid payment expires this many minutes after it was
     # created (docs/payments.md).
     payment_expiry_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
@@ -116,6 +118,9 @@ class Environment(BaseSettings):
     cardnet_challenge_key_fallbacks: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
     oidc_client_secret: OptionalSecret = None
+    # Keys the HMAC-SHA256 of the merchant API's secret keys (the only form they are stored
+    # in); changing it invalidates every API key (docs/keys.md).
+    api_key_hash_key: OptionalSecret = None
 
     # Outgoing e-mail (demo: .eml files under <data_dir>/mail/).
     email_from: str = "zhifu <no-reply@zhifu.localhost>"

@@ -11,9 +11,12 @@ from tests.wallet.accounts.support import new_buyer, registered_buyer
 from tests.wallet.stepup import adding, proof_for
 from tests.wallet.vault.support import VISA, card_input
 from zhifu.accounts.models import Identity, Platform, User
+from zhifu.connectors.base import Flow, OutcomeUnknown
 from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.credentials.domain import StepUp
 from zhifu.kernel.money import Money
+from zhifu.ledger import domain as ledger_domain
+from zhifu.ledger import services as ledger
 from zhifu.outbox.models import OutboxMessage
 from zhifu.payments import services
 from zhifu.payments.domain import CaptureMethod, Payment
@@ -108,3 +111,50 @@ def events(*topics: str) -> list[dict[str, Any]]:
 
 def event_types(payment_id: str) -> list[str]:
     return [e["type"] for e in events() if e["data"].get("id") == payment_id]
+
+
+class LosingNetwork(FakeCardNetwork):
+    """Acts like the fake, then loses the answer of the flows in ``lose`` (a read timeout
+    after the network acted): the caller sees OutcomeUnknown, the network's status knows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose: set[Flow] = set()
+
+    def _lost(self, flow: Flow, result: Any) -> Any:
+        if flow in self.lose:
+            raise OutcomeUnknown("read timeout (test)")
+        return result
+
+    def authorize(self, request: Any) -> Any:
+        return self._lost(Flow.AUTHORIZE, super().authorize(request))
+
+    def capture(self, request: Any) -> Any:
+        return self._lost(Flow.CAPTURE, super().capture(request))
+
+    def void(self, request: Any) -> Any:
+        return self._lost(Flow.VOID, super().void(request))
+
+    def refund(self, request: Any) -> Any:
+        return self._lost(Flow.REFUND, super().refund(request))
+
+
+@pytest.fixture
+def losing(settings: Any) -> LosingNetwork:
+    fake = LosingNetwork()
+    settings.ZHIFU_CARD_NETWORK = fake
+    return fake
+
+
+def holds(currency: str = "USD") -> int:
+    return ledger.balance(ledger_domain.card_holds(currency)).minor
+
+
+def payable(slug: str = "shop", currency: str = "USD") -> int:
+    return ledger.balance(ledger_domain.merchant(f"merchant:{slug}", currency)).minor
+
+
+def entries(kind: str) -> int:
+    from zhifu.ledger.models import Entry
+
+    return Entry.objects.filter(kind=kind).count()

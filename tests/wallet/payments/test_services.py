@@ -15,10 +15,12 @@ from tests.wallet.payments.support import (
     create,
     event_types,
     events,
+    holds,
     identity,
     make_platform,
     pay_proof,
     pay_saved,
+    payable,
     save_card,
 )
 from tests.wallet.vault.support import MASTERCARD, VISA, card_input
@@ -28,7 +30,6 @@ from zhifu.connectors.fake import FakeCardNetwork
 from zhifu.credentials.errors import StepUpInvalid
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
-from zhifu.ledger import domain as ledger_domain
 from zhifu.ledger import services as ledger
 from zhifu.payments import domain, errors, services
 from zhifu.payments.domain import CaptureMethod, PaymentStatus
@@ -37,14 +38,6 @@ from zhifu.vault.errors import CardNotFound
 
 pytestmark = DB
 S = PaymentStatus
-
-
-def holds(currency: str = "USD") -> int:
-    return ledger.balance(ledger_domain.card_holds(currency)).minor
-
-
-def payable(slug: str = "shop", currency: str = "USD") -> int:
-    return ledger.balance(ledger_domain.merchant(f"merchant:{slug}", currency)).minor
 
 
 # --- the shop's side ------------------------------------------------------------------------

@@ -15,10 +15,14 @@ globals().update(
             "zhifu.notifications",
             "zhifu.outbox",
             "zhifu.payments",
+            "zhifu.merchants",
+            # Only for its templates and static files: the API docs page serves Swagger UI
+            # from the wheel, never from a CDN (the CSP allows 'self' only).
+            "ninja",
         ],
         extra_databases=("vault",),
         user_model="accounts.User",
-        seeds=("zhifu.accounts.seed.seed", "zhifu.fx.seed.seed"),
+        seeds=("zhifu.accounts.seed.seed", "zhifu.fx.seed.seed", "zhifu.merchants.seed.seed"),
     )
 )
 
