@@ -1,0 +1,57 @@
+"""`zhifu bench payments` runs end to end: one client for one second, every payment read
+back. A smoke test of the script, not a measurement: no figure is asserted, only that
+payments were paid through the real path and the run left no error behind.
+
+It needs a PostgreSQL server (ZHIFU_BENCH_DATABASE_URL, else the benchmark's default) and
+pgbench; without them it is skipped. Its cost is the two sites' migrations (about 20 s).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.demo import demo_env
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _server() -> str:
+    psycopg = pytest.importorskip("psycopg")
+    url = os.environ.get("ZHIFU_BENCH_DATABASE_URL", DEFAULT_URL)
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error:
+        pytest.skip(f"no PostgreSQL server at {url}")
+    return url
+
+
+def test_the_payments_benchmark_pays_through_the_real_path() -> None:
+    url = _server()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "payments.py"), "--database-url", url,
+         "--clients", "1", "--seconds", "1", "--warmup", "0.5", "--verify-every", "1"],
+        env=demo_env(), cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if "pgbench not found" in done.stderr:
+        pytest.skip("pgbench is not installed")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    paid = re.search(r"\(a\) paid payments: (\d+) in", out)
+    assert paid, out
+    assert int(paid.group(1)) >= 1, out
+    back = re.search(r"read back through the API: (\d+) of (\d+) succeeded", out)
+    assert back, out
+    assert back.group(1) == back.group(2) == paid.group(1), out
+    assert "errors in the window: none" in out, out
+    assert "ledger check after the run: 0 violations" in out, out
+    for figure in ("pgbench TPC-B:", "argon2id (m=", "(b) confirmations:", "(c) CPU per paid"):
+        assert figure in out, out
