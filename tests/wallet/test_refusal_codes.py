@@ -7,6 +7,7 @@ import pytest
 from zhifu.accounts.errors import AccountsCode, AccountsRefusal
 from zhifu.credentials.errors import CredentialsCode, CredentialsRefusal
 from zhifu.kernel.errors import Codes, Refusal, codes_of
+from zhifu.merchants.errors import MerchantsCode, MerchantsRefusal
 from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
 
 
@@ -16,6 +17,7 @@ from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
         (AccountsRefusal, AccountsCode),
         (CredentialsRefusal, CredentialsCode),
         (PaymentsRefusal, PaymentsCode),
+        (MerchantsRefusal, MerchantsCode),
     ],
 )
 def test_every_refusal_of_an_area_has_a_code_of_its_enumeration(

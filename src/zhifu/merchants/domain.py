@@ -73,7 +73,8 @@ IDEMPOTENCY_KEY_MAX = 255
 IDEMPOTENCY_LEASE = dt.timedelta(seconds=60)
 # Stored responses are replayed for at least this long, then deleted.
 IDEMPOTENCY_KEPT = dt.timedelta(hours=24)
-_PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
+_PRINTABLE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key_valid(key: str) -> bool:
@@ -101,6 +102,12 @@ class Held(StrEnum):
 class StoredResponse:
     status: int
     body: dict[str, Any]
+
+
+def replayable(status: int) -> bool:
+    """Whether an answer is stored for its key: a success or the caller's refusal (4xx);
+    not a failure of the server's (5xx), after which the operation may be retried."""
+    return status < 500
 
 
 def lease_expired(lease_until: dt.datetime, now: dt.datetime) -> bool:

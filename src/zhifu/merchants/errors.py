@@ -13,7 +13,7 @@ from zhifu.kernel.errors import Codes, Refusal
 
 class MerchantsCode(Codes):
     AUTHENTICATION_REQUIRED = "authentication_required"
-    API_KEY_INVALID = "api_key_invalid"
+    API_KEY_INVALID = "api_key_invalid"  # pragma: allowlist secret
     PLATFORM_DISABLED = "platform_disabled"
     RATE_LIMITED = "rate_limited"
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
@@ -28,7 +28,7 @@ class MerchantsCode(Codes):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     API_ERROR = "api_error"
     PLATFORM_UNKNOWN = "platform_unknown"
-    API_KEY_UNKNOWN = "api_key_unknown"
+    API_KEY_UNKNOWN = "api_key_unknown"  # pragma: allowlist secret
 
 
 class MerchantsRefusal(Refusal):
@@ -135,8 +135,17 @@ class ParameterInvalid(MerchantsRefusal):
     code = MerchantsCode.PARAMETER_INVALID
     default_message = _("Invalid value for %(param)s: %(problem)s.")
 
-    def __init__(self, param: str | None, problem: str) -> None:
-        super().__init__(param=param, params={"param": param or "the body", "problem": problem})
+    def __init__(self, param: str, problem: str) -> None:
+        super().__init__(param=param, params={"param": param, "problem": problem})
+
+
+class BodyNotObject(ParameterInvalid):
+    """The body as a whole is the invalid parameter (an array, a string, null)."""
+
+    default_message = _("The request body must be a JSON object.")
+
+    def __init__(self) -> None:
+        MerchantsRefusal.__init__(self)
 
 
 class RequestTooLarge(MerchantsRefusal):

@@ -243,7 +243,9 @@ def idempotent(
     request killed mid-way leaves nothing but a claim whose lease runs out. Otherwise (a
     use case that records its network call before making it) the answer is stored after it.
 
-    An unexpected exception gives the key up, so a retry runs the operation again.
+    An unexpected exception, or a refusal of the server's (5xx: the card network was not
+    reached, nothing was done), gives the key up instead, so a retry runs the operation
+    again rather than replaying the failure.
     """
     if key is None:
         return Outcome(_run(operation, render, atomic=atomic))
@@ -256,8 +258,11 @@ def idempotent(
         if atomic:
             return Outcome(_run_and_store_atomically(found, operation, render))
         response = _run(operation, render, atomic=False)
-        if not _store(found, response):
-            log.warning("idempotency lease lost before the answer was stored: %s", found.record_id)
+        if domain.replayable(response.status):
+            if not _store(found, response):
+                log.warning("idempotency lease lost before storing: %s", found.record_id)
+        else:
+            _release(found)
         return Outcome(response)
     except IdempotencyKeyInUse:
         raise
@@ -291,7 +296,9 @@ def _run_and_store_atomically(
         if not held.exists():
             raise IdempotencyKeyInUse()
         response = _run(operation, render, atomic=True)  # a savepoint: a refusal undoes it
-        if not _store(claim, response):
+        if not domain.replayable(response.status):
+            _release(claim)
+        elif not _store(claim, response):
             raise IdempotencyKeyInUse()
         return response
 

@@ -72,7 +72,8 @@ ALLOWED: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
             S.EXPIRED,  # a void for an expiry went through
         }
     ),
-    S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.REQUIRES_PAYMENT_METHOD, S.CANCELED, S.EXPIRED}),
+    # Answered (or paid another way): processing; a declined answer goes on from there.
+    S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.CANCELED, S.EXPIRED}),
     S.REQUIRES_CAPTURE: frozenset({S.PROCESSING, S.SUCCEEDED, S.CANCELED, S.EXPIRED}),
     S.SUCCEEDED: frozenset(),
     S.CANCELED: frozenset(),

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from tests.wallet.merchants.support import new_platform
+from tests.wallet.merchants.support import Api, new_key, new_platform
+from tests.wallet.payments.support import buyer, network  # noqa: F401
 from zhifu.accounts.models import Platform
 
 
@@ -16,3 +17,9 @@ def shop(db: Any) -> Platform:
 @pytest.fixture
 def other_shop(db: Any) -> Platform:
     return new_platform("shop-b")
+
+
+@pytest.fixture
+def api(shop: Platform) -> Api:
+    """Shop A's test-mode key, made the way `zhifu platform keys create` makes it."""
+    return Api(new_key("shop-a"))

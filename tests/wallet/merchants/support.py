@@ -31,12 +31,18 @@ def new_key(slug: str, mode: Mode = Mode.TEST) -> str:
 class Api:
     """Django's test client speaking JSON with one secret key."""
 
-    def __init__(self, key: str | None, client: Client | None = None) -> None:
+    def __init__(
+        self,
+        key: str | None,
+        client: Client | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.key = key
         self.client = client or Client()
+        self.headers = headers or {}
 
     def _headers(self, idempotency_key: str | None, extra: dict[str, str]) -> dict[str, str]:
-        headers = dict(extra)
+        headers = {**self.headers, **extra}
         if self.key is not None:
             headers.setdefault("Authorization", f"Bearer {self.key}")
         if idempotency_key is not None:
@@ -73,3 +79,40 @@ def error_of(response: Any) -> dict[str, Any]:
     assert isinstance(error["message"], str)
     assert error["message"]
     return error
+
+
+RETURN_URL = "https://shop.example/orders/42/done"
+
+
+def payment_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "amount": 1500,
+        "currency": "USD",
+        "order_reference": "order-42",
+        "description": "Two books",
+        "return_url": RETURN_URL,
+        "metadata": {"cart": "7"},
+    }
+    body.update(overrides)
+    return body
+
+
+def create_payment(api: Api, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/payments", payment_body(**overrides))
+    assert response.status_code == 201, response.content
+    payment: dict[str, Any] = response.json()
+    return payment
+
+
+def pay(payment_id: str, user: Any, network: Any) -> None:
+    """The buyer pays on the cashier with a saved card and the payment password."""
+    from tests.wallet.payments.support import pay_proof, save_card
+    from zhifu.payments import services as payments
+    from zhifu.vault import services as vault
+
+    cards = vault.list_cards(user)
+    card = cards[0] if cards else save_card(user, network)
+    payments.cashier(user, payment_id)
+    payments.pay_with_saved_card(
+        user, payment_id, card_id=card.id, step_up=pay_proof(user, payment_id)
+    )

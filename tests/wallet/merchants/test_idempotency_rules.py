@@ -27,6 +27,7 @@ from zhifu.merchants.errors import (
     ParameterInvalid,
 )
 from zhifu.merchants.models import IdempotencyRecord
+from zhifu.payments.errors import PaymentNetworkUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +196,28 @@ def test_an_unexpected_error_gives_the_key_up(caller: services.Caller) -> None:
     assert made() == 0
     assert not IdempotencyRecord.objects.exists()
     assert run(caller, "oops", shop.create).response.status == 201
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_server_side_failure_is_not_stored(caller: services.Caller, atomic: bool) -> None:
+    """A 5xx refusal (the card network not reached: nothing done) frees the key: the retry
+    runs the operation again instead of replaying the failure."""
+    shop = Shop()
+    calls: list[int] = []
+
+    def flaky() -> tuple[int, dict[str, Any]]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise PaymentNetworkUnavailable()
+        return shop.create()
+
+    first = run(caller, "flaky", flaky, atomic=atomic)
+    assert first.response.status == 503
+    again = run(caller, "flaky", flaky, atomic=atomic)
+    assert again.response.status == 201
+    assert not again.replayed
+    assert run(caller, "flaky", flaky, atomic=atomic).replayed
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "ключ", "nul\x00"])

@@ -6,6 +6,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *common.urlpatterns,
     path("cards/", include("zhifu.vault.urls", namespace="cards")),
     path("pay/", include("zhifu.payments.urls", namespace="payments")),
+    # The merchant REST API (zhifu.merchants; docs/api.md).
+    path("api/v1/", include("zhifu.merchants.urls")),
     path("", include("zhifu.accounts.urls")),
     path("", include("zhifu.credentials.urls")),
 ]
