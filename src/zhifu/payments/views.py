@@ -52,7 +52,7 @@ from zhifu.web.client_ip import client_ip
 log = structlog.get_logger(__name__)
 
 SECRET_FIELDS = ("number", "cvc", "payment_password", "balance-payment_password")
-# What the receipt says a payment in each state means for the buyer.
+# The states in which the buyer has paid: the receipt, never the cashier again.
 PAID = {domain.PaymentStatus.SUCCEEDED, domain.PaymentStatus.REQUIRES_CAPTURE}
 
 
@@ -66,7 +66,8 @@ def _user(request: HttpRequest) -> accounts.User:
 def _sign_in_first(request: HttpRequest, payment_id: str) -> HttpResponse:
     """A buyer not signed in goes through the payment's own shop's sign-in, and back here.
 
-    The answer is the same 404 for an unknown id as for another's: nothing to enumerate.
+    An unknown id is a 404 at once; whose payment it is is decided after the sign-in, by
+    ``services.cashier`` (another buyer's is a 404 then). Payment ids carry 80 random bits.
     """
     slug = services.platform_of(payment_id)
     if slug is None:
@@ -161,13 +162,15 @@ def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
     page = _Page(view, request.POST, method)
     try:
         if method == SAVED_CARD and view.can_use_saved_cards:
-            outcome = _pay_saved(request, user, payment_id, page)
+            outcome = _pay_saved(user, payment_id, page)
         elif method == NEW_CARD:
             outcome = _pay_new(request, user, payment_id, page)
         elif method == BALANCE and view.balance is not None and view.can_use_saved_cards:
             outcome = _pay_balance(user, payment_id, page)
-        else:
-            return HttpResponse(status=400)  # no such method offered on this page
+        else:  # no such method offered on this page: the page as it is
+            page = _Page(view)
+            page.status = 400
+            return _render(request, view, page)
     except PaymentNotOpen as exc:
         return _not_open(request, user, payment_id, exc)
     if outcome is not None:
@@ -184,7 +187,7 @@ def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
     return response
 
 
-def _pay_saved(request: HttpRequest, user: Any, payment_id: str, page: _Page) -> Any:
+def _pay_saved(user: Any, payment_id: str, page: _Page) -> Any:
     form = page.saved
     if not form.is_valid():
         page.status = 400
