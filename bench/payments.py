@@ -44,11 +44,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import _shared
@@ -78,6 +79,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=10,
         help="read every Nth paid payment back through the API (default 10)",
+    )
+    p.add_argument(
+        "--profile",
+        type=int,
+        default=20,
+        help="payments paid one at a time afterwards to split the CPU by request (default 20)",
     )
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and data")
 
@@ -358,6 +365,116 @@ class _Http:
         raise AssertionError("unreachable")
 
 
+class _Shopper:
+    """One buyer in front of the wallet: a shop's API call creates the payment, then the
+    buyer opens the cashier, confirms with the saved card and the payment password, and
+    sees the receipt. Counts go to `out` only while `counting()` says so."""
+
+    def __init__(
+        self,
+        n: int,
+        wallet_url: str,
+        seeded: Seeded,
+        verify_every: int,
+        counting: Callable[[], bool],
+        around: Callable[[str], AbstractContextManager[object]] = lambda kind: nullcontext(),
+    ) -> None:
+        self.n, self.wallet_url, self.verify_every = n, wallet_url, verify_every
+        self.buyer = seeded.buyers[n % len(seeded.buyers)]
+        self.counting, self.around = counting, around
+        self.out = ClientResult()
+        self.conn = _Http(wallet_url)
+        self.host = urlsplit(wallet_url).netloc
+        self.cookies = {seeded.session_cookie: self.buyer.session_key}
+        self.api = {"Authorization": f"Bearer {seeded.api_key}"}
+        self.took: dict[str, float] = {}
+
+    def send(
+        self, kind: str, method: str, path: str, body: bytes | None = None, headers: Headers = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        with self.around(kind):
+            started = time.monotonic()
+            status, head, data = self.conn.request(
+                method, path, body, {"Host": self.host, **(headers or {})}
+            )
+            self.took[kind] = (time.monotonic() - started) * 1000
+        for raw in head.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(raw).items():
+                self.cookies[name] = morsel.value
+        return status, head, data
+
+    def answered(self, kind: str) -> None:
+        """The request of this kind got the answer it should: its latency counts."""
+        if self.counting():
+            self.out.latencies[kind].append(self.took[kind])
+
+    def failed(self, kind: str, status: int) -> None:
+        if self.counting():
+            self.out.errors[f"{kind} {status}"] += 1
+
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def pay(self, number: int) -> None:
+        try:
+            self._pay(number)
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
+            self.failed(type(exc).__name__, 0)
+
+    def _pay(self, number: int) -> None:
+        body = json.dumps({
+            "amount": AMOUNT, "currency": CURRENCY, "order_reference": f"bench-{self.n}-{number}",
+            "description": "zhifu bench payments", "capture_method": "automatic",
+            "return_url": f"{self.wallet_url}/healthz", "metadata": {"client": str(self.n)},
+        }).encode()  # fmt: skip
+        status, _, data = self.send("create", "POST", "/api/v1/payments", body, {
+            **self.api, "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4()),
+        })  # fmt: skip
+        if status not in (200, 201):
+            return self.failed("create", status)
+        self.answered("create")
+        payment = json.loads(data)
+        cashier = urlsplit(payment["cashier_url"]).path
+        status, _, data = self.send("cashier", "GET", cashier, headers={"Cookie": self.cookie()})
+        token = CSRF_FIELD.search(data.decode("utf-8", "replace"))
+        if status != 200 or token is None:
+            return self.failed("cashier", status)
+        self.answered("cashier")
+        form = urlencode({
+            "csrfmiddlewaretoken": token.group(1), "method": "saved_card",
+            "card_id": self.buyer.card_id, "payment_password": PIN,
+        }).encode()  # fmt: skip
+        status, head, _ = self.send("confirm", "POST", cashier, form, {
+            "Cookie": self.cookie(), "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": self.wallet_url, "Referer": self.wallet_url + cashier,
+        })  # fmt: skip
+        location = head.get("Location", "")
+        if status != 302 or "/receipt/" not in location:
+            return self.failed("confirm", status)
+        self.answered("confirm")
+        if self.counting():
+            self.out.confirmed += 1
+        receipt = urlsplit(location).path
+        status, _, _ = self.send("receipt", "GET", receipt, headers={"Cookie": self.cookie()})
+        if status != 200:
+            return self.failed("receipt", status)
+        self.answered("receipt")
+        if not self.counting():
+            return None
+        self.out.paid += 1
+        self.out.payment_ids.append(payment["id"])
+        if self.verify_every == 1 or self.out.paid % self.verify_every == 1:
+            path = f"/api/v1/payments/{payment['id']}"
+            status, _, data = self.send("retrieve", "GET", path, headers=self.api)
+            self.out.verified += 1
+            if status == 200 and json.loads(data)["status"] == "succeeded":
+                self.out.verified_ok += 1
+                self.answered("retrieve")
+            else:
+                self.failed("retrieve", status)
+        return None
+
+
 def _client(
     n: int,
     wallet_url: str,
@@ -366,101 +483,15 @@ def _client(
     verify_every: int,
     queue: mp.Queue[ClientResult],
 ) -> None:
-    """One buyer's loop: create, open, confirm, receipt, until the window closes."""
-    buyer = seeded.buyers[n % len(seeded.buyers)]
+    """One client process: one buyer paying one payment after another until the window
+    closes; what ends within the window is counted."""
     t0, t1 = window
-    out = ClientResult()
-    conn = _Http(wallet_url)
-    cookies = {seeded.session_cookie: buyer.session_key}
-    host = urlsplit(wallet_url).netloc
-    api = {"Authorization": f"Bearer {seeded.api_key}", "Host": host}
-
-    took: dict[str, float] = {}
-
-    def send(
-        kind: str, method: str, path: str, body: bytes | None = None, headers: Headers = None
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        started = time.monotonic()
-        status, head, data = conn.request(method, path, body, {"Host": host, **(headers or {})})
-        took[kind] = (time.monotonic() - started) * 1000
-        for raw in head.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(raw).items():
-                cookies[name] = morsel.value
-        return status, head, data
-
-    def answered(kind: str) -> None:
-        """The request of this kind got the answer it should: its latency counts."""
-        if t0 <= time.monotonic() <= t1:
-            out.latencies[kind].append(took[kind])
-
-    def cookie() -> str:
-        return "; ".join(f"{k}={v}" for k, v in cookies.items())
-
-    def failed(kind: str, status: int) -> None:
-        if time.monotonic() <= t1:
-            out.errors[f"{kind} {status}"] += 1
-
+    shopper = _Shopper(n, wallet_url, seeded, verify_every, lambda: t0 <= time.monotonic() <= t1)
     number = 0
     while time.monotonic() < t1:
         number += 1
-        try:
-            body = json.dumps({
-                "amount": AMOUNT, "currency": CURRENCY, "order_reference": f"bench-{n}-{number}",
-                "description": "zhifu bench payments", "capture_method": "automatic",
-                "return_url": f"{wallet_url}/healthz", "metadata": {"client": str(n)},
-            }).encode()  # fmt: skip
-            status, _, data = send("create", "POST", "/api/v1/payments", body, {
-                **api, "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4()),
-            })  # fmt: skip
-            if status not in (200, 201):
-                failed("create", status)
-                continue
-            answered("create")
-            payment = json.loads(data)
-            cashier = urlsplit(payment["cashier_url"]).path
-            status, _, data = send("cashier", "GET", cashier, headers={"Cookie": cookie()})
-            token = CSRF_FIELD.search(data.decode("utf-8", "replace"))
-            if status != 200 or token is None:
-                failed("cashier", status)
-                continue
-            answered("cashier")
-            form = urlencode({
-                "csrfmiddlewaretoken": token.group(1), "method": "saved_card",
-                "card_id": buyer.card_id, "payment_password": PIN,
-            }).encode()  # fmt: skip
-            status, head, _ = send("confirm", "POST", cashier, form, {
-                "Cookie": cookie(), "Content-Type": "application/x-www-form-urlencoded",
-                "Origin": wallet_url, "Referer": wallet_url + cashier,
-            })  # fmt: skip
-            location = head.get("Location", "")
-            if status != 302 or "/receipt/" not in location:
-                failed("confirm", status)
-                continue
-            answered("confirm")
-            if t0 <= time.monotonic() <= t1:
-                out.confirmed += 1
-            status, _, _ = send("receipt", "GET", urlsplit(location).path,
-                                headers={"Cookie": cookie()})  # fmt: skip
-            if status != 200:
-                failed("receipt", status)
-                continue
-            answered("receipt")
-            if not t0 <= time.monotonic() <= t1:
-                continue
-            out.paid += 1
-            out.payment_ids.append(payment["id"])
-            if out.paid % verify_every == 1 or verify_every == 1:
-                status, _, data = send("retrieve", "GET", f"/api/v1/payments/{payment['id']}",
-                                       headers=api)  # fmt: skip
-                out.verified += 1
-                if status == 200 and json.loads(data)["status"] == "succeeded":
-                    out.verified_ok += 1
-                    answered("retrieve")
-                else:
-                    failed("retrieve", status)
-        except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
-            failed(type(exc).__name__, 0)
-    queue.put(out)
+        shopper.pay(number)
+    queue.put(shopper.out)
 
 
 # --- CPU accounting ----------------------------------------------------------------------
@@ -471,6 +502,7 @@ class Snapshot:
     at: float
     cpu: dict[str, dict[int, float]]  # group -> pid -> CPU seconds so far
     machine_busy: float  # CPU seconds the whole machine spent outside idle and iowait
+    unseen: set[str]  # groups whose processes /proc does not show (a remote PostgreSQL)
 
 
 def _machine_busy() -> float:
@@ -479,15 +511,12 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - idle) / _shared.CLOCK_TICKS
 
 
-def _backends(server_url: str, databases: dict[str, str]) -> dict[str, list[int]]:
+def _backends(conn: Any, databases: dict[str, str]) -> dict[str, list[int]]:
     """PostgreSQL backend pids serving each scratch database now."""
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
-        rows = conn.execute(
-            "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
-            [list(databases.values())],
-        ).fetchall()
+    rows = conn.execute(
+        "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
+        [list(databases.values())],
+    ).fetchall()
     by_name = {name: alias for alias, name in databases.items()}
     found: dict[str, list[int]] = {}
     for datname, pid in rows:
@@ -495,20 +524,24 @@ def _backends(server_url: str, databases: dict[str, str]) -> dict[str, list[int]
     return found
 
 
-def snapshot(sites: Sites, clients: list[int]) -> Snapshot:
-    backends = _backends(sites.server_url, sites.databases)
+def snapshot(sites: Sites, clients: list[int], conn: Any) -> Snapshot:
+    """CPU used so far by every process of the run, by group; conn: to the server's
+    maintenance database (its own backend is on no scratch database, so never counted)."""
+    backends = _backends(conn, sites.databases)
     groups = {
         "wallet": _shared.descendants(sites.procs["wallet"].pid),
         "cardnet": _shared.descendants(sites.procs["cardnet"].pid),
-        "db wallet+vault": backends.get("wallet", []) + backends.get("vault", []),
-        "db cardnet": backends.get("cardnet", []),
+        "wallet db": backends.get("wallet", []) + backends.get("vault", []),
+        "cardnet db": backends.get("cardnet", []),
         "clients": clients,
     }
     cpu = {
         group: {pid: s for pid in pids if (s := _shared.cpu_seconds(pid)) is not None}
         for group, pids in groups.items()
     }
-    return Snapshot(time.monotonic(), cpu, _machine_busy())
+    # A server on another machine: its backends' pids name nothing here.
+    unseen = {group for group, pids in groups.items() if pids and not cpu[group]}
+    return Snapshot(time.monotonic(), cpu, _machine_busy(), unseen)
 
 
 def cpu_delta(before: Snapshot, after: Snapshot) -> tuple[dict[str, float], int]:
@@ -533,6 +566,7 @@ class Load:
     cpu: dict[str, float]
     ended: int
     machine_busy: float
+    unseen: set[str]
 
 
 def run_load(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Load:
@@ -553,10 +587,11 @@ def run_load(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Load:
     for proc in procs:
         proc.start()
     pids = [p.pid for p in procs if p.pid is not None]
-    time.sleep(max(0.0, t0 - time.monotonic()))
-    before = snapshot(sites, pids)
-    time.sleep(max(0.0, t1 - time.monotonic()))
-    after = snapshot(sites, pids)
+    with _maintenance(sites) as conn:
+        time.sleep(max(0.0, t0 - time.monotonic()))
+        before = snapshot(sites, pids, conn)
+        time.sleep(max(0.0, t1 - time.monotonic()))
+        after = snapshot(sites, pids, conn)
     results = [queue.get(timeout=120) for _ in procs]
     for proc in procs:
         proc.join()
@@ -571,7 +606,54 @@ def run_load(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Load:
         total.errors += r.errors
         total.payment_ids += r.payment_ids
     spent, ended = cpu_delta(before, after)
-    return Load(after.at - before.at, total, spent, ended, after.machine_busy - before.machine_busy)
+    return Load(
+        after.at - before.at,
+        total,
+        spent,
+        ended,
+        after.machine_busy - before.machine_busy,
+        before.unseen | after.unseen,
+    )
+
+
+@contextmanager
+def _maintenance(sites: Sites) -> Iterator[Any]:
+    import psycopg
+
+    with psycopg.connect(sites.server_url, autocommit=True, connect_timeout=5) as conn:
+        yield conn
+
+
+@dataclass
+class Profile:
+    """CPU seconds per request kind and process group, over `payments` sequential ones."""
+
+    payments: int = 0
+    cpu: dict[str, Counter[str]] = field(default_factory=dict)
+    count: Counter[str] = field(default_factory=Counter)
+
+
+def profile_requests(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Profile:
+    """Where each request's CPU goes: one buyer alone pays `--profile` payments, and the
+    CPU of every process of the run is read before and after each request (alone, each
+    delta is that request's; /proc counts in 10 ms ticks, so it takes a few to average)."""
+    found = Profile()
+    with _maintenance(sites) as conn:
+
+        @contextmanager
+        def around(kind: str) -> Iterator[None]:
+            before = snapshot(sites, [], conn)
+            yield
+            time.sleep(0.02)  # gunicorn writes its access line after the answer
+            spent, _ = cpu_delta(before, snapshot(sites, [], conn))
+            found.cpu.setdefault(kind, Counter()).update(spent)
+            found.count[kind] += 1
+
+        shopper = _Shopper(0, sites.wallet_url, seeded, 1, lambda: True, around)
+        for number in range(args.profile):
+            shopper.pay(10**6 + number)
+        found.payments = shopper.out.paid
+    return found
 
 
 def _statuses() -> dict[str, int]:
@@ -627,13 +709,16 @@ def run(args: argparse.Namespace) -> None:
             argon2 = argon2_per_s(args.clients, args.seconds)
             print(f"  payments: {args.warmup:g} s warm-up, then {args.seconds:g} s ...", flush=True)
             load = run_load(args, sites, seeded)
+            print(f"  profile: {args.profile} payments one after another ...", flush=True)
+            profile = profile_requests(args, sites, seeded)
             from zhifu.ledger import services as ledger
 
             statuses = _statuses()
             violations = ledger.check()
         finally:
             sites.stop()
-    _report(args, tps, scale, argon2, load, statuses, len(violations), time.perf_counter() - began)
+    _report(args, tps, scale, argon2, load, profile, statuses, len(violations))
+    print(f"(whole run: {time.perf_counter() - began:.0f} s)")
     if args.keep_logs:
         print(f"servers' logs and data: {data_dir}")
     else:
@@ -658,9 +743,9 @@ def _report(
     scale: int,
     argon2: float,
     load: Load,
+    profile: Profile,
     statuses: dict[str, int],
     violations: int,
-    whole: float,
 ) -> None:
     from zhifu.credentials import hashing
 
@@ -685,17 +770,32 @@ def _report(
     print("(c) CPU per paid payment:")
     total = 0.0
     for group, seconds in load.cpu.items():
+        if group in load.unseen:
+            print(f"      {group:<12}     n/a (its processes are not on this machine)")
+            continue
         ms = seconds * 1000 / r.paid if r.paid else float("nan")
         total += ms
-        print(f"      {group:<18}{ms:>8.1f} ms")
-    print(f"      {'sum':<18}{total:>8.1f} ms; the machine: {os.cpu_count()} CPUs busy "
+        print(f"      {group:<12}{ms:>8.1f} ms")
+    print(f"      {'sum':<12}{total:>8.1f} ms; the machine: {os.cpu_count()} CPUs busy "
           f"{load.machine_busy / load.seconds / (os.cpu_count() or 1):.0%} of the window "
           "(other work on it included)")  # fmt: skip
-    print(f"    {'request':<12}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}")
+    groups = [g for g in load.cpu if g != "clients"]
+    print(
+        f"    {'request':<10}{'count':>6}{'p50 ms':>8}{'p99 ms':>8}  | CPU ms of each, "
+        f"alone ({profile.payments} payments paid one at a time):"
+    )
+    print(f"    {'':<32}  | " + "".join(f"{g:>12}" for g in groups))
     for kind in REQUESTS:
         times = r.latencies[kind]
-        print(f"    {kind:<12}{len(times):>7}{_percentile(times, 50):>9.1f}"
-              f"{_percentile(times, 99):>9.1f}")  # fmt: skip
+        alone = profile.cpu.get(kind, Counter())
+        each = max(1, profile.count[kind])
+        cpu = "".join(
+            f"{'n/a' if g in load.unseen else f'{alone[g] * 1000 / each:.1f}':>12}" for g in groups
+        )
+        print(
+            f"    {kind:<10}{len(times):>6}{_percentile(times, 50):>8.1f}"
+            f"{_percentile(times, 99):>8.1f}  | {cpu}"
+        )
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors.items())) or "none"
     print(f"errors in the window: {errors}")
     print(f"read back through the API: {r.verified_ok} of {r.verified} succeeded")
@@ -704,7 +804,6 @@ def _report(
     print(f"ledger check after the run: {violations} violations")
     if load.ended:
         print(f"({load.ended} measured processes ended within the window: their CPU is short)")
-    print(f"(whole run: {whole:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
