@@ -347,6 +347,9 @@ class _Http:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
+    def close(self) -> None:
+        self.conn.close()
+
     def request(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
@@ -491,6 +494,7 @@ def _client(
     while time.monotonic() < t1:
         number += 1
         shopper.pay(number)
+    shopper.conn.close()
     queue.put(shopper.out)
 
 
@@ -652,6 +656,7 @@ def profile_requests(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> 
         shopper = _Shopper(0, sites.wallet_url, seeded, 1, lambda: True, around)
         for number in range(args.profile):
             shopper.pay(10**6 + number)
+        shopper.conn.close()  # an open keep-alive connection would hold up gunicorn's exit
         found.payments = shopper.out.paid
     return found
 
@@ -690,32 +695,37 @@ def run(args: argparse.Namespace) -> None:
     scale = args.pgbench_scale or args.clients
     print(f"zhifu bench payments: {args.clients} clients, {args.seconds:g} s measured")
     began = time.perf_counter()
+
+    def step(what: str) -> None:
+        print(f"  [{time.perf_counter() - began:4.0f} s] {what} ...", flush=True)
+
     with _scratch(args, [pgbench_db, *sites.databases.values()]):
-        print(f"  pgbench TPC-B (scale {scale}) ...", flush=True)
+        step(f"pgbench TPC-B (scale {scale})")
         tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
         _shared.drop_db(args.database_url, pgbench_db)
         try:
-            print("  migrating and starting the wallet and cardnet ...", flush=True)
+            step("migrating and starting the wallet and cardnet")
             sites.prepare()
             sites.start(args)
             os.environ.update(sites.env(), ZHIFU_LOG_LEVEL="WARNING")  # this process only
             from zhifu.config.runtime import setup_site
 
             setup_site("wallet")
-            print(f"  seeding {args.clients} buyers (saved cards verified by cardnet) ...",
-                  flush=True)  # fmt: skip
+            step(f"seeding {args.clients} buyers (saved cards verified by cardnet)")
             seeded = seed(args.clients)
-            print(f"  argon2id verifications, {args.clients} processes ...", flush=True)
+            step(f"argon2id verifications, {args.clients} processes")
             argon2 = argon2_per_s(args.clients, args.seconds)
-            print(f"  payments: {args.warmup:g} s warm-up, then {args.seconds:g} s ...", flush=True)
+            step(f"payments: {args.warmup:g} s warm-up, then {args.seconds:g} s")
             load = run_load(args, sites, seeded)
-            print(f"  profile: {args.profile} payments one after another ...", flush=True)
+            step(f"profile: {args.profile} payments one after another")
             profile = profile_requests(args, sites, seeded)
+            step("ledger check")
             from zhifu.ledger import services as ledger
 
             statuses = _statuses()
             violations = ledger.check()
         finally:
+            step("stopping the servers, dropping the databases")
             sites.stop()
     _report(args, tps, scale, argon2, load, profile, statuses, len(violations))
     print(f"(whole run: {time.perf_counter() - began:.0f} s)")

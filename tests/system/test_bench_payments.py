@@ -38,7 +38,8 @@ def test_the_payments_benchmark_pays_through_the_real_path() -> None:
     url = _server()
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "payments.py"), "--database-url", url,
-         "--clients", "1", "--seconds", "1", "--warmup", "0.5", "--verify-every", "1"],
+         "--clients", "1", "--seconds", "1", "--warmup", "0.5", "--verify-every", "1",
+         "--profile", "1"],
         env=demo_env(), cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     if "pgbench not found" in done.stderr:
