@@ -296,33 +296,43 @@ def seed(buyers: int) -> Seeded:
 # --- the argon2id ceiling ----------------------------------------------------------------
 
 
-def _argon2_worker(seconds: float, queue: mp.Queue[int]) -> None:
+def _argon2_worker(seconds: float, queue: mp.Queue[tuple[int, float]]) -> None:
     from zhifu.credentials import hashing, services
 
     encoded = hashing.make(services.PIN, PIN)
     done = 0
+    cpu = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         hashing.check(services.PIN, PIN, encoded)
         done += 1
-    queue.put(done)
+    queue.put((done, time.process_time() - cpu))
 
 
-def argon2_per_s(processes: int, seconds: float) -> float:
+@dataclass(frozen=True)
+class Argon2:
+    per_s: float  # verifications per second, all processes together
+    cpu_ms: float  # CPU milliseconds one verification takes
+
+
+def argon2_ceiling(processes: int, seconds: float) -> Argon2:
     """Payment-password verifications per second (the credentials area's own check: the
     peppered HMAC, then argon2id with its production parameters) in `processes` processes."""
     from django.db import connections
 
     connections.close_all()
     ctx = mp.get_context("fork")
-    queue: mp.Queue[int] = ctx.Queue()
+    queue: mp.Queue[tuple[int, float]] = ctx.Queue()
     procs = [ctx.Process(target=_argon2_worker, args=(seconds, queue)) for _ in range(processes)]
     for proc in procs:
         proc.start()
-    total = sum(queue.get(timeout=seconds + 120) for _ in procs)
+    results = [queue.get(timeout=seconds + 120) for _ in procs]
     for proc in procs:
         proc.join()
-    return total / seconds  # each process verified for exactly `seconds`
+    done = sum(n for n, _ in results)
+    cpu = sum(c for _, c in results)
+    # Each process verified for exactly `seconds`.
+    return Argon2(done / seconds, cpu * 1000 / done if done else float("nan"))
 
 
 # --- the load clients --------------------------------------------------------------------
@@ -633,6 +643,9 @@ class Profile:
     """CPU seconds per request kind and process group, over `payments` sequential ones."""
 
     payments: int = 0
+    tried: int = 0
+    verified_ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
     cpu: dict[str, Counter[str]] = field(default_factory=dict)
     count: Counter[str] = field(default_factory=Counter)
 
@@ -657,7 +670,8 @@ def profile_requests(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> 
         for number in range(args.profile):
             shopper.pay(10**6 + number)
         shopper.conn.close()  # an open keep-alive connection would hold up gunicorn's exit
-        found.payments = shopper.out.paid
+        found.payments, found.tried = shopper.out.paid, args.profile
+        found.verified_ok, found.errors = shopper.out.verified_ok, shopper.out.errors
     return found
 
 
@@ -714,7 +728,7 @@ def run(args: argparse.Namespace) -> None:
             step(f"seeding {args.clients} buyers (saved cards verified by cardnet)")
             seeded = seed(args.clients)
             step(f"argon2id verifications, {args.clients} processes")
-            argon2 = argon2_per_s(args.clients, args.seconds)
+            argon2 = argon2_ceiling(args.clients, args.seconds)
             step(f"payments: {args.warmup:g} s warm-up, then {args.seconds:g} s")
             load = run_load(args, sites, seeded)
             step(f"profile: {args.profile} payments one after another")
@@ -751,7 +765,7 @@ def _report(
     args: argparse.Namespace,
     tps: float,
     scale: int,
-    argon2: float,
+    argon2: Argon2,
     load: Load,
     profile: Profile,
     statuses: dict[str, int],
@@ -766,7 +780,8 @@ def _report(
     print(f"pgbench TPC-B: {tps:,.0f} tps (scale {scale}, {args.clients} clients)")
     print(
         f"argon2id (m={hashing.MEMORY_KIB} KiB, t={hashing.TIME_COST}, p={hashing.PARALLELISM}): "
-        f"{argon2:,.1f} verifications/s ({args.clients} processes)"
+        f"{argon2.per_s:,.1f} verifications/s ({args.clients} processes), "
+        f"{argon2.cpu_ms:.0f} ms of CPU each"
     )
     one_in = f"1 : {tps / paid_s:,.0f}" if paid_s else "none paid"
     print(
@@ -775,7 +790,7 @@ def _report(
     )
     print(
         f"(b) confirmations: {confirmed_s:,.2f}/s; "
-        f"÷ argon2id verifications/s = {confirmed_s / argon2 if argon2 else 0:.2f}"
+        f"÷ argon2id verifications/s = {confirmed_s / argon2.per_s if argon2.per_s else 0:.2f}"
     )
     print("(c) CPU per paid payment:")
     total = 0.0
@@ -786,9 +801,13 @@ def _report(
         ms = seconds * 1000 / r.paid if r.paid else float("nan")
         total += ms
         print(f"      {group:<12}{ms:>8.1f} ms")
-    print(f"      {'sum':<12}{total:>8.1f} ms; the machine: {os.cpu_count()} CPUs busy "
-          f"{load.machine_busy / load.seconds / (os.cpu_count() or 1):.0%} of the window "
-          "(other work on it included)")  # fmt: skip
+    cpus = os.cpu_count() or 1
+    ours = sum(load.cpu.values())
+    print(f"      {'sum':<12}{total:>8.1f} ms: {cpus} CPUs to themselves would pay "
+          f"{cpus * 1000 / total if total else 0:,.1f}/s")  # fmt: skip
+    busy = load.machine_busy / load.seconds / cpus
+    share = ours / load.machine_busy if load.machine_busy else 0
+    print(f"    the machine's {cpus} CPUs were {busy:.0%} busy, {share:.0%} of it this run's")
     groups = [g for g in load.cpu if g != "clients"]
     print(
         f"    {'request':<10}{'count':>6}{'p50 ms':>8}{'p99 ms':>8}  | CPU ms of each, "
@@ -809,6 +828,11 @@ def _report(
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors.items())) or "none"
     print(f"errors in the window: {errors}")
     print(f"read back through the API: {r.verified_ok} of {r.verified} succeeded")
+    errors = ", ".join(f"{k}: {v}" for k, v in sorted(profile.errors.items())) or "none"
+    print(
+        f"profile: {profile.payments} of {profile.tried} payments paid, "
+        f"{profile.verified_ok} read back as succeeded; errors: {errors}"
+    )
     print(f"payments in the wallet's database: "
           f"{', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}")  # fmt: skip
     print(f"ledger check after the run: {violations} violations")
