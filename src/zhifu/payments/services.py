@@ -949,7 +949,19 @@ def _authorize(
     except port.NetworkUnavailable as exc:
         _settle_not_sent(attempt_id, exc.code)
         raise errors.PaymentNetworkUnavailable() from None
+    if result.status is NetworkStatus.AUTHORIZED and not _same_amount(attempt, result.amount):
+        _settle_declined(attempt_id, DeclineCode.OTHER)
+        raise errors.PaymentDeclined(DeclineCode.OTHER)
     return _after_authorization(attempt_id, result.status, result.reference, result.challenge_url)
+
+
+def _same_amount(attempt: PaymentAttempt, amount: Money | None) -> bool:
+    """A network that authorizes another amount than asked breaks the protocol: the payment
+    is not held on a different sum than the network holds (settled as declined)."""
+    if amount is None or amount == Money(attempt.amount, attempt.currency):
+        return True
+    log.error("payments.amount_mismatch", attempt=attempt.id, authorized=str(amount))
+    return False
 
 
 def _after_authorization(
@@ -1331,6 +1343,9 @@ def _reconcile_authorization(attempt: PaymentAttempt) -> None:
         _settle_declined(attempt.id, status.decline_code or DeclineCode.OTHER)
         return
     if status.status in {NetworkStatus.AUTHORIZED, NetworkStatus.APPROVED}:
+        if not _same_amount(attempt, status.amount):
+            _settle_declined(attempt.id, DeclineCode.OTHER)
+            return
         _after_authorization(attempt.id, NetworkStatus.AUTHORIZED, status.reference, "")
         return
     if status.status is NetworkStatus.CAPTURED:  # pragma: no cover - a network's shortcut

@@ -38,6 +38,7 @@ from zhifu.vault.errors import CardNotFound
 
 pytestmark = DB
 S = PaymentStatus
+WITH_CREDENTIALS = "https://user:pw@shop.example/"  # pragma: allowlist secret
 
 
 # --- the shop's side ------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_the_expiry_follows_the_setting(shop: Platform, settings: Any) -> None:
         ({"buyer_reference": ""}, "buyer_reference_invalid", "buyer_reference"),
         ({"return_url": "ftp://shop.example/done"}, "return_url_invalid", "return_url"),
         ({"return_url": "javascript:alert(1)"}, "return_url_invalid", "return_url"),
-        ({"return_url": "https://user:pw@shop.example/"}, "return_url_invalid", "return_url"),
+        ({"return_url": WITH_CREDENTIALS}, "return_url_invalid", "return_url"),
         ({"return_url": "/relative"}, "return_url_invalid", "return_url"),
         ({"metadata": {f"k{i}": "v" for i in range(21)}}, "metadata_invalid", "metadata"),
         ({"metadata": {"k" * 41: "v"}}, "metadata_invalid", "metadata"),

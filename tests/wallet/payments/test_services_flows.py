@@ -487,3 +487,19 @@ def test_a_new_card_payment_sends_its_cvc_to_the_network_only(
     assert MASTERCARD not in stored
     assert "'917'" not in stored  # no field holds the CVC (ids may contain the digits)
     assert MASTERCARD not in caplog.text
+
+
+def test_an_authorization_of_another_amount_is_not_taken(
+    shop: Platform, buyer: User, network: FakeCardNetwork
+) -> None:
+    card = save_card(buyer, network, MASTERCARD)
+    network.program(
+        Flow.AUTHORIZE,
+        MASTERCARD,
+        AuthorizeResult(NetworkStatus.AUTHORIZED, "fakeauth_other", Money(1, "USD")),
+    )
+    payment = create(shop)
+    with pytest.raises(errors.PaymentDeclined):
+        pay_saved(buyer, payment, card)
+    assert services.get_payment(shop, payment.id).status is S.REQUIRES_PAYMENT_METHOD
+    assert holds() == 0
