@@ -344,7 +344,8 @@ def scan(recorder: Recorder) -> dict[str, Any]:
     # Masking (row 27): every card display on a page or in an e-mail is first 4 + last 4.
     displays, bad_displays, examples = 0, [], set()
     for h in pages + mails:
-        if h.where.endswith(".js") or ".css" in h.where:
+        # Scripts and style sheets hold no card display (a page's "where" is "GET <url> (200)").
+        if urlsplit(h.where.split(" (")[0].split(" ")[-1]).path.endswith((".js", ".css")):
             continue
         for m in DISPLAY_CANDIDATE.finditer(html.unescape(h.text)):
             shown = m.group(0).replace("\u00a0", " ")

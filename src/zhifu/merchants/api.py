@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
-from ninja import Header, NinjaAPI, Query, Swagger
+from ninja import Body, Header, NinjaAPI, Query, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
@@ -427,17 +427,18 @@ def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
 def capture_payment(
     request: HttpRequest,
     payment_id: str,
-    payload: CaptureIn,
+    payload: Body[CaptureIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
     platform = _caller(request).platform
+    capture = payload or CaptureIn()
 
     def operation() -> Reply:
-        payment = payments.capture_payment(platform, _id(payment_id), amount=payload.amount)
+        payment = payments.capture_payment(platform, _id(payment_id), amount=capture.amount)
         return 200, payments_domain.payment_object(payment)
 
     # The capture records its network call before making it: not one transaction.
-    return _post(request, idempotency_key, payload, operation, atomic=False)
+    return _post(request, idempotency_key, capture, operation, atomic=False)
 
 
 @api.post(
@@ -449,7 +450,7 @@ def capture_payment(
 def cancel_payment(
     request: HttpRequest,
     payment_id: str,
-    payload: CancelIn,
+    payload: Body[CancelIn | None] = None,
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
     platform = _caller(request).platform
@@ -458,7 +459,7 @@ def cancel_payment(
         payment = payments.cancel_payment(platform, _id(payment_id))
         return 200, payments_domain.payment_object(payment)
 
-    return _post(request, idempotency_key, payload, operation, atomic=False)
+    return _post(request, idempotency_key, payload or CancelIn(), operation, atomic=False)
 
 
 # --- refunds --------------------------------------------------------------------------------

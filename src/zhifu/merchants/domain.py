@@ -40,7 +40,7 @@ def new_secret_key(mode: Mode) -> str:
 
 def parse_secret_key(text: str) -> Mode | None:
     """The mode of a well-formed key, or None (then no lookup is needed to refuse it)."""
-    found = KEY_PATTERN.match(text)
+    found = KEY_PATTERN.fullmatch(text)
     return Mode(found.group(1)) if found else None
 
 
@@ -79,7 +79,7 @@ _PRINTABLE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 def idempotency_key_valid(key: str) -> bool:
     """1 to 255 printable ASCII characters (an HTTP header's safe alphabet)."""
-    return 0 < len(key) <= IDEMPOTENCY_KEY_MAX and bool(_PRINTABLE.match(key))
+    return 0 < len(key) <= IDEMPOTENCY_KEY_MAX and bool(_PRINTABLE.fullmatch(key))
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
