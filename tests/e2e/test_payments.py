@@ -21,6 +21,7 @@ import re
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,16 @@ def new_payment(
 class Walk:
     """One browser context; numbered screenshots, each page checked with axe-core."""
 
-    def __init__(self, browser: Any, shots: Path, locale: str = "en-US") -> None:
+    def __init__(self, browser: Any, shots: Path | None = None, locale: str = "en-US") -> None:
         self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
         self.page = self.context.new_page()
         self.page.set_default_timeout(20_000)
+        self.shots, self.step = shots or Path("."), 0
+
+    def into(self, shots: Path) -> Walk:
+        """The same browser (and buyer) photographed into another test's folder."""
         self.shots, self.step = shots, 0
+        return self
 
     def shot(self, name: str, check: bool = True) -> None:
         self.step += 1
@@ -122,11 +128,13 @@ class Walk:
         page = self.page
         self.language("ru")
         page.set_viewport_size({"width": 375, "height": 812})
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, f"{name}: {width}px wide at 375"
-        self.shot(f"{name}-ru-375")
-        page.set_viewport_size({"width": 1280, "height": 900})
-        self.language("en")
+        try:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            self.shot(f"{name}-ru-375")
+            assert width <= 375, f"{name}: {width}px wide at 375"
+        finally:
+            page.set_viewport_size({"width": 1280, "height": 900})
+            self.language("en")
 
     def close(self) -> None:
         self.context.close()
@@ -171,24 +179,34 @@ def fill_new_card(page: Any, number: str, cvc: str = "739") -> None:
 def back_to_shop(walk: Walk, demo: Demo, payment: dict[str, Any]) -> None:
     """The receipt's button returns to the shop's return_url with the payment's id."""
     page = walk.page
-    page.get_by_role("link", name="Back to zhifu shop").click()
+    page.get_by_role("button", name="Back to zhifu shop").click()  # a link styled as one
     page.wait_for_url(re.compile(re.escape(f"{demo.urls['marketplace']}/?") + ".*"))
     assert f"payment_id={payment['id']}" in page.url
 
 
+@pytest.fixture(scope="module")
+def registered(demo: Demo, browser: Any) -> Iterator[Walk]:
+    """One registered buyer with a saved Visa, for the runs that need the wallet's
+    registration (the shop lets one address sign up three times an hour unchallenged:
+    these runs share one sign-up, and the lock run comes last)."""
+    walk = Walk(browser)
+    wallet = demo.urls["wallet"]
+    register_buyer(walk.page, demo, f"pay-{secrets.token_hex(4)}@example.com")
+    walk.page.goto(f"{wallet}/cards/add/")
+    add_card(walk.page, SAVED_VISA, label="Salary")
+    walk.page.get_by_role("button", name="Save card").click()
+    walk.page.wait_for_url(f"{wallet}/cards/")
+    yield walk
+    walk.close()
+
+
 def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
-    demo: Demo, browser: Any, shots: Path, api_key: str
+    demo: Demo, registered: Walk, shots: Path, api_key: str
 ) -> None:
     key = api_key
-    walk = Walk(browser, shots)
+    walk = registered.into(shots)
     page, wallet = walk.page, demo.urls["wallet"]
     try:
-        register_buyer(page, demo, f"pay-{secrets.token_hex(4)}@example.com")
-        page.goto(f"{wallet}/cards/add/")
-        add_card(page, SAVED_VISA, label="Salary")
-        page.get_by_role("button", name="Save card").click()
-        page.wait_for_url(f"{wallet}/cards/")
-
         # 1. A saved card and the payment password.
         payment = new_payment(demo, key)
         open_cashier(page, demo, payment)
@@ -209,10 +227,10 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         walk.phone("cashier-saved-card")
         pin = page.get_by_label("Enter your payment password")
         pin.fill(PIN)
-        page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-saved-card button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
-        assert f"•••• {SAVED_VISA[-4:]}" in page.inner_text("main")
+        assert f"Visa ending in {SAVED_VISA[-4:]}" in page.inner_text("main")
         walk.shot("receipt-en-1280")
         walk.phone("receipt")
         back_to_shop(walk, demo, payment)
@@ -230,7 +248,7 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         fill_new_card(page, NEW_MASTERCARD)
         form.get_by_label("Save this card").check()
         walk.shot("cashier-new-card-en-1280")
-        form.get_by_role("button", name=re.compile("^Pay ")).click()
+        form.locator("button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
         back_to_shop(walk, demo, payment)
@@ -244,7 +262,7 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         rows = page.locator(".payment-row")
         assert rows.count() == 2
         assert "Paid" in rows.first.inner_text()
-        assert f"•••• {NEW_MASTERCARD[-4:]}" in rows.first.inner_text()
+        assert f"Mastercard ending in {NEW_MASTERCARD[-4:]}" in rows.first.inner_text()
         walk.shot("history-en-1280")
         walk.phone("history")
         rows.first.click()
@@ -253,8 +271,6 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
     except Exception:
         walk.shot("failure", check=False)
         raise
-    finally:
-        walk.close()
 
 
 def test_a_light_account_pays_a_first_order_without_registering(
@@ -274,7 +290,7 @@ def test_a_light_account_pays_a_first_order_without_registering(
         walk.shot("cashier-light-en-1280")
         walk.phone("cashier-light")
         fill_new_card(page, LIGHT_VISA)
-        page.locator("#pay-new-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-new-card button[type=submit]").click()
         at(page, f"{wallet}/pay/{payment['id']}/receipt/")
         assert "Payment complete" in page.inner_text("main")
         invite = page.locator(".invite")
@@ -304,7 +320,7 @@ def test_a_declined_card_shows_its_reason(
         payment = new_payment(demo, api_key, amount=35000)
         open_cashier(page, demo, payment)
         fill_new_card(page, INSUFFICIENT_FUNDS)
-        page.locator("#pay-new-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-new-card button[type=submit]").click()
         page.wait_for_load_state()
         assert page.url.split("#")[0] == payment["cashier_url"]
         summary = page.locator("#pay-new-card .form-summary")
@@ -317,7 +333,7 @@ def test_a_declined_card_shows_its_reason(
         walk.phone("cashier-declined")
         state = api(demo, api_key, "GET", f"/payments/{payment['id']}")
         assert state["status"] == "requires_payment_method"
-        assert state["failure"]["code"] == "card_declined"
+        assert state["failure"]["code"] == "insufficient_funds"  # the decline code
     except Exception:
         walk.shot("failure", check=False)
         raise
@@ -326,21 +342,16 @@ def test_a_declined_card_shows_its_reason(
 
 
 def test_five_wrong_payment_passwords_lock_it(
-    demo: Demo, browser: Any, shots: Path, api_key: str
+    demo: Demo, registered: Walk, shots: Path, api_key: str
 ) -> None:
-    walk = Walk(browser, shots)
-    page, wallet = walk.page, demo.urls["wallet"]
+    walk = registered.into(shots)
+    page = walk.page
     try:
-        register_buyer(page, demo, f"lock-{secrets.token_hex(4)}@example.com")
-        page.goto(f"{wallet}/cards/add/")
-        add_card(page, card_number("4242"))
-        page.get_by_role("button", name="Save card").click()
-        page.wait_for_url(f"{wallet}/cards/")
         payment = new_payment(demo, api_key)
         open_cashier(page, demo, payment)
         for left in (4, 3, 2, 1):
             page.get_by_label("Enter your payment password").fill(WRONG_PIN)
-            page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+            page.locator("#pay-saved-card button[type=submit]").click()
             page.wait_for_load_state()
             section = page.locator("#pay-saved-card").inner_text()
             assert "The payment password is wrong." in section
@@ -353,7 +364,7 @@ def test_five_wrong_payment_passwords_lock_it(
                 walk.shot("cashier-wrong-pin-en-1280")
                 walk.phone("cashier-wrong-pin")
         page.get_by_label("Enter your payment password").fill(WRONG_PIN)
-        page.locator("#pay-saved-card").get_by_role("button", name=re.compile("^Pay ")).click()
+        page.locator("#pay-saved-card button[type=submit]").click()
         page.wait_for_load_state()
         notice = page.locator("#pay-saved-card .notice-error")
         assert "Your payment password is locked until" in notice.inner_text()
@@ -371,5 +382,3 @@ def test_five_wrong_payment_passwords_lock_it(
     except Exception:
         walk.shot("failure", check=False)
         raise
-    finally:
-        walk.close()

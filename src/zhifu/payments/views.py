@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 from typing import Any
 
 import structlog
+from babel.numbers import format_decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -286,6 +288,20 @@ def _after(request: HttpRequest, outcome: Any) -> HttpResponse:
     return redirect("payments:receipt", payment_id=payment.id)
 
 
+def _fx_rate(view: Any) -> dict[str, str] | None:
+    """The estimate's rate as a person reads it: one unit of the dearer currency, in the
+    other, with two to four decimals in the page's language ("1 USD = 79.1045 RUB")."""
+    estimate = view.fx_estimate
+    if estimate is None:
+        return None
+    base, quote = view.payment.amount.currency, estimate.amount.currency
+    rate = Decimal(estimate.rate)
+    if rate < 1:
+        base, quote, rate = quote, base, 1 / rate
+    shown = format_decimal(rate, format="#,##0.00##", locale=to_locale(get_language() or "en"))
+    return {"from": base, "to": quote, "rate": shown}
+
+
 def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
     payment = view.payment
     locked = view.locked_until is not None
@@ -308,6 +324,7 @@ def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
             "locked": locked,
             "attempts_hint": _attempts_hint(view.attempts_left) if missed and not locked else "",
             "max_failures": credentials_domain.MAX_FAILURES,
+            "fx_rate": _fx_rate(view),
             "enough_balance": view.balance is not None and view.balance >= payment.amount,
         },
         status=page.status,
@@ -373,7 +390,12 @@ def _card_label(payment: Any) -> str:
         return ""
     if method.type == "balance":
         return _("Wallet balance")
-    return f"{method.card_brand} •••• {method.card_last4}".strip()
+    # Only the last four digits are known here: said in words, not as a masked number (a
+    # masked display is first four + last four, docs/security.md SEC-27).
+    return _("%(brand)s ending in %(last4)s") % {
+        "brand": method.card_brand,
+        "last4": method.card_last4,
+    }
 
 
 @accounts.gate_exempt
