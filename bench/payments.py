@@ -517,6 +517,7 @@ class Snapshot:
     cpu: dict[str, dict[int, float]]  # group -> pid -> CPU seconds so far
     machine_busy: float  # CPU seconds the whole machine spent outside idle and iowait
     unseen: set[str]  # groups whose processes /proc does not show (a remote PostgreSQL)
+    transactions: dict[str, int]  # "wallet db" / "cardnet db" -> committed + rolled back
 
 
 def _machine_busy() -> float:
@@ -555,7 +556,21 @@ def snapshot(sites: Sites, clients: list[int], conn: Any) -> Snapshot:
     }
     # A server on another machine: its backends' pids name nothing here.
     unseen = {group for group, pids in groups.items() if pids and not cpu[group]}
-    return Snapshot(time.monotonic(), cpu, _machine_busy(), unseen)
+    return Snapshot(time.monotonic(), cpu, _machine_busy(), unseen, _transactions(conn, sites))
+
+
+def _transactions(conn: Any, sites: Sites) -> dict[str, int]:
+    """Transactions each site's databases have ended so far (pg_stat_database; a busy
+    backend reports at most once a second, at both ends of a window alike)."""
+    rows = conn.execute(
+        "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = ANY(%s)",
+        [list(sites.databases.values())],
+    ).fetchall()
+    by_name = {name: alias for alias, name in sites.databases.items()}
+    found = {"wallet db": 0, "cardnet db": 0}
+    for datname, count in rows:
+        found["cardnet db" if by_name[datname] == "cardnet" else "wallet db"] += int(count)
+    return found
 
 
 def cpu_delta(before: Snapshot, after: Snapshot) -> tuple[dict[str, float], int]:
@@ -581,6 +596,7 @@ class Load:
     ended: int
     machine_busy: float
     unseen: set[str]
+    transactions: dict[str, int]
 
 
 def run_load(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Load:
@@ -627,6 +643,7 @@ def run_load(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> Load:
         ended,
         after.machine_busy - before.machine_busy,
         before.unseen | after.unseen,
+        {db: n - before.transactions[db] for db, n in after.transactions.items()},
     )
 
 
@@ -792,6 +809,12 @@ def _report(
         f"(b) confirmations: {confirmed_s:,.2f}/s; "
         f"÷ argon2id verifications/s = {confirmed_s / argon2.per_s if argon2.per_s else 0:.2f}"
     )
+    if r.paid:
+        each = {db: n / r.paid for db, n in load.transactions.items()}
+        print(
+            f"    PostgreSQL transactions per paid payment: wallet db {each['wallet db']:.1f}, "
+            f"cardnet db {each['cardnet db']:.1f} (one of TPC-B's: 1)"
+        )
     print("(c) CPU per paid payment:")
     total = 0.0
     for group, seconds in load.cpu.items():
