@@ -19,8 +19,6 @@ import pytest
 
 from tests.harness.demo import demo_env
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -35,6 +33,7 @@ def _server() -> str:
     return url
 
 
+@pytest.mark.slow
 def test_the_payments_benchmark_pays_through_the_real_path() -> None:
     url = _server()
     done = subprocess.run(
@@ -58,3 +57,19 @@ def test_the_payments_benchmark_pays_through_the_real_path() -> None:
     assert "ledger check after the run: 0 violations" in out, out
     for figure in ("pgbench TPC-B:", "argon2id (m=", "(b) confirmations:", "(c) CPU per paid"):
         assert figure in out, out
+
+
+def test_it_refuses_anything_but_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    from zhifu.cli import main
+
+    assert main(["bench", "payments", "--database-url", "sqlite:///x.sqlite3"]) == 1
+    assert "the payments benchmark needs PostgreSQL" in capsys.readouterr().err
+
+
+def test_the_shared_pieces_are_no_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    from zhifu.cli import main
+
+    assert main(["bench", "_shared"]) == 2
+    err = capsys.readouterr().err
+    assert "no benchmark '_shared'" in err
+    assert "ledger, payments, vault_crypto" in err
