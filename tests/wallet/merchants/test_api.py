@@ -477,3 +477,24 @@ def test_the_api_needs_no_csrf_token_and_sets_no_cookie(api: Api, client: Any) -
     assert response.status_code == 201
     assert not response.cookies
     assert not enforcing.get("/payments").cookies
+
+
+def test_a_server_error_is_the_envelope_and_logs_no_key(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    from zhifu.payments import services as payments
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(payments, "get_payment", broken)  # a fault only a bug would cause
+    response = api.get("/payments/pay_x")
+    assert response.status_code == 500
+    error = error_of(response)
+    assert (error["type"], error["code"]) == ("api_error", "api_error")
+    assert "a bug" not in error["message"]  # no internals in the answer
+    assert "a bug" in caplog.text  # but logged for the operator
+    assert api.key is not None
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert api.key not in logged
+    assert api.key[14:] not in logged
