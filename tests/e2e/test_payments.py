@@ -21,7 +21,7 @@ import re
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +123,16 @@ class Walk:
         self.page.locator(".lang-switch").get_by_role("button", name=code, exact=True).click()
         self.page.wait_for_load_state()
 
-    def phone(self, name: str) -> None:
-        """The page as it is, in Russian at 375 px: no sideways scrolling; back to 1280/en."""
+    def phone(self, name: str, then: Callable[[], None] | None = None) -> None:
+        """The page in Russian at 375 px (after ``then``, the action whose answer is to be
+        photographed: switching the language reloads the page): no sideways scrolling;
+        back to 1280 px in English."""
         page = self.page
         self.language("ru")
         page.set_viewport_size({"width": 375, "height": 812})
         try:
+            if then is not None:
+                then()
             width = page.evaluate("document.documentElement.scrollWidth")
             self.shot(f"{name}-ru-375")
             assert width <= 375, f"{name}: {width}px wide at 375"
@@ -170,10 +174,11 @@ def at(page: Any, url: str) -> None:
 
 
 def fill_new_card(page: Any, number: str, cvc: str = "739") -> None:
-    page.get_by_label("Card number").press_sequentially(number, delay=5)
-    page.get_by_label("Expiry (MM/YY)").press_sequentially("1230", delay=5)
-    page.get_by_label("CVC").fill(cvc)
-    page.get_by_label("Cardholder name").fill("ANNA IVANOVA")
+    """Type a card into the cashier's new-card form (by field id: any page language)."""
+    page.locator("#id_number").press_sequentially(number, delay=5)
+    page.locator("#id_expiry").press_sequentially("1230", delay=5)
+    page.locator("#id_cvc").fill(cvc)
+    page.locator("#id_holder_name").fill("ANNA IVANOVA")
 
 
 def back_to_shop(walk: Walk, demo: Demo, payment: dict[str, Any]) -> None:
@@ -330,7 +335,16 @@ def test_a_declined_card_shows_its_reason(
         assert page.get_by_label("CVC").input_value() == ""
         assert page.get_by_label("Cardholder name").input_value() == "ANNA IVANOVA"
         walk.shot("cashier-declined-en-1280")
-        walk.phone("cashier-declined")
+
+        def decline_again() -> None:  # a second decline: the generic reason (card testing)
+            fill_new_card(page, INSUFFICIENT_FUNDS)
+            page.locator("#pay-new-card button[type=submit]").click()
+            page.wait_for_load_state()
+            assert (
+                "Банк отклонил платёж" in page.locator("#pay-new-card .form-summary").inner_text()
+            )
+
+        walk.phone("cashier-declined", then=decline_again)
         state = api(demo, api_key, "GET", f"/payments/{payment['id']}")
         assert state["status"] == "requires_payment_method"
         assert state["failure"]["code"] == "insufficient_funds"  # the decline code
@@ -349,20 +363,29 @@ def test_five_wrong_payment_passwords_lock_it(
     try:
         payment = new_payment(demo, api_key)
         open_cashier(page, demo, payment)
-        for left in (4, 3, 2, 1):
-            page.get_by_label("Enter your payment password").fill(WRONG_PIN)
+
+        def wrong_pin(label: str = "Enter your payment password") -> str:
+            page.get_by_label(label).fill(WRONG_PIN)
             page.locator("#pay-saved-card button[type=submit]").click()
             page.wait_for_load_state()
-            section = page.locator("#pay-saved-card").inner_text()
+            assert page.get_by_label(label).input_value() == ""  # never sent back
+            return str(page.locator("#pay-saved-card").inner_text())
+
+        for left in (4, 3):
+            section = wrong_pin()
             assert "The payment password is wrong." in section
-            if left > 1:
-                assert f"{left} attempts left" in section
-            else:
-                assert "Last attempt" in section
-            assert page.get_by_label("Enter your payment password").input_value() == ""
-            if left == 2:
-                walk.shot("cashier-wrong-pin-en-1280")
-                walk.phone("cashier-wrong-pin")
+            assert f"{left} attempts left before the payment password is locked." in section
+        walk.shot("cashier-wrong-pin-en-1280")
+
+        def in_russian() -> None:
+            section = wrong_pin("Введите платёжный пароль")
+            assert "Неверный платёжный пароль." in section
+            assert "Осталось 2 попытки до блокировки платёжного пароля." in section
+
+        walk.phone("cashier-wrong-pin", then=in_russian)
+        section = wrong_pin()
+        assert "Last attempt: after it the payment password is locked for 3 hours." in section
+        walk.shot("cashier-last-attempt-en-1280")
         page.get_by_label("Enter your payment password").fill(WRONG_PIN)
         page.locator("#pay-saved-card button[type=submit]").click()
         page.wait_for_load_state()
