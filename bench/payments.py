@@ -17,14 +17,19 @@ gunicorn, production hashing; demo mode only for generated secrets and plain-htt
    vault) and a signed-in session;
 4. each client, for the run's seconds after a warm-up: POST /api/v1/payments (Bearer key,
    Idempotency-Key) -> GET its cashier_url -> POST the cashier's saved-card form with the
-   payment password -> GET the receipt; every tenth payment is read back through
-   GET /api/v1/payments/{id} and must say "succeeded".
+   payment password -> GET the receipt; every tenth paid payment (--verify-every) is read
+   back through GET /api/v1/payments/{id} and must say "succeeded";
+
+5. then one buyer alone pays --profile payments one at a time, the CPU of every process
+   read around each request.
 
 Prints paid payments/s as a ratio to pgbench's tps, confirmations/s as a ratio to argon2id
-verifications/s, the CPU milliseconds each paid payment cost in the wallet's gunicorn, in
-PostgreSQL (the backends of the wallet's, the vault's and cardnet's databases), in cardnet
-and in the load clients (deltas of /proc/PID/stat over the measured window), and p50/p99
-latency per request. Nothing is asserted, and `make test` does not run it.
+verifications/s, the PostgreSQL transactions a payment takes, the CPU milliseconds each
+paid payment cost in the wallet's gunicorn, in PostgreSQL (the backends of the wallet's,
+the vault's and cardnet's databases), in cardnet and in the load clients (deltas of
+/proc/PID/stat over the measured window), and per request p50/p99 latency and CPU. Nothing
+is asserted, and `make test` does not run it (tests/system/test_bench_payments.py is its
+smoke test). Figures and how to read them: docs/benchmarks.md.
 """
 
 from __future__ import annotations
