@@ -19,7 +19,6 @@ gunicorn, production hashing; demo mode only for generated secrets and plain-htt
    Idempotency-Key) -> GET its cashier_url -> POST the cashier's saved-card form with the
    payment password -> GET the receipt; every tenth paid payment (--verify-every) is read
    back through GET /api/v1/payments/{id} and must say "succeeded";
-
 5. then one buyer alone pays --profile payments one at a time, the CPU of every process
    read around each request.
 
