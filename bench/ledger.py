@@ -26,110 +26,24 @@ import argparse
 import multiprocessing as mp
 import os
 import random
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+import _shared
+from _shared import BenchError
+
 BUYERS = 1000
 ROUNDS = 3
 START_BALANCE = 10**12
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--database-url",
-        default=os.environ.get("ZHIFU_BENCH_DATABASE_URL", DEFAULT_URL),
-        help="a PostgreSQL server's maintenance database; scratch databases are "
-        "created beside it (default $ZHIFU_BENCH_DATABASE_URL or %(default)s)",
-    )
-    p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
-    p.add_argument("--seconds", type=float, default=10.0, help="length of each run")
-    p.add_argument(
-        "--pgbench-scale",
-        type=int,
-        default=0,
-        help="pgbench scale factor (default: the number of clients, so TPC-B's branch "
-        "rows are not an artificial hot spot)",
-    )
-    p.add_argument("--pgbench", default=_find_pgbench(), help="pgbench executable")
+    _shared.add_common_arguments(p, clients=8, seconds=10.0)
     p.add_argument("--large", type=int, default=1_000_000, help="entries in the large read fixture")
-
-
-def _find_pgbench() -> str:
-    for candidate in ("/usr/lib/postgresql/15/bin/pgbench", "/usr/bin/pgbench"):
-        if os.path.exists(candidate):
-            return candidate
-    return "pgbench"
-
-
-class BenchError(Exception):
-    """The run cannot start or went wrong: one line on stderr, status 1."""
-
-
-# --- scratch databases -------------------------------------------------------------------
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql)
-    except psycopg.Error as exc:
-        raise BenchError(f"{sql.split()[0].lower()} failed: {exc}".strip()) from None
-
-
-def _create(url: str, name: str) -> None:
-    _admin(url, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(url, f'CREATE DATABASE "{name}"')
-
-
-def _drop(url: str, name: str) -> None:
-    try:
-        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except BenchError as exc:
-        print(f"  (could not drop {name}: {exc})", file=sys.stderr)
-
-
-# --- pgbench -----------------------------------------------------------------------------
-
-
-def pgbench_tps(args: argparse.Namespace, db_url: str, scale: int) -> float:
-    parts = urlsplit(db_url)
-    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1",
-           "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres"}  # fmt: skip
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-    dbname = parts.path.lstrip("/")
-    try:
-        subprocess.run(
-            [args.pgbench, "-i", "-q", "-s", str(scale), dbname],
-            env=env, check=True, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        done = subprocess.run(
-            [args.pgbench, "-n", "-c", str(args.clients), "-j", str(args.clients),
-             "-T", str(max(1, round(args.seconds))), dbname],
-            env=env, check=True, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise BenchError(f"pgbench not found ({args.pgbench}); pass --pgbench PATH") from None
-    except subprocess.CalledProcessError as exc:
-        raise BenchError(f"pgbench failed: {exc.stderr.strip()[:300]}") from None
-    match = re.search(r"tps = ([0-9.]+)", done.stdout)
-    if not match:
-        raise BenchError("could not read tps from pgbench's output")
-    return float(match.group(1))
 
 
 # --- ledger workloads --------------------------------------------------------------------
@@ -308,22 +222,19 @@ def _read_times(owner: str, entries: int) -> tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> None:
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        raise BenchError("the ledger benchmark needs PostgreSQL (--database-url)")
-    if args.clients < 1 or args.seconds <= 0:
-        raise BenchError("--clients and --seconds must be positive")
+    _shared.check_common_arguments(args, "ledger")
     suffix = f"{os.getpid()}"
     ledger_db, pgbench_db = f"zhifu_bench_ledger_{suffix}", f"zhifu_bench_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
     print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
     began = time.perf_counter()
-    _create(args.database_url, pgbench_db)
-    _create(args.database_url, ledger_db)
+    _shared.create_db(args.database_url, pgbench_db)
+    _shared.create_db(args.database_url, ledger_db)
     try:
         print(f"  pgbench TPC-B (scale {scale}) ...", flush=True)
-        tps = pgbench_tps(args, _with_db(args.database_url, pgbench_db), scale)
-        _drop(args.database_url, pgbench_db)
-        _setup_django(_with_db(args.database_url, ledger_db))
+        tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
+        _shared.drop_db(args.database_url, pgbench_db)
+        _setup_django(_shared.with_db(args.database_url, ledger_db))
         _seed_buyers()
         workloads = {
             "random accounts": "random",
@@ -354,8 +265,8 @@ def run(args: argparse.Namespace) -> None:
 
         if "DJANGO_SETTINGS_MODULE" in os.environ:
             connections.close_all()
-        _drop(args.database_url, pgbench_db)
-        _drop(args.database_url, ledger_db)
+        _shared.drop_db(args.database_url, pgbench_db)
+        _shared.drop_db(args.database_url, ledger_db)
 
     print()
     print(f"pgbench TPC-B: {tps:,.0f} tps (scale {scale}, {args.clients} clients)")

@@ -159,12 +159,17 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 # Benchmarks are scripts of the source checkout (bench/), not part of the installed
-# package: `zhifu bench NAME ARGS...` loads bench/NAME.py and calls its main(ARGS).
+# package: `zhifu bench NAME ARGS...` loads bench/NAME.py and calls its main(ARGS). Modules
+# whose names start with "_" are the pieces benchmarks share (bench/_shared.py), not
+# benchmarks; bench/ goes on sys.path, as it does for `python bench/NAME.py`, so a
+# benchmark imports them the same way in both runs.
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _benchmarks() -> list[str]:
-    return sorted(p.stem for p in BENCH_DIR.glob("*.py")) if BENCH_DIR.is_dir() else []
+    if not BENCH_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in BENCH_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -179,6 +184,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"no benchmark {args.benchmark!r} (choose from {', '.join(available)})", 2
         )
     name = f"zhifu_bench_{args.benchmark}"
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
     spec = importlib.util.spec_from_file_location(name, BENCH_DIR / f"{args.benchmark}.py")
     assert spec is not None
     assert spec.loader is not None

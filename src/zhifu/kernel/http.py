@@ -31,6 +31,7 @@ place (``zhifu.config.outbound``).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import json
@@ -211,6 +212,15 @@ def system_resolver(host: str, port: int) -> list[tuple[int, str]]:
 # --- the real transport -----------------------------------------------------------------
 
 
+@functools.cache
+def default_tls_context() -> ssl.SSLContext:
+    """The verifying TLS context of every transport given none, made once per process:
+    making one loads the system's CA store, about 50 ms of CPU, and the wallet makes a
+    transport for every card-network call (bench/payments.py measured it as a third of a
+    payment's CPU). A context is safe to share between threads once configured."""
+    return ssl.create_default_context()
+
+
 class HttpTransport:
     """HTTP/1.1 over http.client: timeouts, no redirects, an address guard (see module)."""
 
@@ -229,7 +239,10 @@ class HttpTransport:
         self.allowed_networks = tuple(allowed_networks)
         self.max_response_bytes = max_response_bytes
         self._resolve = resolver
-        self._ssl_context = ssl_context or ssl.create_default_context()
+        self._ssl_context = ssl_context
+
+    def _tls(self) -> ssl.SSLContext:
+        return self._ssl_context or default_tls_context()
 
     def __repr__(self) -> str:
         allowed = ",".join(str(n) for n in self.allowed_networks) or "none"
@@ -283,14 +296,14 @@ class HttpTransport:
         conn: http.client.HTTPConnection
         if parts.scheme == "https":
             try:
-                sock = self._ssl_context.wrap_socket(sock, server_hostname=host)
+                sock = self._tls().wrap_socket(sock, server_hostname=host)
             except TimeoutError:
                 sock.close()
                 raise ConnectTimeout(f"no TLS handshake with {host} in time") from None
             except (ssl.SSLError, OSError) as exc:
                 sock.close()
                 raise ConnectFailed(f"TLS with {host} failed: {exc}") from None
-            conn = http.client.HTTPSConnection(host, port, context=self._ssl_context)
+            conn = http.client.HTTPSConnection(host, port, context=self._tls())
         else:
             conn = http.client.HTTPConnection(host, port)
         conn.sock = sock  # connected and checked above: http.client never resolves again

@@ -232,3 +232,16 @@ def test_a_request_repr_never_shows_its_body() -> None:
     assert request.header("CONTENT-TYPE") == "application/json"
     form = http.Request.form("https://x.example/token", {"code": "c 1"})
     assert form.content == b"code=c+1"
+
+
+def test_transports_share_one_verifying_tls_context_unless_given_their_own() -> None:
+    # Making a context loads the CA store (tens of ms of CPU); the wallet makes a transport
+    # per card-network call, so the default one is made once per process.
+    import ssl
+
+    first, second = http.HttpTransport(), http.HttpTransport()
+    assert first._tls() is second._tls() is http.default_tls_context()
+    assert first._tls().verify_mode is ssl.CERT_REQUIRED
+    assert first._tls().check_hostname
+    own = ssl.create_default_context()
+    assert http.HttpTransport(ssl_context=own)._tls() is own

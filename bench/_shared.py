@@ -1,0 +1,157 @@
+"""What the benchmarks share: their common options, scratch databases on the PostgreSQL
+server, pgbench's TPC-B as the yardstick, and CPU time read from /proc.
+
+Not a benchmark itself (`zhifu bench` skips modules whose names start with "_"); a
+benchmark imports it as `import _shared` (bench/ is on sys.path both under `zhifu bench` and
+under `python bench/NAME.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(Exception):
+    """The run cannot start or went wrong: one line on stderr, status 1."""
+
+
+def add_common_arguments(p: argparse.ArgumentParser, *, clients: int, seconds: float) -> None:
+    """--database-url, --clients, --seconds and the pgbench options every benchmark takes."""
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("ZHIFU_BENCH_DATABASE_URL", DEFAULT_URL),
+        help="a PostgreSQL server's maintenance database; scratch databases are "
+        "created beside it (default $ZHIFU_BENCH_DATABASE_URL or %(default)s)",
+    )
+    p.add_argument(
+        "--clients", type=int, default=clients, help=f"concurrent clients (default {clients})"
+    )
+    p.add_argument(
+        "--seconds", type=float, default=seconds, help=f"length of each run (default {seconds:g})"
+    )
+    p.add_argument(
+        "--pgbench-scale",
+        type=int,
+        default=0,
+        help="pgbench scale factor (default: the number of clients, so TPC-B's branch "
+        "rows are not an artificial hot spot)",
+    )
+    p.add_argument("--pgbench", default=find_pgbench(), help="pgbench executable")
+
+
+def check_common_arguments(args: argparse.Namespace, benchmark: str) -> None:
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise BenchError(f"the {benchmark} benchmark needs PostgreSQL (--database-url)")
+    if args.clients < 1 or args.seconds <= 0:
+        raise BenchError("--clients and --seconds must be positive")
+
+
+def find_pgbench() -> str:
+    for candidate in ("/usr/lib/postgresql/15/bin/pgbench", "/usr/bin/pgbench"):
+        if os.path.exists(candidate):
+            return candidate
+    return "pgbench"
+
+
+# --- scratch databases -------------------------------------------------------------------
+
+
+def with_db(url: str, name: str) -> str:
+    """The same server's URL, naming database `name`."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin(url: str, sql: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql)
+    except psycopg.Error as exc:
+        raise BenchError(f"{sql.split()[0].lower()} failed: {exc}".strip()) from None
+
+
+def create_db(url: str, name: str) -> None:
+    admin(url, f'DROP DATABASE IF EXISTS "{name}"')
+    admin(url, f'CREATE DATABASE "{name}"')
+
+
+def drop_db(url: str, name: str) -> None:
+    try:
+        admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except BenchError as exc:
+        print(f"  (could not drop {name}: {exc})", file=sys.stderr)
+
+
+# --- pgbench -----------------------------------------------------------------------------
+
+
+def pgbench_tps(args: argparse.Namespace, db_url: str, scale: int) -> float:
+    """pgbench's TPC-B-like script on db_url (initialized at `scale`), with --clients
+    connections and threads for --seconds: the server's transactions per second."""
+    parts = urlsplit(db_url)
+    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1",
+           "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres"}  # fmt: skip
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    dbname = parts.path.lstrip("/")
+    try:
+        subprocess.run(
+            [args.pgbench, "-i", "-q", "-s", str(scale), dbname],
+            env=env, check=True, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        done = subprocess.run(
+            [args.pgbench, "-n", "-c", str(args.clients), "-j", str(args.clients),
+             "-T", str(max(1, round(args.seconds))), dbname],
+            env=env, check=True, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise BenchError(f"pgbench not found ({args.pgbench}); pass --pgbench PATH") from None
+    except subprocess.CalledProcessError as exc:
+        raise BenchError(f"pgbench failed: {exc.stderr.strip()[:300]}") from None
+    match = re.search(r"tps = ([0-9.]+)", done.stdout)
+    if not match:
+        raise BenchError("could not read tps from pgbench's output")
+    return float(match.group(1))
+
+
+# --- CPU time ----------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU a process has used so far (/proc/PID/stat), None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it (gunicorn's arbiter and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
