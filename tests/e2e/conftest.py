@@ -38,7 +38,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory, recorder: leaks.Recorder) -> 
     recorder.demos.append(system)
     system.start()
     yield system
+    # Whatever the module's buyers paid, refunded or abandoned, the ledger is whole.
+    checked = system.ledger_check()
     system.stop()
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "every invariant holds" in checked.stdout
 
 
 @pytest.fixture(scope="module")

@@ -113,3 +113,12 @@ class Demo:
 
     def output(self) -> str:
         return self.log.read_text("utf-8", "replace")
+
+    def ledger_check(self) -> subprocess.CompletedProcess[str]:
+        """`zhifu ledger check` on this demo's wallet database (while or after it runs)."""
+        env = {**demo_env(), "ZHIFU_DEMO": "1", "ZHIFU_WALLET_URL": self.urls["wallet"]}
+        return subprocess.run(
+            [sys.executable, "-m", "zhifu.cli", "ledger", "check",
+             "--data-dir", str(self.data_dir)],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
