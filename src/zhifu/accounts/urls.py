@@ -16,9 +16,6 @@ urlpatterns: list[URLPattern] = [
     path("registered/", views.registered, name="registered"),
     path("account/", views.account, name="account"),
     path("account/shops/<int:identity_id>/remove/", views.remove_shop, name="remove-shop"),
-    path(
-        "account/forgot-payment-password/",
-        views.forgot_payment_password,
-        name="forgot-payment-password",
-    ),
+    path("account/email/", views.change_email, name="change-email"),
+    path("account/email/<str:token>/", views.email_change, name="email-change"),
 ]

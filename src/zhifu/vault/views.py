@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhifu.credentials import services as credentials
+from zhifu.security.errors import SecurityRefusal
 from zhifu.vault import services
 from zhifu.vault.forms import DECLINES, FIELD_FOR_DECLINE, MESSAGES, AddCardForm, DeleteCardForm
 from zhifu.web.client_ip import client_ip
@@ -90,6 +91,8 @@ def _add_card(
         )
     except credentials.CredentialsRefusal as exc:
         form.add_error("payment_password", exc.message)
+    except SecurityRefusal as exc:  # frozen, or a recovery's cool-off (zhifu.security)
+        form.add_error(None, exc.message)
     except services.TooManyCardAttempts as exc:
         form.add_error(None, exc.message)
         return exc
@@ -178,6 +181,8 @@ def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:
             raise Http404 from None
         except credentials.CredentialsRefusal as exc:
             form.add_error("payment_password", exc.message)
+        except SecurityRefusal as exc:  # a frozen wallet (zhifu.security)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Card %(card)s deleted.") % {"card": card.masked})
             return redirect("cards:list")

@@ -7,4 +7,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cards/", include("zhifu.vault.urls", namespace="cards")),
     path("", include("zhifu.accounts.urls")),
     path("", include("zhifu.credentials.urls")),
+    path("recovery/", include("zhifu.recovery.urls", namespace="recovery")),
+    path("captcha/", include("captcha.urls")),
 ]
