@@ -18,7 +18,7 @@ def test_revealing_the_captcha_is_refused_outside_demo(monkeypatch: pytest.Monke
 
 
 def test_cool_off_limits_are_checked() -> None:
-    with pytest.raises(ValueError, match="EUR 50.00"):
+    with pytest.raises(ValueError, match=r"EUR 50\.00"):
         Environment(cool_off_limits="EUR fifty")
     assert Environment(cool_off_limits="JPY 5000").cool_off_limits == "JPY 5000"
 

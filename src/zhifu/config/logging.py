@@ -20,8 +20,8 @@ from zhifu.kernel.masking import mask_card_numbers
 
 REDACTED = "[redacted]"
 _URL_SECRETS = (
-    # /confirm-email/<token>/, /connect/<token>/, recovery's links, the shop's /signup/confirm/<token>/,
-    # /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
+    # /confirm-email/<token>/, /connect/<token>/, recovery's links, the shop's
+    # /signup/confirm/<token>/, /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
     (re.compile(r"(/confirm-email/)[\w-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/signup/confirm/)[\w-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/connect/)[\w-]+"), rf"\g<1>{REDACTED}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -59,10 +60,8 @@ def buyer_client(platform: Platform, email: str = "reg@example.com") -> tuple[Us
 
 def lock_pin(user: User) -> None:
     for _ in range(5):
-        try:
+        with contextlib.suppress(CredentialsRefusal):
             credentials.step_up(user, "000001", "pin.change")
-        except CredentialsRefusal:
-            pass
     assert credentials.lock_state(user) is not None
 
 
