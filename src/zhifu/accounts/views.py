@@ -474,6 +474,4 @@ def email_change(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("accounts:account")
     except (LinkProblem, services.EmailTaken) as exc:
         return _link_problem(request, exc, user)
-    response = render(request, "accounts/confirm_email_change.html", {"address": row.email})
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "accounts/confirm_email_change.html", {"address": row.email})

@@ -48,7 +48,7 @@ class RequestForm(forms.Form):
         widget=CaptchaInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
         error_messages={
             "invalid": _("The characters do not match the picture. Try the new picture."),
-            "required": _("Type the characters in the picture."),
+            "required": _("Nothing typed yet."),
         },
     )
 

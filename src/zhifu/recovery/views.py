@@ -1,9 +1,10 @@
 """Thin views of recovery: parse, call one use case of ``services``, render.
 
-Every page is served with ``Referrer-Policy: no-referrer`` and ``no-store``: a link's
-token never travels in a Referer header, and no page lands in a shared cache. A link's
-token leaves the address bar at once (a redirect to a tokenless page; the session keeps
-only its hash).
+Every page is ``no-store`` (no shared cache keeps one). A link's token leaves the address
+bar at once: the response to the token's URL is a redirect to a tokenless page, served with
+``Referrer-Policy: no-referrer`` so the token never travels in a Referer header; the session
+keeps only its hash. The tokenless pages keep the site's ``same-origin`` policy: under
+``no-referrer`` a browser sends ``Origin: null`` with a form, which CSRF rightly refuses.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ ANSWERS = ("answer_1", "answer_2", "answer_3")
 
 
 def private(view: View) -> View:
-    """No Referer leaves these pages and no cache keeps them."""
+    """No cache keeps these pages."""
+    return never_cache(view)
+
+
+def token_url(view: View) -> View:
+    """The view of a URL that carries a token: no Referer leaves its response."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -100,7 +106,7 @@ def sent(request: HttpRequest) -> HttpResponse:
 # --- 2. the link -------------------------------------------------------------------------------
 
 
-@private
+@token_url
 @require_GET
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mailed link: keep its hash in the session and drop the token from the URL."""
@@ -206,7 +212,7 @@ def support(request: HttpRequest) -> HttpResponse:
 # --- "This wasn't me" ----------------------------------------------------------------------
 
 
-@private
+@token_url
 @require_GET
 def freeze_link(request: HttpRequest, token: str) -> HttpResponse:
     services.remember_link(request.session, token, services.FREEZE_KEY)
@@ -277,7 +283,7 @@ def confirm_request(request: HttpRequest) -> HttpResponse:
     )
 
 
-@private
+@token_url
 @require_GET
 def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
     services.remember_link(request.session, token, services.CONFIRM_KEY)

@@ -73,6 +73,7 @@ def recover_until_answers(client: Client, email: str) -> str:
     (path,) = links(to=email)
     resp = client.get(path)
     assert resp.status_code == 302
+    assert resp["Referrer-Policy"] == "no-referrer"  # the token's URL leaks no Referer
     return str(resp["Location"])
 
 
