@@ -44,6 +44,13 @@ DATE_SENSITIVE = {
         "tests/unit/outbox/test_retry.py",
     ],
     "wallet": [
+        "tests/wallet/merchants/test_keys.py",
+        "tests/wallet/merchants/test_idempotency_rules.py",
+        "tests/wallet/merchants/test_killed_request.py",
+        "tests/wallet/merchants/test_api.py",
+        "tests/wallet/payments/test_services.py",
+        "tests/wallet/payments/test_services_flows.py",
+        "tests/wallet/payments/test_services_ledger.py",
         "tests/wallet/security/test_shop_linking.py",
         "tests/wallet/vault/test_services.py",
         "tests/wallet/vault/test_pages.py",

@@ -34,6 +34,8 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.ledger.commands",
     "zhifu.fx.commands",
     "zhifu.accounts.commands",
+    "zhifu.payments.commands",
+    "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
 )
 
 
@@ -111,9 +113,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     setup_site("wallet")
     check_database("wallet")
-    from zhifu.outbox.worker import run
+    from zhifu.outbox.worker import Job, run
+    from zhifu.payments.commands import worker_jobs
 
-    run(poll_seconds=args.poll, once=args.once)
+    jobs = [Job(name, every, job) for name, every, job in worker_jobs()]
+    run(poll_seconds=args.poll, once=args.once, jobs=jobs)
 
 
 def _take_data_dir(args: list[str]) -> list[str]:
@@ -145,7 +149,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     run_demo(
         Ports(
-            wallet=args.wallet_port, marketplace=args.marketplace_port, cardnet=args.cardnet_port
+            wallet=args.wallet_port,
+            marketplace=args.marketplace_port,
+            cardnet=args.cardnet_port,
+            bazaar=args.bazaar_port,
         ),
         with_worker=not args.no_worker,
     )
@@ -203,11 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         parents=[common],
-        help="migrate, seed and run all three sites plus the worker on this machine",
+        help="migrate, seed and run the three sites, a second shop and the worker here",
     )
     p.add_argument("--wallet-port", type=int, default=8000)
     p.add_argument("--marketplace-port", type=int, default=8001)
     p.add_argument("--cardnet-port", type=int, default=8002)
+    p.add_argument("--bazaar-port", type=int, default=8003, help="the second shop, on 127.0.0.3")
     p.add_argument("--no-worker", action="store_true", help="do not start the outbox worker")
     p.set_defaults(func=cmd_demo)
 
@@ -225,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
-        "worker", parents=[common], help="deliver outbox messages (e-mails, webhooks) until stopped"
+        "worker",
+        parents=[common],
+        help="deliver outbox messages (e-mails, webhooks) and expire and reconcile payments",
     )
     p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle")

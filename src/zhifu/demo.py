@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -31,10 +32,20 @@ _PR_SET_PDEATHSIG = 1
 
 # Each site on its own loopback host (SEC-20): browsers keep cookies per host, whatever
 # the port, so sites sharing a host could read and plant each other's cookies. The wallet
-# is "localhost" (127.0.0.1 and ::1); 127.0.0.3 is kept for a second shop.
-HOSTS = {"wallet": "localhost", "marketplace": "127.0.0.1", "cardnet": "127.0.0.2"}
+# is "localhost" (127.0.0.1 and ::1); the second shop ("bazaar") is 127.0.0.3.
+HOSTS = {
+    "wallet": "localhost",
+    "marketplace": "127.0.0.1",
+    "cardnet": "127.0.0.2",
+    "bazaar": "127.0.0.3",
+}
 # The addresses each site listens on (the wallet also on ::1 where the machine has it).
-BIND_ADDRESSES = {"wallet": "127.0.0.1", "marketplace": "127.0.0.1", "cardnet": "127.0.0.2"}
+BIND_ADDRESSES = {
+    "wallet": "127.0.0.1",
+    "marketplace": "127.0.0.1",
+    "cardnet": "127.0.0.2",
+    "bazaar": "127.0.0.3",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,84 @@ class Ports:
     wallet: int = 8000
     marketplace: int = 8001
     cardnet: int = 8002
+    bazaar: int = 8003
+
+
+@dataclass(frozen=True)
+class SecondShop:
+    """The demo's second shop: the marketplace's code again, as another shop would run it
+    (docs/platforms.md): its own name, look, database, keys, OIDC client and host, and
+    registered at the wallet like any platform, by `zhifu platform add` with discovery."""
+
+    key: str = "bazaar"  # its process, its --bazaar-port and its part of the data dir
+    slug: str = "bazaar"  # the wallet's platform
+    name: str = "Bazaar"
+    name_ru: str = "Базар"
+    accent: str = "#a3341b"  # brick red, 6.9:1 on white
+    logo: str = "marketplace/logos/bazaar.svg"
+    client_id: str = "zhifu-wallet-bazaar"
+    email_from: str = "Bazaar <no-reply@bazaar.localhost>"
+
+    def data_dir(self, demo_data: Path) -> Path:
+        return demo_data / self.key
+
+    def secret_file(self, demo_data: Path) -> Path:
+        """The wallet's client secret at this shop, which the shop generated."""
+        return self.data_dir(demo_data) / "secrets" / "oidc_client_secret"
+
+    def environment(self, urls: dict[str, str], demo_data: Path) -> dict[str, str]:
+        """What this shop's processes see instead of the first shop's settings. Its keys,
+        database and client secret are its own, never inherited; its mail goes to the
+        demo's one mailbox, where a buyer reads every message."""
+        env = {k: v for k, v in os.environ.items() if k not in _FIRST_SHOP_ONLY}
+        env.update(
+            ZHIFU_DATA_DIR=str(self.data_dir(demo_data)),
+            ZHIFU_MAIL_DIR=str(demo_data / "mail"),
+            ZHIFU_MARKETPLACE_URL=urls[self.key],
+            ZHIFU_SHOP_NAME=self.name,
+            ZHIFU_SHOP_NAME_RU=self.name_ru,
+            ZHIFU_SHOP_ACCENT=self.accent,
+            ZHIFU_SHOP_LOGO=self.logo,
+            ZHIFU_SHOP_PLATFORM_SLUG=self.slug,
+            ZHIFU_OIDC_CLIENT_ID=self.client_id,
+            ZHIFU_EMAIL_FROM=self.email_from,
+        )
+        return env
+
+    def register(self, urls: dict[str, str], demo_data: Path) -> list[str]:
+        """Register (or, on a later start, update) the running shop as a wallet platform
+        through `zhifu platform add`, with its discovery checks; the lines to print."""
+        done = subprocess.run(
+            _zhifu(
+                "platform", "add", self.slug, "--update",
+                "--name", self.name,
+                "--issuer", f"{urls[self.key]}/o",
+                "--client-id", self.client_id,
+                "--secret-file", str(self.secret_file(demo_data)),
+            ),
+            check=False, capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr)
+            raise CommandError(f"registering {self.name} at the wallet failed", done.returncode)
+        return [
+            f"wallet platform: {self.slug} ({self.name}), issuer {urls[self.key]}/o,"
+            f" client {self.client_id}, secret in {self.secret_file(demo_data)}",
+            f"sign in through it: {urls['wallet']}/?platform={self.slug}",
+        ]
+
+
+SECOND_SHOP = SecondShop()
+# Settings of the first shop that the second must not inherit from the demo's environment.
+_FIRST_SHOP_ONLY = frozenset(
+    {
+        "DATABASE_URL",
+        "ZHIFU_MARKETPLACE_DATABASE_URL",
+        "ZHIFU_MARKETPLACE_SECRET_KEY",
+        "ZHIFU_OIDC_SIGNING_KEY",
+        "ZHIFU_OIDC_CLIENT_SECRET",
+    }
+)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -73,21 +162,30 @@ def _port_free(address: str, port: int) -> bool:
     return True
 
 
-def _zhifu(*args: str) -> list[str]:
-    data_dir = os.environ["ZHIFU_DATA_DIR"]
+def _zhifu(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    data_dir = (os.environ if env is None else env)["ZHIFU_DATA_DIR"]
     return [sys.executable, "-m", "zhifu.cli", *args, "--data-dir", data_dir]
 
 
-def _prepare(site: str) -> list[str]:
+def _site(name: str) -> str:
+    """The zhifu site a demo process runs: the second shop is the marketplace's code."""
+    return "marketplace" if name == SECOND_SHOP.key else name
+
+
+def _prepare(name: str, env: dict[str, str] | None) -> list[str]:
     """Migrate then seed one site; return the credential lines its seeders print."""
-    done = subprocess.run(_zhifu("migrate", site), check=False)
+    site = _site(name)
+    done = subprocess.run(_zhifu("migrate", site, env=env), env=env, check=False)
     if done.returncode != 0:
-        raise CommandError(f"migrating the {site} database failed", done.returncode)
-    seeded = subprocess.run(_zhifu("seed", site), check=False, capture_output=True, text=True)
+        raise CommandError(f"migrating the {name} database failed", done.returncode)
+    seeded = subprocess.run(
+        _zhifu("seed", site, env=env), env=env, check=False, capture_output=True, text=True
+    )
     if seeded.returncode != 0:
         sys.stderr.write(seeded.stderr)
-        raise CommandError(f"seeding the {site} demo data failed", seeded.returncode)
-    return seeded.stdout.splitlines()
+        raise CommandError(f"seeding the {name} demo data failed", seeded.returncode)
+    lines = seeded.stdout.splitlines()
+    return [f"{SECOND_SHOP.name}: {line}" for line in lines] if name == SECOND_SHOP.key else lines
 
 
 def healthy(url: str) -> bool:
@@ -117,10 +215,14 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
                 f"port {port} of {BIND_ADDRESSES[name]} ({name}) is in use;"
                 f" choose another with --{name}-port"
             )
+    # The processes' environments: the demo's own, but the second shop's is its own.
+    envs: dict[str, dict[str, str] | None] = {name: None for name in vars(ports)}
+    SECOND_SHOP.data_dir(data_dir).mkdir(exist_ok=True, mode=0o700)
+    envs[SECOND_SHOP.key] = SECOND_SHOP.environment(urls, data_dir)
 
-    # Migrate and seed the three sites in parallel: separate databases, separate processes.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(_prepare, ("wallet", "marketplace", "cardnet")))
+    # Migrate and seed the sites in parallel: separate databases, separate processes.
+    with ThreadPoolExecutor(max_workers=len(envs)) as pool:
+        results = list(pool.map(_prepare, envs, envs.values()))
     credentials = [line for lines in results for line in lines]
 
     binds = {
@@ -128,41 +230,66 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     }
     if _ipv6_loopback():
         binds["wallet"] += ["--bind", f"[::1]:{ports.wallet}"]
-    commands = {site: _zhifu("serve", site, *binds[site], "--workers", "1") for site in binds}
+    commands = {
+        name: _zhifu("serve", _site(name), *binds[name], "--workers", "1", env=envs[name])
+        for name in binds
+    }
     if with_worker:
         commands["worker"] = _zhifu("worker")
+        envs["worker"] = None
 
-    stopping = False
+    stopping = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    children = {
-        name: subprocess.Popen(cmd, preexec_fn=_die_with_parent) for name, cmd in commands.items()
-    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(names: list[str]) -> None:
+        for name in names:
+            children[name] = subprocess.Popen(
+                commands[name], env=envs[name], preexec_fn=_die_with_parent
+            )
+
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        pending = dict(urls)
-        while pending and not stopping:
-            for site, url in list(pending.items()):
-                if healthy(url):
-                    del pending[site]
-            _check_children(children)
-            if time.monotonic() > deadline:
-                raise CommandError(f"not healthy after {HEALTH_TIMEOUT_S} s: {', '.join(pending)}")
-            time.sleep(0.2)
-        if not stopping:
+        # The shops first: the second is registered at the wallet by discovery against it
+        # before the wallet starts, so the wallet's first page already allows its sign-in.
+        shops_first = [name for name in commands if name not in ("wallet", "worker")]
+        start(shops_first)
+        _wait_healthy({n: urls[n] for n in shops_first}, children, stopping, deadline)
+        if not stopping.is_set():
+            credentials += SECOND_SHOP.register(urls, data_dir)
+            start([name for name in commands if name not in shops_first])
+            _wait_healthy({"wallet": urls["wallet"]}, children, stopping, deadline)
+        if not stopping.is_set():
             _banner(urls, credentials, data_dir)
-        while not stopping:
+        while not stopping.is_set():
             _check_children(children)
             time.sleep(0.5)
     finally:
         _stop(children)
     print("zhifu demo stopped.", flush=True)
+
+
+def _wait_healthy(
+    urls: dict[str, str],
+    children: dict[str, subprocess.Popen[bytes]],
+    stopping: threading.Event,
+    deadline: float,
+) -> None:
+    pending = dict(urls)
+    while pending and not stopping.is_set():
+        for site, url in list(pending.items()):
+            if healthy(url):
+                del pending[site]
+        _check_children(children)
+        if time.monotonic() > deadline:
+            raise CommandError(f"not healthy after {HEALTH_TIMEOUT_S} s: {', '.join(pending)}")
+        time.sleep(0.2)
 
 
 def _check_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -191,6 +318,8 @@ def _banner(urls: dict[str, str], credentials: list[str], data_dir: Path) -> Non
         "zhifu demo is running (Ctrl-C stops it)",
         f"  wallet       {urls['wallet']}",
         f"  marketplace  {urls['marketplace']}   (the shop; sign in here)",
+        f"  {SECOND_SHOP.key:<12} {urls[SECOND_SHOP.key]}   ({SECOND_SHOP.name}, a second shop"
+        " on the same wallet)",
         f"  cardnet      {urls['cardnet']}   (test cards)",
         f"  demo mail    {urls['wallet']}/_dev/mail/  and  {urls['marketplace']}/_dev/mail/",
         f"  data         {data_dir}",

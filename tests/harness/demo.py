@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 from tests.harness import clock
-from zhifu.demo import BIND_ADDRESSES, Ports, healthy, site_urls
+from zhifu.demo import BIND_ADDRESSES, SECOND_SHOP, Ports, healthy, site_urls
 
 HEALTHY_WITHIN_S = 120
+# The demo's shops, as keys of Demo.urls: the reference shop and the second one.
+SHOP_SITES = ("marketplace", SECOND_SHOP.key)
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -49,8 +51,12 @@ def demo_env() -> dict[str, str]:
     return clock.subprocess_env(env)
 
 
+READY_LINE = "zhifu demo is running"
+
+
 class Demo:
-    """One `zhifu demo` (all three sites and the worker); its whole output goes to `log`."""
+    """One `zhifu demo` (the three sites, the second shop and the worker); its whole output
+    goes to `log`."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
@@ -76,6 +82,12 @@ class Demo:
             if time.monotonic() - started > HEALTHY_WITHIN_S:
                 raise AssertionError(f"not healthy: {pending}\n{self.output()}")
             pending = {site for site in pending if not healthy(self.urls[site])}
+            time.sleep(0.2)
+        # The banner (credentials, the second shop) is printed once the demo itself has seen
+        # every site answer, which may be a moment after this process has.
+        while READY_LINE not in self.output():
+            if self.proc.poll() is not None or time.monotonic() - started > HEALTHY_WITHIN_S:
+                raise AssertionError(f"no banner:\n{self.output()}")
             time.sleep(0.2)
         return time.monotonic() - started
 

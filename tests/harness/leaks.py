@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-from tests.harness.demo import Demo
+from tests.harness.demo import SHOP_SITES, Demo
 
 MAX_UNREAD_PAGES = 2
 
@@ -247,10 +247,11 @@ def _db_haystacks(demo: Demo) -> tuple[list[Haystack], int]:
     """The sqlite3 dump of every database, plus each text value on its own (searched for the
     short canaries: integer columns are ids the database assigns)."""
     out, rows = [], 0
-    for path in sorted(demo.data_dir.glob("*.sqlite3")):
+    for path in sorted(demo.data_dir.rglob("*.sqlite3")):  # the second shop's in bazaar/
+        name = str(path.relative_to(demo.data_dir))
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            out.append(Haystack(f"{path.name} (dump)", "\n".join(conn.iterdump()), short_ok=False))
+            out.append(Haystack(f"{name} (dump)", "\n".join(conn.iterdump()), short_ok=False))
             tables = [
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             ]
@@ -258,7 +259,7 @@ def _db_haystacks(demo: Demo) -> tuple[list[Haystack], int]:
                 for row in conn.execute(f'SELECT * FROM "{table}"'):
                     rows += 1
                     for value in row:
-                        where = f"{path.name}:{table}"
+                        where = f"{name}:{table}"
                         if isinstance(value, str):
                             out.append(Haystack(where, value))
                             if table == "django_session":
@@ -346,7 +347,8 @@ def scan(recorder: Recorder) -> dict[str, Any]:
     # Masking (row 27): every card display on a page or in an e-mail is first 4 + last 4.
     displays, bad_displays, examples = 0, [], set()
     for h in pages + mails:
-        if h.where.endswith(".js") or ".css" in h.where:
+        # Scripts and style sheets hold no card display (a page's "where" is "GET <url> (200)").
+        if urlsplit(h.where.split(" (")[0].split(" ")[-1]).path.endswith((".js", ".css")):
             continue
         for m in DISPLAY_CANDIDATE.finditer(html.unescape(h.text)):
             shown = m.group(0).replace("\u00a0", " ")
@@ -365,7 +367,7 @@ def scan(recorder: Recorder) -> dict[str, Any]:
         lines = demo.log.read_text("utf-8", "replace").splitlines()
         events = [line for line in lines if "sso.signed_in" in line]
         # The shop's password logins (the sign-up link signs in too): axes logs each once.
-        shop = demo.urls["marketplace"]
+        shops = tuple(demo.urls[site] for site in SHOP_SITES)
         shop_logins = sum(
             1
             for p in recorder.pages
@@ -375,7 +377,7 @@ def scan(recorder: Recorder) -> dict[str, Any]:
                 urlsplit(p.url).path == "/login/"
                 or urlsplit(p.url).path.startswith("/signup/confirm/")
             )
-            and p.url.startswith(shop)
+            and p.url.startswith(shops)
         )
         shop_events = [line for line in lines if "AXES: Successful login" in line]
         auth.append({"demo": str(demo.data_dir), "sso_logins": logins, "events": len(events),

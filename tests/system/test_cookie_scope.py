@@ -1,5 +1,6 @@
-"""Issue 9 finding 5 over the real demo: the three sites on three loopback hosts, each
-answering only its own host name (browsers share cookies between ports of one host)."""
+"""Issue 9 finding 5 over the real demo: the three sites and the second shop on four loopback
+hosts, each answering only its own host name (browsers share cookies between ports of one
+host)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,14 @@ def _status(url: str, host: str) -> int:
 def test_the_demo_runs_each_site_on_its_own_loopback_host(demo: Demo) -> None:
     demo.start()
     hosts = {site: urlsplit(url).hostname for site, url in demo.urls.items()}
-    assert hosts == {"wallet": "localhost", "marketplace": "127.0.0.1", "cardnet": "127.0.0.2"}
+    assert hosts == {
+        "wallet": "localhost",
+        "marketplace": "127.0.0.1",
+        "cardnet": "127.0.0.2",
+        "bazaar": "127.0.0.3",
+    }
     assert _addresses_listening(demo.ports["marketplace"]) == {"127.0.0.1"}
+    assert _addresses_listening(demo.ports["bazaar"]) == {"127.0.0.3"}
     assert _addresses_listening(demo.ports["cardnet"]) == {"127.0.0.2"}
     assert _addresses_listening(demo.ports["wallet"]) == {"127.0.0.1"}  # and ::1 if present
     for site, url in demo.urls.items():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import sqlite3
 import time
 import urllib.request
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.harness.demo import Demo, processes_mentioning
-from zhifu.demo import healthy
+from tests.harness.demo import Demo, free_port, processes_mentioning
+from tests.system.test_cli import zhifu
+from zhifu.demo import Ports, healthy, site_urls
 from zhifu.kernel import clock
 
 
@@ -31,7 +34,7 @@ def _wait_gone(text: str, seconds: float = 20) -> list[int]:
     return left
 
 
-def test_demo_serves_all_three_sites_and_stops_without_orphans(demo: Demo) -> None:
+def test_demo_serves_every_site_and_stops_without_orphans(demo: Demo) -> None:
     seconds = demo.start()
     assert seconds < 60, f"healthy after {seconds:.1f} s"
     for url in demo.urls.values():
@@ -65,3 +68,84 @@ def test_servers_die_with_a_killed_demo(demo: Demo) -> None:
     demo.start()
     demo.stop(signal.SIGKILL)
     assert _wait_gone(str(demo.data_dir)) == []
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - local
+        return str(resp.read().decode())
+
+
+def _platforms(demo: Demo) -> dict[str, dict[str, str]]:
+    """`zhifu platform show` of each platform the wallet lists, read as the operator would."""
+    env = {"ZHIFU_DEMO": "1", "ZHIFU_WALLET_URL": demo.urls["wallet"]}
+    listed = zhifu("platform", "list", "--data-dir", str(demo.data_dir), env=env)
+    assert listed.returncode == 0, listed.stderr
+    found = {}
+    for line in listed.stdout.splitlines():
+        slug = line.split()[0]
+        shown = zhifu("platform", "show", slug, "--data-dir", str(demo.data_dir), env=env)
+        assert shown.returncode == 0, shown.stderr
+        found[slug] = dict(
+            (key.strip(), value.strip())
+            for key, value in (row.split(":", 1) for row in shown.stdout.splitlines())
+        )
+    return found
+
+
+def test_the_demo_runs_a_second_shop_registered_as_a_second_platform(demo: Demo) -> None:
+    demo.start()
+    shop, bazaar, wallet = demo.urls["marketplace"], demo.urls["bazaar"], demo.urls["wallet"]
+    assert urlsplit(bazaar).hostname == "127.0.0.3"
+    banner = demo.output()
+    assert f"{bazaar}   (Bazaar, a second shop on the same wallet)" in banner
+    assert f"wallet platform: bazaar (Bazaar), issuer {bazaar}/o" in banner
+    assert "Bazaar: shop buyer: buyer@zhifu.localhost" in banner
+
+    # Both are platforms, registered with what discovery said (the second by
+    # `zhifu platform add`), and neither trusts its provider's e-mail claims.
+    platforms = _platforms(demo)
+    assert set(platforms) == {"zhifu-shop", "bazaar"}
+    assert platforms["zhifu-shop"]["issuer"] == f"{shop}/o"
+    second = platforms["bazaar"]
+    assert second["issuer"] == f"{bazaar}/o"
+    assert second["client_id"] == "zhifu-wallet-bazaar"
+    assert second["authorization_endpoint"] == f"{bazaar}/o/authorize/"
+    assert second["active"] == "True"
+    assert second["trust_email_verified"] == "False"
+    assert second["client_secret"] == str(demo.data_dir / "secrets/platform.bazaar.client_secret")
+
+    # Its own keys, database and client: nothing of the first shop's.
+    own = demo.data_dir / "bazaar"
+    assert (own / "marketplace.sqlite3").is_file()
+    for name in ("oidc_signing_key", "oidc_client_secret", "marketplace_secret_key"):
+        assert (own / "secrets" / name).read_text() != (
+            demo.data_dir / "secrets" / name
+        ).read_text()
+    first_jwks = json.loads(_get(f"{shop}/o/.well-known/jwks.json"))["keys"]
+    second_jwks = json.loads(_get(f"{bazaar}/o/.well-known/jwks.json"))["keys"]
+    assert {k["n"] for k in first_jwks}.isdisjoint(k["n"] for k in second_jwks)
+    discovery = json.loads(_get(f"{bazaar}/o/.well-known/openid-configuration"))
+    assert discovery["issuer"] == f"{bazaar}/o"
+    assert discovery["id_token_signing_alg_values_supported"] == ["RS256"]
+
+    # Each shop's look and its own "My wallet" link; the wallet preselects either.
+    first_home, second_home = _get(shop + "/"), _get(bazaar + "/")
+    assert "<strong>zhifu shop</strong>" in first_home
+    assert "theme.css" not in first_home
+    assert "<strong>Bazaar</strong>" in second_home
+    assert "/static/marketplace/logos/bazaar.svg" in second_home
+    assert "--pico-primary: #a3341b;" in _get(bazaar + "/theme.css")
+    assert f'href="{wallet}/?platform=zhifu-shop"' in first_home
+    assert f'href="{wallet}/?platform=bazaar"' in second_home
+    for slug, name in (("zhifu-shop", "zhifu shop"), ("bazaar", "Bazaar")):
+        home = _get(f"{wallet}/?platform={slug}")
+        assert f'<option value="{slug}" selected>{name}</option>' in home
+    demo.stop()
+
+    # On a later start on another port the platform follows, after discovery again.
+    demo.ports["bazaar"] = free_port("127.0.0.3")
+    demo.urls = site_urls(Ports(**demo.ports))
+    demo.start()
+    assert _platforms(demo)["bazaar"]["issuer"] == f"{demo.urls['bazaar']}/o"
+    assert _count(demo.data_dir / "wallet.sqlite3", "accounts_platform") == 2
+    demo.stop()

@@ -7,11 +7,18 @@ import pytest
 from zhifu.accounts.errors import AccountsCode, AccountsRefusal
 from zhifu.credentials.errors import CredentialsCode, CredentialsRefusal
 from zhifu.kernel.errors import Codes, Refusal, codes_of
+from zhifu.merchants.errors import MerchantsCode, MerchantsRefusal
+from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
 
 
 @pytest.mark.parametrize(
     ("family", "codes"),
-    [(AccountsRefusal, AccountsCode), (CredentialsRefusal, CredentialsCode)],
+    [
+        (AccountsRefusal, AccountsCode),
+        (CredentialsRefusal, CredentialsCode),
+        (PaymentsRefusal, PaymentsCode),
+        (MerchantsRefusal, MerchantsCode),
+    ],
 )
 def test_every_refusal_of_an_area_has_a_code_of_its_enumeration(
     family: type[Refusal], codes: type[Codes]

@@ -39,6 +39,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--client-id", required=True, help="the wallet's client id at the shop")
     p.add_argument("--auth-method", choices=AUTH_METHODS, default="client_secret_basic")
     p.add_argument("--scopes", default="openid email profile")
+    p.add_argument(
+        "--trust-email-verified",
+        action="store_true",
+        help="RISKY, off by default: a new account of this shop whose provider says "
+        "email_verified joins the wallet that confirmed that address, with no e-mailed link "
+        "and no payment password. Only for a provider you run, whose every address is "
+        "verified and cannot change unverified: otherwise anyone who gets it to assert an "
+        "address takes over that wallet (docs/decisions/0010)",
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="SLUG may exist: check the provider again and set exactly these settings "
+        "(its buyers stay; the issuer cannot change once buyers signed in, except in the demo)",
+    )
     _secret_options(p)
     p.set_defaults(func=cmd_add)
 
@@ -100,12 +115,12 @@ def _problem(exc: Exception) -> CommandError:
 
 def run_add(args: argparse.Namespace) -> None:
     from zhifu.accounts import platforms
+    from zhifu.config import secrets
+    from zhifu.config.site import config
 
     secret = _new_secret(args)
+    existed = platforms.exists(args.slug)
     try:
-        if secret is not None:
-            path = platforms.store_secret(args.slug, secret)
-            print(f"client secret written to {path} (mode 0600)")
         platform = platforms.add(
             args.slug,
             name=args.name,
@@ -113,10 +128,23 @@ def run_add(args: argparse.Namespace) -> None:
             client_id=args.client_id,
             auth_method=args.auth_method,
             scopes=args.scopes,
+            trust_email_verified=args.trust_email_verified,
+            update=args.update,
+            secret=secret,
         )
     except platforms.PlatformProblem as exc:
         raise _problem(exc) from None
-    print(f"added platform {platform.slug!r} ({platform.name}), issuer {platform.issuer}")
+    if secret is not None:
+        path = secrets.platform_secret_path(config().data_dir, platform.slug)
+        print(f"client secret written to {path} (mode 0600)")
+    done = "updated" if existed else "added"
+    print(f"{done} platform {platform.slug!r} ({platform.name}), issuer {platform.issuer}")
+    if platform.trust_email_verified:
+        print(
+            f"warning: {platform.slug!r} trusts its provider's email_verified: a new account "
+            "there claiming a confirmed address joins that wallet without the owner's proof",
+            file=sys.stderr,
+        )
     print("Register this redirect URI for the wallet's client at the shop:")
     print(f"  {platforms.redirect_uri()}")
 

@@ -101,9 +101,20 @@ def add(
     client_id: str,
     auth_method: str = "client_secret_basic",
     scopes: str = "openid email profile",
+    trust_email_verified: bool = False,
+    update: bool = False,
+    secret: str | None = None,
     transport: http.Transport | None = None,
 ) -> Platform:
-    """Check the provider and the secret, then register the platform."""
+    """Check the provider and the secret, then register the platform. A ``secret`` given
+    is written to the platform's secret file once every other check has passed.
+
+    With ``update`` a platform ``slug`` that exists already is brought to exactly these
+    settings after the same checks (``zhifu platform add --update``; the demo registers its
+    second shop so on every start, since its port may change). Its issuer may change only
+    while no buyer has signed in through it, or in the demo: the subjects of its buyers'
+    accounts are the old provider's, and another provider could claim them.
+    """
     try:
         secrets.platform_secret_name(slug)
     except ValueError as exc:
@@ -111,22 +122,47 @@ def add(
     if auth_method not in oidc.AUTH_METHODS:
         raise PlatformProblem(f"--auth-method must be one of {', '.join(oidc.AUTH_METHODS)}")
     issuer = issuer.rstrip("/")
-    if Platform.objects.filter(slug=slug).exists():
-        raise PlatformProblem(f"a platform {slug!r} exists already (see `zhifu platform show`)")
-    if Platform.objects.filter(issuer=issuer).exists():
-        raise PlatformProblem(f"another platform has the issuer {issuer}")
-    secret_source(slug)
-    checked = check_provider(issuer, auth_method, transport=transport)
-    with transaction.atomic():
-        return Platform.objects.create(
-            slug=slug,
-            name=name,
-            issuer=issuer,
-            client_id=client_id,
-            token_auth_method=auth_method,
-            scopes=scopes,
-            authorization_endpoint=checked.authorization_endpoint,
+    existing = Platform.objects.filter(slug=slug).first()
+    if existing is not None and not update:
+        raise PlatformProblem(
+            f"a platform {slug!r} exists already (see `zhifu platform show`; --update changes it)"
         )
+    if Platform.objects.filter(issuer=issuer).exclude(slug=slug).exists():
+        raise PlatformProblem(f"another platform has the issuer {issuer}")
+    if (
+        existing is not None
+        and existing.issuer != issuer
+        and not config().demo
+        and existing.identities.exists()
+    ):
+        raise PlatformProblem(
+            f"buyers signed in through {slug!r} at {existing.issuer}; another issuer could"
+            " claim their accounts: add the new provider under a new slug"
+        )
+    checked = check_provider(issuer, auth_method, transport=transport)
+    if secret is not None:
+        store_secret(slug, secret)
+    secret_source(slug)
+    settings: dict[str, Any] = {
+        "name": name,
+        "issuer": issuer,
+        "client_id": client_id,
+        "token_auth_method": auth_method,
+        "scopes": scopes,
+        "trust_email_verified": trust_email_verified,
+        "authorization_endpoint": checked.authorization_endpoint,
+    }
+    with transaction.atomic():
+        if existing is None:
+            return Platform.objects.create(slug=slug, **settings)
+        for field, value in settings.items():
+            setattr(existing, field, value)
+        existing.save(update_fields=list(settings))
+        return existing
+
+
+def exists(slug: str) -> bool:
+    return Platform.objects.filter(slug=slug).exists()
 
 
 def get(slug: str) -> Platform:
@@ -161,6 +197,7 @@ def describe(platform: Platform) -> dict[str, Any]:
         "auth_method": platform.token_auth_method,
         "scopes": platform.scopes,
         "active": platform.is_active,
+        "trust_email_verified": platform.trust_email_verified,
         "balance_enabled": platform.balance_enabled,
         "authorization_endpoint": platform.authorization_endpoint or "(not yet discovered)",
         "client_secret": source,

@@ -85,6 +85,11 @@ def active_platforms() -> list[Platform]:
     return list(Platform.objects.filter(is_active=True).order_by("id"))
 
 
+def platform_by_slug(slug: str) -> Platform | None:
+    """A registered platform, enabled or not (the merchant API's key commands)."""
+    return Platform.objects.filter(slug=slug).first()
+
+
 def platform_for_session(session: Any) -> Platform | None:
     """The platform this session signed in through, if any."""
     pid = session.get(PLATFORM_KEY)

@@ -7,6 +7,7 @@ instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,11 @@ from zhifu.kernel.http import LOOPBACK
 from zhifu.kernel.money import parse_amounts
 from zhifu.kernel.networks import parse_networks
 from zhifu.kernel.secret import Secret
+
+# A shop logo: a static file shipped with zhifu (e.g. marketplace/logos/bazaar.svg).
+STATIC_IMAGE = r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:svg|png)$"
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_CONTRAST = 4.5  # WCAG 2 AA for normal text
 
 SITES: tuple[str, ...] = ("wallet", "marketplace", "cardnet")
 Site = Literal["wallet", "marketplace", "cardnet"]
@@ -35,6 +41,13 @@ def _secret(value: Any) -> Secret | None:
 
 
 OptionalSecret = Annotated[Secret | None, BeforeValidator(_secret)]
+
+
+def _blank_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Blank = BeforeValidator(_blank_none)  # an empty variable means "not set"
 
 
 def _split(value: Any) -> Any:
@@ -73,6 +86,14 @@ class Environment(BaseSettings):
     shop_platform_slug: str = Field(
         default="zhifu-shop", pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
     )
+    # The shop's own look (the marketplace only): one code base runs as several shops, each
+    # with its name (per language), accent colour and logo (docs/marketplace.md "Branding").
+    shop_name: Annotated[str | None, Blank] = Field(default=None, max_length=60)
+    shop_name_ru: Annotated[str | None, Blank] = Field(default=None, max_length=60)
+    shop_accent: Annotated[str | None, Blank] = None
+    shop_logo: Annotated[str | None, Blank] = Field(default=None, pattern=STATIC_IMAGE)
+    # The wallet's client id at this shop's OpenID provider (the demo seed registers it).
+    oidc_client_id: str = Field(default="zhifu-wallet", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     secure_cookies: bool | None = None  # default: on unless demo (demo runs on plain http)
     # Private networks (CIDR) the wallet's outgoing HTTP to the card network and OIDC
     # providers may reach; None: loopback in demo mode, none otherwise. See kernel.http.
@@ -96,6 +117,12 @@ class Environment(BaseSettings):
     fx_quote_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     fx_max_rate_age_hours: int = Field(default=96, ge=1, le=24 * 31)
 
+    # The merchant API (zhifu.merchants): requests a minute per API key before 429.
+    api_rate_limit: int = Field(default=1000, ge=1, le=1_000_000)
+    # Payments (zhifu.payments): an unpaid payment expires this many minutes after it was
+    # created (docs/payments.md).
+    payment_expiry_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
     # Secrets: from the environment, else from <data_dir>/secrets/<name>, else (demo only)
     # generated there once. See zhifu.config.secrets.
     wallet_secret_key: OptionalSecret = None
@@ -113,8 +140,13 @@ class Environment(BaseSettings):
     cardnet_challenge_key_fallbacks: OptionalSecret = None
     oidc_signing_key: OptionalSecret = None
     oidc_client_secret: OptionalSecret = None
+    # Keys the HMAC-SHA256 of the merchant API's secret keys (the only form they are stored
+    # in); changing it invalidates every API key (docs/keys.md).
+    api_key_hash_key: OptionalSecret = None
 
-    # Outgoing e-mail (demo: .eml files under <data_dir>/mail/).
+    # Outgoing e-mail (demo: .eml files under the mail directory, <data_dir>/mail/ unless
+    # ZHIFU_MAIL_DIR names another: the demo's second shop writes to the first one's).
+    mail_dir: Annotated[Path | None, Blank] = None
     email_from: str = "zhifu <no-reply@zhifu.localhost>"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -169,6 +201,21 @@ class Environment(BaseSettings):
             )
         return self
 
+    @field_validator("shop_accent")
+    @classmethod
+    def _accent(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not HEX_COLOUR.match(value):
+            raise ValueError("must be a colour as #rrggbb")
+        ratio = contrast_with_white(value)
+        if ratio < MIN_CONTRAST:
+            raise ValueError(
+                f"{value} on white has a contrast of {ratio:.1f}:1; links and white button"
+                f" text need at least {MIN_CONTRAST}:1 (choose a darker colour)"
+            )
+        return value.lower()
+
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: list[str]) -> list[str]:
@@ -217,6 +264,18 @@ class Environment(BaseSettings):
     @property
     def cookies_secure(self) -> bool:
         return (not self.demo) if self.secure_cookies is None else self.secure_cookies
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of ``#rrggbb`` against white."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    return 1.05 / (luminance + 0.05)
 
 
 def load_environment() -> Environment:

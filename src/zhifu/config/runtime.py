@@ -72,3 +72,15 @@ def action_group(
     """`zhifu NAME ACTION ...`: an area's command group; each action sets its own `func`."""
     parser = sub.add_parser(name, parents=[common], help=help_text)
     return parser.add_subparsers(dest=dest, required=True, metavar="ACTION")
+
+
+def group_actions(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """The actions of the group `zhifu NAME` another area registered, to add one to it
+    (`zhifu platform keys` of the merchant API beside accounts' `zhifu platform`)."""
+    parser = sub.choices[name]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise LookupError(f"`zhifu {name}` has no actions")

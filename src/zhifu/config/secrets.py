@@ -58,6 +58,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     # The wallet's OIDC client secret at the demo shop: the shop registers it, the wallet
     # presents it. Outside the demo each shop's operator hands it to the wallet's operator.
     "oidc_client_secret": _hex256,
+    "api_key_hash_key": _hex256,
 }
 
 # What each site cannot start without.
@@ -69,6 +70,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "vault_fingerprint_key",
         "cardnet_api_key",
         "cardnet_challenge_key",
+        "api_key_hash_key",
     ),
     "marketplace": ("marketplace_secret_key", "oidc_signing_key", "oidc_client_secret"),
     "cardnet": ("cardnet_secret_key", "cardnet_api_key", "cardnet_challenge_key"),
@@ -108,6 +110,15 @@ def _create(path: Path, value: str) -> str:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return value
+
+
+def demo_value(data_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """A value only the demo keeps in its secrets folder (the demo shop's API key): made
+    once with ``make`` (mode 0600), read back on every later start."""
+    path = data_dir / "secrets" / name
+    if path.is_file():
+        return path.read_text().strip()
+    return _create(path, make().strip())
 
 
 def resolve_for_site(env: Environment, site: str) -> dict[str, Secret]:

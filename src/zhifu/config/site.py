@@ -29,7 +29,9 @@ class SiteConfig:
 
     @property
     def mail_dir(self) -> Path:
-        return self.data_dir / "mail"
+        """Where demo mail is kept (ZHIFU_MAIL_DIR, else <data-dir>/mail)."""
+        chosen = self.env.mail_dir
+        return chosen.resolve() if chosen is not None else self.data_dir / "mail"
 
     def secret(self, name: str) -> Secret:
         return self.secrets[name]

@@ -99,6 +99,7 @@ class FakeCardNetwork:
 
     def complete_challenge(self, request: CompleteChallengeRequest) -> VerifyResult:
         if request.answer == APPROVE:
+            self._approve_challenged_authorization(request.reference)
             return VerifyResult(NetworkStatus.APPROVED, request.reference)
         if request.answer == DECLINE:
             raise Refused(DeclineCode.OTHER, request.reference)
@@ -115,6 +116,21 @@ class FakeCardNetwork:
 
         result: AuthorizeResult = self._run(Flow.AUTHORIZE, request, request.card.number, approve)
         return result
+
+    def _approve_challenged_authorization(self, reference: str) -> None:
+        """An authorization that answered CHALLENGE is authorized once confirmed: its
+        status says so and it can be captured."""
+        for key, (flow, result) in list(self._done.items()):
+            if (
+                flow is Flow.AUTHORIZE
+                and result.reference == reference
+                and result.status is NetworkStatus.CHALLENGE
+            ):
+                self._authorizations.setdefault(reference, _Authorization(result.amount))
+                self._done[key] = (
+                    flow,
+                    AuthorizeResult(NetworkStatus.AUTHORIZED, reference, result.amount),
+                )
 
     def _authorization(self, reference: str) -> _Authorization:
         found = self._authorizations.get(reference)

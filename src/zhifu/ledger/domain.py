@@ -44,6 +44,9 @@ class AccountKind(enum.StrEnum):
     FX_POSITION = "fx_position"
     FEES = "fees"
     REFUNDS_IN_TRANSIT = "refunds_in_transit"
+    # Authorized payments not yet captured or released (payments): the buyer's money the
+    # house holds on the shop's behalf. Every hold is captured or released, never more.
+    CARD_HOLDS = "card_holds"
 
 
 # Balances the house owes to someone (or holds for a refund on its way): never negative.
@@ -53,6 +56,7 @@ NON_NEGATIVE_KINDS: frozenset[AccountKind] = frozenset(
         AccountKind.MERCHANT_PAYABLE,
         AccountKind.FEES,
         AccountKind.REFUNDS_IN_TRANSIT,
+        AccountKind.CARD_HOLDS,
     }
 )
 
@@ -71,8 +75,12 @@ def allows_negative(kind: AccountKind) -> bool:
     return kind not in NON_NEGATIVE_KINDS
 
 
+# Hot accounts (every payment to a shop, every payment's hold) are split into shards.
+_SHARDED_KINDS = frozenset({AccountKind.MERCHANT_PAYABLE, AccountKind.CARD_HOLDS})
+
+
 def default_shards(kind: AccountKind) -> int:
-    return MERCHANT_PAYABLE_SHARDS if kind is AccountKind.MERCHANT_PAYABLE else 1
+    return MERCHANT_PAYABLE_SHARDS if kind in _SHARDED_KINDS else 1
 
 
 class LedgerRuleError(ValueError):
@@ -126,6 +134,10 @@ def fees(currency: str) -> AccountRef:
 
 def refunds_in_transit(currency: str) -> AccountRef:
     return AccountRef(HOUSE, AccountKind.REFUNDS_IN_TRANSIT, currency)
+
+
+def card_holds(currency: str) -> AccountRef:
+    return AccountRef(HOUSE, AccountKind.CARD_HOLDS, currency)
 
 
 # --- entries ----------------------------------------------------------------------------

@@ -571,6 +571,98 @@ def settle_withdrawal(
     return run_in_transaction(run)
 
 
+# --- payments: holds, captures, releases, refunds ------------------------------------------
+# The postings of docs/payments.md. Each is one entry whose reference is the business
+# event's identity ("<payment id>:hold", ...), so settling an event twice fails with
+# DuplicateReference instead of moving money twice. ``buyer_owner`` is None for a card
+# payment (the money comes from and goes back to the card network's clearing account) and
+# the buyer's ledger owner for a balance payment. They run inside the caller's transaction
+# when there is one (the payment's state change).
+
+
+def _source(currency: str, buyer_owner: str | None, network: str) -> AccountRef:
+    return (
+        domain.buyer(buyer_owner, currency) if buyer_owner else domain.clearing(currency, network)
+    )
+
+
+def hold_payment(
+    reference: str,
+    amount: Money,
+    *,
+    buyer_owner: str | None = None,
+    network: str = "cardnet",
+    policy: domain.BalancePolicy | None = None,
+) -> PostedEntry:
+    """An authorization: the amount moves to the card holds (from the buyer's balance for
+    a balance payment, which needs the platform's balance switched on and enough money:
+    InsufficientFunds otherwise)."""
+    _positive(amount)
+    if buyer_owner is not None:
+        _require(policy or domain.BALANCE_OFF)
+    return post(
+        reference,
+        "payment_hold",
+        [
+            Leg(_source(amount.currency, buyer_owner, network), -amount),
+            Leg(domain.card_holds(amount.currency), amount),
+        ],
+        description="Payment authorized",
+    )
+
+
+def capture_hold(reference: str, merchant: str, amount: Money) -> PostedEntry:
+    """A capture: held money becomes the merchant's payable."""
+    _positive(amount)
+    return post(
+        reference,
+        "payment_capture",
+        [
+            Leg(domain.card_holds(amount.currency), -amount),
+            Leg(domain.merchant(merchant, amount.currency), amount),
+        ],
+        description=f"Payment captured for {merchant}"[:200],
+    )
+
+
+def release_hold(
+    reference: str, amount: Money, *, buyer_owner: str | None = None, network: str = "cardnet"
+) -> PostedEntry:
+    """A void, an expiry or the rest of a partial capture: held money goes back."""
+    _positive(amount)
+    return post(
+        reference,
+        "payment_release",
+        [
+            Leg(domain.card_holds(amount.currency), -amount),
+            Leg(_source(amount.currency, buyer_owner, network), amount),
+        ],
+        description="Payment hold released",
+    )
+
+
+def refund_capture(
+    reference: str,
+    merchant: str,
+    amount: Money,
+    *,
+    buyer_owner: str | None = None,
+    network: str = "cardnet",
+) -> PostedEntry:
+    """A refund of a captured payment: from the merchant's payable back to where it came
+    from (InsufficientFunds if the merchant's payable holds less)."""
+    _positive(amount)
+    return post(
+        reference,
+        "payment_refund",
+        [
+            Leg(domain.merchant(merchant, amount.currency), -amount),
+            Leg(_source(amount.currency, buyer_owner, network), amount),
+        ],
+        description=f"Refund by {merchant}"[:200],
+    )
+
+
 # --- statements -----------------------------------------------------------------------------
 
 MAX_PAGE = 500

@@ -16,8 +16,6 @@ from zhifu.marketplace.models import Buyer, Product
 DEMO_BUYER_EMAIL = "buyer@zhifu.localhost"
 DEMO_BUYER_PASSWORD = "lantern-cobalt-42"  # noqa: S105 - published demo credential
 
-WALLET_CLIENT_ID = "zhifu-wallet"
-
 
 @dataclass(frozen=True)
 class Item:
@@ -112,10 +110,11 @@ def register_wallet_client() -> str:
 
     application_model = get_application_model()
     cfg = config()
+    client_id = cfg.env.oidc_client_id  # each shop of the demo its own (ZHIFU_OIDC_CLIENT_ID)
     redirect_uri = f"{cfg.urls['wallet']}/oidc/callback/"
-    app = application_model.objects.filter(client_id=WALLET_CLIENT_ID).first()
+    app = application_model.objects.filter(client_id=client_id).first()
     if app is None:
-        app = application_model(client_id=WALLET_CLIENT_ID)
+        app = application_model(client_id=client_id)
     app.name = "zhifu wallet"
     app.client_type = application_model.CLIENT_CONFIDENTIAL
     app.authorization_grant_type = application_model.GRANT_AUTHORIZATION_CODE
@@ -141,5 +140,5 @@ def seed() -> list[str]:
     return [
         f"shop buyer: {DEMO_BUYER_EMAIL} / {DEMO_BUYER_PASSWORD}",
         f"shop catalogue: {products} products",
-        f"shop OIDC client: {WALLET_CLIENT_ID} -> {redirect_uri}",
+        f"shop OIDC client: {config().env.oidc_client_id} -> {redirect_uri}",
     ]

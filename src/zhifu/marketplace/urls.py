@@ -4,6 +4,7 @@ from zhifu.marketplace import views
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
+    path("theme.css", views.theme_css, name="theme-css"),
     path("products/<slug:slug>/", views.product_detail, name="product"),
     path("products/<slug:slug>/add/", views.cart_add, name="cart-add"),
     path("cart/", views.cart_view, name="cart"),

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from zhifu.config.site import config
-from zhifu.marketplace import cart, domain, services
+from zhifu.marketplace import branding, cart, domain, services
 from zhifu.marketplace.forms import (
     AddToCartForm,
     ChallengeForm,
@@ -81,6 +81,17 @@ def home(request: HttpRequest) -> HttpResponse:
         for p in services.catalogue()
     ]
     return render(request, "marketplace/home.html", {"products": products})
+
+
+@require_GET
+def theme_css(request: HttpRequest) -> HttpResponse:
+    """The accent colour of this shop as CSS (a file: the CSP allows no inline style)."""
+    colour = branding.accent()
+    if colour is None:
+        raise Http404
+    response = HttpResponse(branding.theme_css(colour), content_type="text/css; charset=utf-8")
+    response.headers["Cache-Control"] = "public, max-age=86400"  # the URL names the colour
+    return response
 
 
 def _product_page(

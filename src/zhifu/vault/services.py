@@ -541,7 +541,7 @@ def _save(
     data: CardInput,
     reference: str,
     email: str | None,
-    step_up: StepUp,
+    step_up: StepUp | None,
     *,
     pending: bool = False,
 ) -> Card:
@@ -553,7 +553,9 @@ def _save(
         with transaction.atomic(), transaction.atomic(using=VAULT_DB):
             # The proof is spent in the default database, which commits after the vault:
             # refused, nothing is saved; saved, the proof commits as spent with the e-mail.
-            credentials.redeem_step_up(owner_id, step_up, ADD_ACTION)
+            # None only from save_paid_card (the payment's authorization proved the card).
+            if step_up is not None:
+                credentials.redeem_step_up(owner_id, step_up, ADD_ACTION)
             first = not _active(owner_id).exists()
             row = StoredCard.objects.create(
                 id=card_id,
@@ -715,6 +717,53 @@ def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | Non
         _announce(TOPIC_DELETED, card, owner_id, email, _language(owner))
     log.info("vault.card_deleted", card=card.id, owner=owner_id)
     return card
+
+
+@sensitive_variables("number")
+def card_details_for_payment(
+    owner: Owner, card_id: str, *, purpose: str
+) -> network_port.CardDetails:
+    """The owner's saved card as the network's authorize needs it (no CVC: a stored card
+    is sent without one). Audited as a reveal; another owner's card is CardNotFound."""
+    row = _active(_owner_id(owner)).filter(id=card_id).first()
+    if row is None:
+        raise CardNotFound(card=card_id)
+    number = reveal_number(card_id, actor=f"owner:{row.owner_id}", purpose=purpose)
+    return network_port.CardDetails(
+        number=number,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        holder_name=row.holder_name,
+    )
+
+
+@sensitive_variables("data", "valid", "digits")
+def save_paid_card(
+    owner: Owner, data: CardInput, *, network_reference: str, email: str | None = None
+) -> Card | None:
+    """Save a new card the network has just authorized a payment with ("save this card").
+
+    No verification and no step-up: the authorization, with its CVC, proved the card a
+    moment ago, and the buyer chose to save it on the payment page. The caller (payments)
+    allows it to fully registered buyers only. A card already saved is not saved twice
+    (None); so is a card that does not pass the vault's rules.
+    """
+    owner_id = _owner_id(owner)
+    try:
+        valid = validate(data)
+    except InvalidCardInput:
+        return None
+    digits = valid.number.digits
+    fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
+    if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
+        return None
+    security.check_card_change(owner_id, adding=True)  # a cool-off guards this one too
+    try:
+        return _save(
+            owner, ids.new_id("card"), digits, fingerprint, data, network_reference, email, None
+        )
+    except DuplicateCard:
+        return None
 
 
 @sensitive_variables("number")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from zhifu.config.site import config
@@ -22,4 +23,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "zhifu_urls": cfg.urls,
         "zhifu_demo": cfg.demo,
         "zhifu_shop_platform": cfg.env.shop_platform_slug,
+        # The header's logo and the favicon; a shop may have its own (marketplace.branding).
+        "zhifu_logo": static("zhifu/icon.svg"),
     }

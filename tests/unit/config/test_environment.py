@@ -29,6 +29,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("ZHIFU_LOG_LEVEL", "LOUD", "ZHIFU_LOG_LEVEL: Input should be"),
         ("ZHIFU_WALLET_URL", "wallet.example.com", "ZHIFU_WALLET_URL: must be an http:// or"),
         ("ZHIFU_CARDNET_URL", "http://:8002", "ZHIFU_CARDNET_URL: must be an http:// or"),
+        ("ZHIFU_SHOP_ACCENT", "red", "ZHIFU_SHOP_ACCENT: must be a colour as #rrggbb"),
+        ("ZHIFU_SHOP_ACCENT", "#f5b400", "ZHIFU_SHOP_ACCENT: #f5b400 on white has a contrast of"),
+        ("ZHIFU_SHOP_LOGO", "../secrets/pepper.svg", "ZHIFU_SHOP_LOGO: String should match"),
+        ("ZHIFU_SHOP_LOGO", "https://evil.example/x.svg", "ZHIFU_SHOP_LOGO: String should"),
+        ("ZHIFU_OIDC_CLIENT_ID", "a b", "ZHIFU_OIDC_CLIENT_ID: String should match"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -105,3 +110,39 @@ def test_database_url_belongs_to_the_site_the_process_runs(
     config = database_config("postgresql://u@db/wallet", "DATABASE_URL", 60)
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_shops_look_blank_means_unset_and_a_dark_enough_accent_is_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for var in ("ZHIFU_SHOP_NAME", "ZHIFU_SHOP_NAME_RU", "ZHIFU_SHOP_ACCENT", "ZHIFU_SHOP_LOGO"):
+        monkeypatch.setenv(var, "  ")
+    env = load_environment()
+    assert (env.shop_name, env.shop_name_ru, env.shop_accent, env.shop_logo) == (None,) * 4
+    monkeypatch.setenv("ZHIFU_SHOP_ACCENT", "#A3341B")
+    monkeypatch.setenv("ZHIFU_SHOP_LOGO", "marketplace/logos/bazaar.svg")
+    env = load_environment()
+    assert env.shop_accent == "#a3341b"
+    assert env.shop_logo == "marketplace/logos/bazaar.svg"
+
+
+def test_contrast_with_white_follows_wcag() -> None:
+    from zhifu.config.environment import contrast_with_white
+
+    assert round(contrast_with_white("#000000"), 1) == 21.0
+    assert round(contrast_with_white("#ffffff"), 1) == 1.0
+    assert round(contrast_with_white("#0172ad"), 2) == 5.23  # Pico's blue, the first shop's
+
+
+def test_demo_mail_goes_to_the_data_dir_unless_another_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from zhifu.config.site import SiteConfig
+
+    def mail_dir() -> Path:
+        env = load_environment()
+        return SiteConfig("marketplace", True, env.data_dir, {}, (), {}, env).mail_dir
+
+    assert mail_dir() == tmp_path / "mail"
+    monkeypatch.setenv("ZHIFU_MAIL_DIR", str(tmp_path / "shared"))  # the demo's second shop
+    assert mail_dir() == tmp_path / "shared"

@@ -85,3 +85,15 @@ def test_the_last_shop_is_remembered_across_sign_out(
     sso(client, provider)  # signs in through "shop"
     client.post("/logout/")
     assert selected(client.get("/").content.decode()) == "shop"
+
+
+def test_sign_out_is_offered_to_a_signed_in_buyer_only(
+    client: Client, second: Platform, provider: FakeProvider
+) -> None:
+    # With two shops the anonymous home once showed "Sign out", and signed-in pages lost it.
+    assert "Sign out" not in client.get("/").content.decode()
+    sso(client, provider)
+    html = client.get("/confirm-email/").content.decode()
+    assert 'action="/logout/"' in html
+    assert "Sign out" in html
+    assert "via Test shop" in html

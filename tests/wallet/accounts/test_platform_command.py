@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,94 @@ def test_manage_takes_data_dir_after_the_subcommand_too(
         "x",
     ]
     assert os.environ["ZHIFU_DATA_DIR"] == str(tmp_path.resolve())
+
+
+def test_trust_email_verified_is_off_unless_asked_and_shown(
+    provider: SpecProvider, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(secrets.platform_secret_variable("certified"), SECRET)
+    add()
+    assert Platform.objects.get(slug="certified").trust_email_verified is False
+    run("show", "certified")
+    assert re.search(r"^trust_email_verified:\s+False$", capsys.readouterr().out, re.M)
+    add("--update", "--trust-email-verified")
+    assert Platform.objects.get(slug="certified").trust_email_verified is True
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err
+    assert "without the owner's proof" in captured.err
+    run("show", "certified")
+    assert re.search(r"^trust_email_verified:\s+True$", capsys.readouterr().out, re.M)
+    add("--update")  # every setting as given: a flag left out is off again
+    assert Platform.objects.get(slug="certified").trust_email_verified is False
+
+
+def test_add_of_an_existing_slug_changes_nothing_not_even_its_secret(
+    provider: SpecProvider, tmp_path: Path
+) -> None:
+    first = tmp_path / "first"
+    first.write_text(SECRET)
+    add("--secret-file", str(first))
+    other = tmp_path / "other"
+    other.write_text("someone-elses-secret")
+    with pytest.raises(CommandError, match="exists already"):
+        run(
+            "add", "certified", "--name", "Impostor", "--issuer", ISSUER, "--client-id", "x",
+            "--secret-file", str(other),
+        )  # fmt: skip
+    assert config().platform_secret("certified").reveal() == SECRET
+    assert Platform.objects.get(slug="certified").name == "Certified shop"
+
+
+def test_update_checks_the_provider_again_and_takes_the_new_settings(
+    provider: SpecProvider, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(secrets.platform_secret_variable("certified"), SECRET)
+    add()
+    discovery = provider.discovery
+    provider.discovery = lambda: {  # type: ignore[method-assign]
+        **discovery(),
+        "authorization_endpoint": f"{ISSUER}/authorize-v2",
+    }
+    run(
+        "add", "certified", "--update", "--name", "Renamed", "--issuer", ISSUER,
+        "--client-id", "wallet-2",
+    )  # fmt: skip
+    assert "updated platform 'certified'" in capsys.readouterr().out
+    platform = Platform.objects.get(slug="certified")
+    assert (platform.name, platform.client_id) == ("Renamed", "wallet-2")
+    assert platform.authorization_endpoint == f"{ISSUER}/authorize-v2"
+    # A provider the wallet cannot use is refused on update too, and nothing changes.
+    provider.discovery = lambda: {  # type: ignore[method-assign]
+        **discovery(),
+        "code_challenge_methods_supported": ["plain"],
+    }
+    with pytest.raises(CommandError, match="S256"):
+        add("--update")
+    assert Platform.objects.get(slug="certified").name == "Renamed"
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_update_moves_the_issuer_of_a_platform_with_buyers_only_in_the_demo(
+    provider: SpecProvider, settings: Any, monkeypatch: pytest.MonkeyPatch, demo: bool
+) -> None:
+    from zhifu.accounts.models import Identity, User
+
+    monkeypatch.setenv(secrets.platform_secret_variable("certified"), SECRET)
+    add()
+    platform = Platform.objects.get(slug="certified")
+    Identity.objects.create(
+        platform=platform, subject="c0ffee", user=User.objects.create_user(None)
+    )
+    moved = "https://id.example.org/realms/moved"
+    spec = SpecProvider(moved, "wallet-1", SECRET, config().urls["wallet"] + "/oidc/callback/")
+    settings.ZHIFU_HTTP_TRANSPORT = http.MockTransport(
+        lambda r: (spec if r.url.startswith(moved) else provider).handle(r)
+    )
+    settings.ZHIFU = dataclasses.replace(config(), demo=demo)
+    if demo:  # the demo's shops change ports between runs; they are the same providers
+        add("--update", issuer=moved)
+        assert Platform.objects.get(slug="certified").issuer == moved
+    else:  # the buyers' subjects are the old provider's: another could claim them
+        with pytest.raises(CommandError, match="new slug"):
+            add("--update", issuer=moved)
+        assert Platform.objects.get(slug="certified").issuer == ISSUER

@@ -12,6 +12,10 @@ _settings = build(
     seeds=("zhifu.marketplace.seed.seed",),
 )
 _cfg: SiteConfig = _settings["ZHIFU"]
+# The shop's name, logo and accent colour of this instance (zhifu.marketplace.branding).
+_settings["TEMPLATES"][0]["OPTIONS"]["context_processors"].append(
+    "zhifu.marketplace.branding.context"
+)
 globals().update(_settings)
 
 # Login lockout (django-axes): 5 failures for one e-mail from one client address lock that

@@ -17,10 +17,15 @@ globals().update(
             "zhifu.security",
             "zhifu.recovery",
             "captcha",
+            "zhifu.payments",
+            "zhifu.merchants",
+            # Only for its templates and static files: the API docs page serves Swagger UI
+            # from the wheel, never from a CDN (the CSP allows 'self' only).
+            "ninja",
         ],
         extra_databases=("vault",),
         user_model="accounts.User",
-        seeds=("zhifu.accounts.seed.seed", "zhifu.fx.seed.seed"),
+        seeds=("zhifu.accounts.seed.seed", "zhifu.fx.seed.seed", "zhifu.merchants.seed.seed"),
     )
 )
 

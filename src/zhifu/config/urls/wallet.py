@@ -5,6 +5,8 @@ from zhifu.config.urls import common
 urlpatterns: list[URLPattern | URLResolver] = [
     *common.urlpatterns,
     path("cards/", include("zhifu.vault.urls", namespace="cards")),
+    # The merchant REST API (zhifu.merchants; docs/api.md).
+    path("api/v1/", include("zhifu.merchants.urls")),
     path("", include("zhifu.accounts.urls")),
     path("", include("zhifu.credentials.urls")),
     path("recovery/", include("zhifu.recovery.urls", namespace="recovery")),

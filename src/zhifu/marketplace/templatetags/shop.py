@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhifu.marketplace import cart
+from zhifu.marketplace import branding, cart
 
 register = template.Library()
 
@@ -16,6 +16,12 @@ def cart_count(context: template.Context) -> int:
     if not isinstance(request, HttpRequest) or not hasattr(request, "session"):
         return 0
     return cart.count(request)
+
+
+@register.simple_tag
+def shop_name() -> str:
+    """This shop's name in the active language (e-mails are rendered in the buyer's)."""
+    return branding.name()
 
 
 # The challenge's numbers in words, so the question reads naturally in each language.

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.wallet.merchants.support import Api, new_key, new_platform
+from tests.wallet.payments.support import buyer, network  # noqa: F401
+from zhifu.accounts.models import Platform
+
+
+@pytest.fixture
+def shop(db: Any) -> Platform:
+    return new_platform("shop-a")
+
+
+@pytest.fixture
+def other_shop(db: Any) -> Platform:
+    return new_platform("shop-b")
+
+
+@pytest.fixture
+def api(shop: Platform) -> Api:
+    """Shop A's test-mode key, made the way `zhifu platform keys create` makes it."""
+    return Api(new_key("shop-a"))
