@@ -371,9 +371,13 @@ def self_service_locked(user: Any) -> bool:
 
 
 def unlock(user_id: int) -> bool:
-    """Operator: lift the self-service lock (after support checked the buyer's identity)."""
-    deleted, _ = SelfServiceLock.objects.filter(user_id=user_id).delete()
-    WrongAnswers.objects.filter(user_id=user_id).delete()
+    """Operator: lift the self-service lock (after support checked the buyer's identity);
+    the wrong answers of the day are forgotten with it. Logged like every step."""
+    with transaction.atomic():
+        deleted, _ = SelfServiceLock.objects.filter(user_id=user_id).delete()
+        WrongAnswers.objects.filter(user_id=user_id).delete()
+        if deleted:
+            security.record(user_id, EventKind.RECOVERY_UNLOCKED)
     return bool(deleted)
 
 

@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     RECOVERY_LINK_REVOKED = "recovery_link_revoked"
     RECOVERY_LOCKED = "recovery_locked"
     RECOVERY_COMPLETED = "recovery_completed"
+    RECOVERY_UNLOCKED = "recovery_unlocked"  # by an operator
     WALLET_FROZEN = "wallet_frozen"
     WALLET_UNFROZEN = "wallet_unfrozen"
     COOL_OFF_CONFIRMED = "cool_off_confirmed"

@@ -29,6 +29,7 @@ LABELS: dict[str, Any] = {
     EventKind.RECOVERY_LINK_REVOKED: _("Recovery link revoked"),
     EventKind.RECOVERY_LOCKED: _("Self-service recovery locked"),
     EventKind.RECOVERY_COMPLETED: _("Payment password recovered"),
+    EventKind.RECOVERY_UNLOCKED: _("Recovery unlocked by support"),
     EventKind.WALLET_FROZEN: _("Wallet frozen"),
     EventKind.WALLET_UNFROZEN: _("Wallet unfrozen"),
     EventKind.COOL_OFF_CONFIRMED: _("Confirmed by e-mail"),
