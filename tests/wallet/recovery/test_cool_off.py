@@ -64,3 +64,23 @@ def test_the_vault_refuses_a_card_during_the_cool_off(platform: Platform) -> Non
     data = vault.CardInput(number="4242424242424242", expiry="12/39", holder_name="ANNA", cvc="123")
     with pytest.raises(FreshConfirmationNeeded):
         vault.add_card(user, data, step_up=proof)
+
+
+def test_the_card_page_offers_the_confirmation_and_the_recovery(platform: Platform) -> None:
+    from tests.wallet.recovery.support import GOOD_PIN
+
+    user, client = buyer_client(platform)
+    security.start_cool_off(user)
+    page = client.post(
+        "/cards/add/",
+        {
+            "number": "4242424242424242",
+            "expiry": "12/39",
+            "holder_name": "ANNA",
+            "cvc": "123",
+            "payment_password": GOOD_PIN,
+        },
+    ).content.decode()
+    assert "recovered recently" in page
+    assert 'href="/recovery/confirm/"' in page
+    assert 'href="/recovery/"' in page  # "Forgot your payment password?"
