@@ -73,6 +73,7 @@ DATE_SENSITIVE = {
         "tests/wallet/recovery/test_limits.py",
         "tests/wallet/recovery/test_cool_off.py",
         "tests/wallet/payments/test_restrictions.py",
+        "tests/wallet/payments/test_cashier_restrictions.py",
     ],
     "marketplace": [
         "tests/marketplace/test_accounts.py",
