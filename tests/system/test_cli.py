@@ -12,10 +12,12 @@ from tests.harness.demo import demo_env, free_port
 
 
 def zhifu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # A guard against a hung command, not a timing check: migrating every site of a new
+    # data dir takes a minute or more on a loaded 2-core machine.
     base = demo_env()
     return subprocess.run(
         [sys.executable, "-m", "zhifu.cli", *args],
-        env={**base, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,
+        env={**base, **(env or {})}, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
 
