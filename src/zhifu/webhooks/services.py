@@ -560,43 +560,54 @@ def send(claimed: Claimed, transport: http.Transport) -> Sent:
     return Sent(started, status, duration, mask_card_numbers(text), mask_card_numbers(error)[:500])
 
 
-def finish(claimed: Claimed, sent: Sent, jitter: Jitter = _random.random) -> bool:
-    """Record an attempt under the claim's lease; False (nothing recorded) if the lease was
-    lost to another worker meanwhile."""
-    now = clock.now()
-    attempts = claimed.attempts + 1
-    changes: dict[str, Any] = {"attempts": attempts, "last_status": sent.status_code}
+def _changes(claimed: Claimed, sent: Sent, now: dt.datetime, jitter: Jitter) -> dict[str, Any]:
+    changes: dict[str, Any] = {"attempts": claimed.attempts + 1, "last_status": sent.status_code}
     if sent.ok:
         changes.update(state=DeliveryState.SUCCEEDED, delivered_at=now)
     else:
-        delay = outbox_domain.next_delay(attempts, jitter)
-        retry = domain.next_attempt(attempts, now, claimed.give_up_at, delay)
+        delay = outbox_domain.next_delay(claimed.attempts + 1, jitter)
+        retry = domain.next_attempt(claimed.attempts + 1, now, claimed.give_up_at, delay)
         if retry is None:
             changes.update(state=DeliveryState.FAILED)
         else:
             changes.update(next_attempt_at=retry)
+    return changes
 
-    def record() -> bool:
-        kept = Delivery.objects.filter(
-            pk=claimed.id, lease_token=claimed.token, state=DeliveryState.PENDING
-        ).update(leased_until=None, lease_token="", **changes)
-        if not kept:
-            return False
-        Attempt.objects.create(
-            delivery_id=claimed.id,
-            number=attempts,
-            started_at=sent.started_at,
-            status_code=sent.status_code,
-            duration_ms=sent.duration_ms,
-            response_excerpt=sent.excerpt,
-            error=sent.error,
-        )
-        return True
 
-    if not run_in_transaction(record):
-        log.error("webhooks.lease_lost", delivery=claimed.id)
-        return False
-    return True
+def finish_all(outcomes: list[tuple[Claimed, Sent]], jitter: Jitter = _random.random) -> int:
+    """Record attempts under their claims' leases, in one transaction; how many were kept
+    (an attempt whose lease was lost to another worker meanwhile is not recorded)."""
+    now = clock.now()
+
+    def record() -> int:
+        log_rows = []
+        for claimed, sent in outcomes:
+            kept = Delivery.objects.filter(
+                pk=claimed.id, lease_token=claimed.token, state=DeliveryState.PENDING
+            ).update(leased_until=None, lease_token="", **_changes(claimed, sent, now, jitter))
+            if not kept:
+                log.error("webhooks.lease_lost", delivery=claimed.id)
+                continue
+            log_rows.append(
+                Attempt(
+                    delivery_id=claimed.id,
+                    number=claimed.attempts + 1,
+                    started_at=sent.started_at,
+                    status_code=sent.status_code,
+                    duration_ms=sent.duration_ms,
+                    response_excerpt=sent.excerpt,
+                    error=sent.error,
+                )
+            )
+        Attempt.objects.bulk_create(log_rows)
+        return len(log_rows)
+
+    return run_in_transaction(record)
+
+
+def finish(claimed: Claimed, sent: Sent, jitter: Jitter = _random.random) -> bool:
+    """Record one attempt; False if its lease was lost."""
+    return finish_all([(claimed, sent)], jitter) == 1
 
 
 def deliver_due(
@@ -606,14 +617,14 @@ def deliver_due(
     transport: http.Transport | None = None,
     jitter: Jitter = _random.random,
 ) -> int:
-    """One round in this thread: claim, send one after the other, record; how many were
-    attempted. The worker runs :class:`Sender` instead (sends in parallel)."""
+    """One round in this thread: claim, send one after the other, record them together;
+    how many were attempted. The worker runs :class:`Sender` instead (sends in parallel)."""
     chosen = claim(limit, per_endpoint=per_endpoint)
     if not chosen:
         return 0
     wire = transport or _transport()
-    for claimed in chosen:
-        finish(claimed, send(claimed, wire), jitter)
+    # A worker that dies before the record leaves its leases to run out: all sent again.
+    finish_all([(claimed, send(claimed, wire)) for claimed in chosen], jitter)
     return len(chosen)
 
 

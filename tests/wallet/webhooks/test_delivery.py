@@ -4,6 +4,7 @@ three days, a dead receiver given up without holding anyone else's events."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import threading
 from collections import Counter
@@ -30,6 +31,7 @@ from zhifu.webhooks import domain, services
 from zhifu.webhooks.models import Attempt, Delivery, Endpoint, Event
 
 THREE_DAYS = GIVE_UP_AFTER
+EVENTS = int(os.environ.get("WH_EVENTS", "10000"))  # the issue asks for 10,000
 
 
 def _endpoint(shop: Platform, url: str = "https://shop.example/hooks") -> str:
@@ -180,7 +182,7 @@ def test_a_receiver_failing_30_percent_gets_all_10000_events_within_three_days(
     endpoint = _endpoint(shop)
     start = clock.now()
     with time_machine.travel(start, tick=False) as traveller:
-        _bulk_events(shop, endpoint, 10_000)
+        _bulk_events(shop, endpoint, EVENTS)
         got: Counter[str] = Counter()
 
         def flaky(request: http.Request) -> http.Response:
@@ -198,11 +200,11 @@ def test_a_receiver_failing_30_percent_gets_all_10000_events_within_three_days(
             limit=500,
         )
     delivered = Delivery.objects.filter(state="succeeded")
-    assert delivered.count() == 10_000
-    assert len(got) == 10_000
+    assert delivered.count() == EVENTS
+    assert len(got) == EVENTS
     last = max(delivered.values_list("delivered_at", flat=True))
     assert last - start <= THREE_DAYS
-    assert Attempt.objects.filter(status_code=503).count() > 2000  # it did fail 30%
+    assert Attempt.objects.filter(status_code=503).count() > EVENTS // 5  # it did fail 30%
 
 
 @pytest.mark.slow
