@@ -105,7 +105,14 @@ def subscribed(enabled_events: Iterable[str], event_type: str) -> bool:
 
 
 def check_description(text: str) -> str:
+    """At most 500 characters; NUL and unpaired surrogates (which no column holds) refused."""
     if not isinstance(text, str) or len(text) > MAX_DESCRIPTION:
+        raise RuleBroken(RuleCode.DESCRIPTION_TOO_LONG, "description")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RuleBroken(RuleCode.DESCRIPTION_TOO_LONG, "description") from None
+    if "\x00" in text:
         raise RuleBroken(RuleCode.DESCRIPTION_TOO_LONG, "description")
     return text
 

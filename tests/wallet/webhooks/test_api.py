@@ -115,6 +115,14 @@ def test_bad_requests_are_refused(
         assert error["param"] == param
 
 
+def test_text_no_column_holds_is_refused(api: Api) -> None:
+    for text in ("a\u0000b", "\ud800"):
+        answer = api.post("/webhook_endpoints", {**HOOK, "description": text})
+        assert answer.status_code == 400
+    nul_url = api.post("/webhook_endpoints", {**HOOK, "url": "https://shop.example/\u0000"})
+    assert error_of(nul_url)["code"] == "webhook_url_invalid"
+
+
 def test_the_overlap_is_bounded(api: Api) -> None:
     made = _create(api)
     for hours in (-1, 169):
