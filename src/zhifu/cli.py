@@ -37,6 +37,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.payments.commands",
     "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
     "zhifu.recovery.commands",
+    "zhifu.webhooks.commands",
 )
 
 
@@ -116,8 +117,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
     check_database("wallet")
     from zhifu.outbox.worker import Job, run
     from zhifu.payments.commands import worker_jobs
+    from zhifu.webhooks.commands import worker_jobs as webhook_jobs
 
-    jobs = [Job(name, every, job) for name, every, job in worker_jobs()]
+    jobs = [Job(name, every, job) for name, every, job in [*worker_jobs(), *webhook_jobs()]]
     run(poll_seconds=args.poll, once=args.once, jobs=jobs)
 
 

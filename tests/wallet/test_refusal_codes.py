@@ -11,6 +11,7 @@ from zhifu.merchants.errors import MerchantsCode, MerchantsRefusal
 from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
 from zhifu.recovery.errors import RecoveryCode, RecoveryRefusal
 from zhifu.security.errors import SecurityCode, SecurityRefusal
+from zhifu.webhooks.errors import WebhooksCode, WebhooksRefusal
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,7 @@ from zhifu.security.errors import SecurityCode, SecurityRefusal
         (MerchantsRefusal, MerchantsCode),
         (RecoveryRefusal, RecoveryCode),
         (SecurityRefusal, SecurityCode),
+        (WebhooksRefusal, WebhooksCode),
     ],
 )
 def test_every_refusal_of_an_area_has_a_code_of_its_enumeration(

@@ -19,6 +19,7 @@ globals().update(
             "captcha",
             "zhifu.payments",
             "zhifu.merchants",
+            "zhifu.webhooks",
             # Only for its templates and static files: the API docs page serves Swagger UI
             # from the wheel, never from a CDN (the CSP allows 'self' only).
             "ninja",
