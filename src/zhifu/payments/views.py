@@ -312,9 +312,9 @@ def _balance_choices(view: Any, form: Any) -> list[dict[str, Any]]:
     language = get_language() or "en"
     amount = view.payment.amount.format(language)
     chosen = form["quote"].value() or ""
-    offered = {option.quote_id or "" for option in view.balance_options}
+    offered = [option.quote_id or "" for option in view.balance_options]
     if chosen not in offered:  # a quote of an earlier page: the first balance instead
-        chosen = next(iter(offered), "")
+        chosen = offered[0] if offered else ""
     choices = []
     for option in view.balance_options:
         args = {"amount": amount, "currency": option.balance.currency}

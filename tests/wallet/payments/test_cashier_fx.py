@@ -61,6 +61,7 @@ def test_the_page_offers_the_usd_balance_and_pays_with_it(
     assert "from your USD balance: $22.85 at 1 USD = 77.9184 RUB (locked for 1 minute)" in html
     assert "On your balance: $100.00" in html
     quote = quote_on(html)
+    assert f'value="{quote}" id="balance-usd" checked' in html  # the only one, chosen
     resp = client.post(
         pay_url(payment.id),
         {"method": "balance", "balance-quote": quote, "balance-payment_password": GOOD_PIN},
@@ -115,3 +116,21 @@ def test_a_balance_too_small_in_every_currency_is_not_offered(
     html = main(client, pay_url(payment.id))
     assert "There is not enough on your balance for this payment." in html
     assert 'name="balance-quote"' not in html
+
+
+def test_several_balances_are_offered_in_order_the_first_chosen(
+    client: Client, platform: Platform, network: FakeCardNetwork
+) -> None:
+    user = setup(client, platform)
+    fx.import_rates([fx_domain.Rate("EUR", "RUB", Decimal("91.2"), clock.now(), "test")])
+    owner = accounts.balance_owner(user)
+    ledger.top_up(ledger_domain.BALANCE_ON, owner, Money(5000, "EUR"), "topup-eur")
+    ledger.top_up(ledger_domain.BALANCE_ON, owner, AMOUNT, "topup-rub")
+    payment = new_payment(platform, amount=AMOUNT)
+    html = main(client, pay_url(payment.id))
+    own = html.index('value="" id="balance-rub" checked')
+    assert own < html.index('id="balance-eur"')  # the payment's own currency first
+    assert own < html.index('id="balance-usd"')
+    assert html.count(" checked") == 1
+    assert "Pay RUB" in html
+    assert "from your RUB balance</span>" in html
