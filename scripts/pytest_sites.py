@@ -70,6 +70,11 @@ DATE_SENSITIVE = {
         "tests/wallet/web/test_cookie_lifetimes.py",
         "tests/wallet/payments/test_cashier.py",
         "tests/wallet/payments/test_cashier_history.py",
+        "tests/wallet/recovery/test_flow.py",
+        "tests/wallet/recovery/test_limits.py",
+        "tests/wallet/recovery/test_cool_off.py",
+        "tests/wallet/payments/test_restrictions.py",
+        "tests/wallet/payments/test_cashier_restrictions.py",
     ],
     "marketplace": [
         "tests/marketplace/test_accounts.py",

@@ -36,6 +36,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.accounts.commands",
     "zhifu.payments.commands",
     "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
+    "zhifu.recovery.commands",
 )
 
 

@@ -56,6 +56,9 @@ def register_buyer(page: Any, demo: Demo, address: str) -> None:
     page.goto(confirmation_link(demo.data_dir / "mail", address, link_path="/signup/confirm/"))
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url(f"{shop}/")
+    # Wait on the page itself before leaving it: the leak scan's recorder reads each body
+    # while the test waits on a call, and a body is gone once the page is navigated away.
+    page.locator("main").wait_for()
     page.goto(f"{wallet}/")
     page.get_by_role("button", name="Go to my wallet").click()
     page.wait_for_load_state()
@@ -81,6 +84,7 @@ def register_buyer(page: Any, demo: Demo, address: str) -> None:
     page.wait_for_url(f"{wallet}/registered/")
     page.get_by_role("button", name="Go to my account").click()
     page.wait_for_url(f"{wallet}/account/")
+    page.locator("main").wait_for()  # as above: the account page's body is read
 
 
 def mails_to(mail_dir: Path, address: str, subject: str, timeout: float = 20) -> list[str]:

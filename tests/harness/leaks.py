@@ -38,6 +38,8 @@ TOKEN_PATHS = [
     re.compile(r"/confirm-email/(?P<token>[\w-]{16,})/"),
     re.compile(r"/signup/confirm/(?P<token>[\w-]{16,})/"),
     re.compile(r"/password-reset/[\w-]+/(?P<token>(?!set-password)[\w-]{16,})/"),
+    re.compile(r"/recovery/(?:link|freeze|confirm)/(?P<token>[\w-]{16,})/"),
+    re.compile(r"/account/email/(?P<token>[\w-]{16,})/"),
 ]
 TOKEN_PARAMS = {"code"}  # the OIDC authorization code on the wallet's callback
 # A card display: first four digits, a mask, last four ("4242 •••• •••• 4242").

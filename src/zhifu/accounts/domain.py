@@ -64,3 +64,17 @@ def session_expired(
     if now - last_seen_at >= IDLE_TIMEOUT:
         return "idle"
     return None
+
+
+# The session keys of the platform a session signed in through (services.remember_platform).
+PLATFORM_KEY = "zhifu_platform_id"
+PLATFORM_NAME_KEY = "zhifu_platform_name"
+# The user's ``sessions_epoch`` when a session started: an older one is ended (middleware).
+SESSION_EPOCH_KEY = "zhifu_sessions_epoch"
+
+
+def masked_address(address: str) -> str:
+    """``anna@example.com`` -> ``a***@example.com``: enough for the old address's owner
+    to recognise their new one, not enough to hand a stranger the new address."""
+    local, _, host = address.partition("@")
+    return f"{local[:1]}***@{host}" if host else "***"

@@ -15,6 +15,7 @@ class AccountsCode(Codes):
     SEND_COOLDOWN = "send_cooldown"
     SEND_HOURLY = "send_hourly"
     EMAIL_TAKEN = "email_taken"
+    EMAIL_UNCHANGED = "email_unchanged"
     LINK_UNKNOWN = "link_unknown"
     LINK_USED = "link_used"
     LINK_EXPIRED = "link_expired"
@@ -95,6 +96,12 @@ class EmailTaken(AccountsRefusal):
 
 
 # --- the confirmation link ----------------------------------------------------------------
+
+
+class EmailUnchanged(AccountsRefusal):
+    code = AccountsCode.EMAIL_UNCHANGED
+    default_message = _("This is already your wallet's address.")
+    http_status = 400
 
 
 class LinkProblem(AccountsRefusal):

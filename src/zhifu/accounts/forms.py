@@ -44,3 +44,21 @@ class PaymentPasswordForm(forms.Form):
     """The wallet's payment password, to connect or remove a shop."""
 
     pin = payment_password_field(credentials_domain.PIN_LENGTH)
+
+
+class ChangeEmailForm(PaymentPasswordForm):
+    """A new address for the wallet, behind the payment password."""
+
+    email = forms.EmailField(
+        label=_("New e-mail address"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields(["email", "pin"])

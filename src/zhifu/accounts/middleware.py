@@ -22,8 +22,10 @@ from django.urls import reverse
 
 from zhifu.accounts import domain
 from zhifu.kernel import clock
+from zhifu.security import services as security
 
 SIGNED_IN_AT = "zhifu_signed_in_at"
+EPOCH = domain.SESSION_EPOCH_KEY
 LAST_SEEN_AT = "zhifu_last_seen_at"
 ENDED_FLAG = "zhifu_session_ended"
 _TOUCH_EVERY = dt.timedelta(seconds=30)  # avoid a session write on every request
@@ -44,6 +46,7 @@ def start_session(request: HttpRequest) -> None:
     now = clock.now().timestamp()
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN_AT] = now
+    request.session[EPOCH] = getattr(request.user, "sessions_epoch", 0)
 
 
 class SessionTimeoutMiddleware:
@@ -63,11 +66,17 @@ class SessionTimeoutMiddleware:
                     dt.datetime.fromtimestamp(seen, dt.UTC),
                     now,
                 )
+            if not ended and request.session.get(EPOCH, 0) < getattr(
+                request.user, "sessions_epoch", 0
+            ):
+                ended = "revoked"  # a recovery or a freeze ended the user's sessions
             if ended:
                 logout(request)  # flushes the session row and rotates the key
                 request.session[ENDED_FLAG] = ended
             elif now.timestamp() - float(seen or 0) >= _TOUCH_EVERY.total_seconds():
                 request.session[LAST_SEEN_AT] = now.timestamp()
+            if not ended:
+                security.note_shop(request.session.get(domain.PLATFORM_NAME_KEY, ""))
         return self.get_response(request)
 
 

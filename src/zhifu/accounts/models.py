@@ -36,6 +36,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=clock.now)
+    # Sessions remember the epoch they started in; raising it ends every older session at
+    # its next request (SessionTimeoutMiddleware): a recovery or a freeze (SEC-20).
+    sessions_epoch = models.PositiveIntegerField(default=0)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -159,3 +162,17 @@ class ConnectLink(EmailedLink):
 
     def __str__(self) -> str:
         return f"connect link for identity {self.identity_id}"
+
+
+class EmailChange(EmailedLink):
+    """A change of the confirmed address, asked for behind the payment password: ``email``
+    is the new address, which gets the link; ``old_email`` is told once it is done."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    old_email = models.EmailField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="email_change_user_time")]
+
+    def __str__(self) -> str:
+        return f"e-mail change of user {self.user_id}"

@@ -22,6 +22,7 @@ from zhifu.accounts.errors import (
     ConnectLinkUsed,
     ConnectNotStranded,
     EmailTaken,
+    EmailUnchanged,
     LinkAlreadyConfirmed,
     LinkExpired,
     LinkOtherAccount,
@@ -34,7 +35,14 @@ from zhifu.accounts.errors import (
     SignInFailed,
 )
 from zhifu.accounts.middleware import gate_exempt
-from zhifu.accounts.models import ConnectLink, EmailConfirmation, Identity, Platform, User
+from zhifu.accounts.models import (
+    ConnectLink,
+    EmailChange,
+    EmailConfirmation,
+    Identity,
+    Platform,
+    User,
+)
 from zhifu.config.site import config
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import Action, QuestionChoice, bound
@@ -44,15 +52,18 @@ from zhifu.ledger import domain as ledger_domain
 from zhifu.ledger import services as ledger
 from zhifu.ledger.domain import BALANCE_OFF, BALANCE_ON, BalancePolicy
 from zhifu.notifications import services as notifications
+from zhifu.security import services as security
+from zhifu.security.domain import EventKind
 
-PLATFORM_KEY = "zhifu_platform_id"  # the session keys of the platform signed in through
-PLATFORM_NAME_KEY = "zhifu_platform_name"
+PLATFORM_KEY = domain.PLATFORM_KEY  # the session keys of the platform signed in through
+PLATFORM_NAME_KEY = domain.PLATFORM_NAME_KEY
 
 # The e-mail gate's one exception (the payments cashier) marks its views with this.
 __all__ = [
     "AccountInactive",
     "ConnectLinkProblem",
     "EmailTaken",
+    "EmailUnchanged",
     "LinkProblem",
     "SendLimited",
     "ShopInUse",
@@ -155,6 +166,7 @@ def complete_sso(
     user = sign_in(platform, claims)
     if not user.is_active:
         raise AccountInactive
+    security.record(user, EventKind.SIGNED_IN, shop=platform.name)
     return SignedIn(user, platform, domain.safe_next(attempt.get("next")))
 
 
@@ -228,6 +240,9 @@ def _recent_sends(user: User, now: dt.datetime) -> list[dt.datetime]:
             "created_at", flat=True
         ),
         *ConnectLink.objects.filter(requester=user, created_at__gt=since).values_list(
+            "created_at", flat=True
+        ),
+        *EmailChange.objects.filter(user=user, created_at__gt=since).values_list(
             "created_at", flat=True
         ),
     ]
@@ -474,6 +489,130 @@ def disconnect_platform(user: User, identity_id: int, platform_id: Any, pin: str
         shop = identity.platform.name
         identity.delete()
         notifications.queue_email(user, "platform_disconnected", {"shop": shop})
+
+
+# --- changing the confirmed address (behind the payment password) ------------------------
+
+
+def email_change_action() -> str:
+    return bound(Action.EMAIL_CHANGE)
+
+
+def request_email_change(user: User, new_email: str, pin: str) -> None:
+    """Send a confirmation link to ``new_email`` after the payment password. Raises a
+    credentials refusal (wrong, locked), SendLimited or EmailUnchanged.
+
+    An address another wallet confirmed gets the same answer but no link (SEC-16): its
+    owner is told someone tried it. The change happens only when the link is opened in
+    this buyer's session (:func:`confirm_email_change`); the old address is told then.
+    """
+    new_email = User.objects.normalize_email(new_email.strip())
+    if user.email and new_email.casefold() == user.email.casefold():
+        raise EmailUnchanged
+    proof = credentials.step_up(user, pin, email_change_action())
+    now = clock.now()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        refused = domain.may_send(_recent_sends(user, now), now)
+        if refused:
+            raise SendLimited.of(refused)
+        credentials.redeem_step_up(user.pk, proof, email_change_action())
+        owner = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).first()
+        token = secrets.token_urlsafe(32)
+        EmailChange.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+        EmailChange.objects.create(
+            user=user,
+            email=new_email,
+            old_email=user.email or "",
+            token_hash=_hash(token),
+            created_at=now,
+            expires_at=now + domain.LINK_LIFETIME,
+        )
+        security.record(user, EventKind.EMAIL_CHANGE_REQUESTED)
+        if owner is not None:
+            notifications.queue_email(owner, "email_taken")
+            return
+        link = config().urls["wallet"] + reverse("accounts:email-change", args=[token])
+        notifications.send_email_on_commit(
+            new_email,
+            "email_change_link",
+            notifications.language_of(user),
+            {"link": link, "hours": int(domain.LINK_LIFETIME.total_seconds() // 3600)},
+        )
+
+
+def check_email_change(user: User, token: str) -> EmailChange:
+    """The change this link confirms, if this session's user may use it now."""
+    row = EmailChange.objects.filter(token_hash=_hash(token)).first()
+    if row is None:
+        raise LinkUnknown
+    if row.user_id != user.pk:
+        raise LinkOtherAccount
+    if row.used_at is not None:
+        raise LinkUsed
+    if clock.now() >= row.expires_at:
+        raise LinkExpired
+    return row
+
+
+def confirm_email_change(user: User, token: str) -> str:
+    """Make the new address the wallet's; tell the old one. The new address, for the page."""
+    now = clock.now()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        user.refresh_from_db()
+        row = check_email_change(user, token)
+        row.used_at = now
+        row.save(update_fields=["used_at"])
+        old = user.email or row.old_email
+        user.email = row.email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email"])
+        except IntegrityError:
+            raise EmailTaken from None
+        security.record(user, EventKind.EMAIL_CHANGED)
+        context = {"new": domain.masked_address(row.email)}
+        notifications.queue_email(user, "email_changed_old", context, to=old)
+        notifications.queue_email(user, "email_changed", context)
+    return row.email
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def confirmed_user(address: str) -> User | None:
+    """The active wallet user who confirmed ``address`` (case-insensitive), if any."""
+    address = User.objects.normalize_email(address.strip())
+    if not address:
+        return None
+    return User.objects.filter(
+        email__iexact=address, email_confirmed_at__isnull=False, is_active=True
+    ).first()
+
+
+def end_sessions(user: User, keep: Any = None) -> None:
+    """End every wallet session of ``user`` at its next request, except ``keep`` (the
+    session of the request that asked, which moves to the new epoch). Runs in the caller's
+    transaction. The middleware compares each session's epoch with the user's
+    (``domain.SESSION_EPOCH_KEY``) and flushes an older one on the server."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.sessions_epoch += 1
+        locked.save(update_fields=["sessions_epoch"])
+        user.sessions_epoch = locked.sessions_epoch
+    if keep is not None:
+        keep[domain.SESSION_EPOCH_KEY] = user.sessions_epoch
+
+
+def restrictions(user: User) -> security.Restrictions:
+    """The wallet's freeze and cool-off (zhifu.security), for the account page."""
+    return security.restrictions(user)
+
+
+def recent_security_events(user: User, count: int = 3) -> list[Any]:
+    """The newest lines of the buyer's security log (its page is recovery's)."""
+    return list(security.events(user).object_list[:count])
 
 
 # --- the stored balance -----------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django.urls import URLPattern, path
+from django.views.generic import RedirectView
 
 from zhifu.accounts import views
 
@@ -16,9 +17,13 @@ urlpatterns: list[URLPattern] = [
     path("registered/", views.registered, name="registered"),
     path("account/", views.account, name="account"),
     path("account/shops/<int:identity_id>/remove/", views.remove_shop, name="remove-shop"),
+    # The old name of "Forgot your payment password?" (pages built before recovery, such as
+    # the cashier's, link it): recovery's form, by URL name only.
     path(
         "account/forgot-payment-password/",
-        views.forgot_payment_password,
+        RedirectView.as_view(pattern_name="recovery:start"),
         name="forgot-payment-password",
     ),
+    path("account/email/", views.change_email, name="change-email"),
+    path("account/email/<str:token>/", views.email_change, name="email-change"),
 ]

@@ -21,7 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zhifu.accounts import domain, services
 from zhifu.accounts.errors import AccountsRefusal, LinkProblem, SignInFailed
-from zhifu.accounts.forms import ConnectForm, EmailForm, PaymentPasswordForm, RegistrationForm
+from zhifu.accounts.forms import (
+    ChangeEmailForm,
+    ConnectForm,
+    EmailForm,
+    PaymentPasswordForm,
+    RegistrationForm,
+)
 from zhifu.accounts.middleware import ENDED_FLAG, gate_exempt, start_session
 from zhifu.config.site import config
 from zhifu.credentials import domain as credentials_domain
@@ -389,6 +395,8 @@ def _account(
             "locked_until": credentials.lock_state(user),
             "max_failures": credentials_domain.MAX_FAILURES,
             "shops": services.connected_shops(user),
+            "restrictions": services.restrictions(user),
+            "recent_events": services.recent_security_events(user),
             "shop_form": PaymentPasswordForm(),
             "shop_error": shop_error,
             "error_shop": error_shop,
@@ -417,7 +425,53 @@ def remove_shop(request: HttpRequest, identity_id: int) -> HttpResponse:
     return redirect(reverse("accounts:account") + "#shops")
 
 
+# --- changing the confirmed address -----------------------------------------------------
+
+
+@sensitive_post_parameters("pin")
 @wallet_login_required
-@require_GET
-def forgot_payment_password(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/forgot_payment_password.html")
+@require_http_methods(["GET", "POST"])
+def change_email(request: HttpRequest) -> HttpResponse:
+    """A new address, behind the payment password (SEC-21: 403 without it)."""
+    user = _user(request)
+    status, sent = 200, False
+    form = ChangeEmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.request_email_change(
+                    user, form.cleaned_data["email"], form.cleaned_data["pin"]
+                )
+            except credentials.CredentialsRefusal as exc:
+                form.add_error("pin", exc.message)
+                status = exc.http_status
+            except AccountsRefusal as exc:
+                form.add_error("email", exc.message)
+                status = exc.http_status
+            else:
+                sent, status = True, 200
+                form = ChangeEmailForm(initial={"email": form.cleaned_data["email"]})
+        elif "pin" in form.errors:
+            status = 403
+    return render(
+        request,
+        "accounts/change_email.html",
+        {"form": form, "sent": sent, "hours": int(domain.LINK_LIFETIME.total_seconds() // 3600)},
+        status=status,
+    )
+
+
+@wallet_login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to the new address: confirmed with one button in the buyer's session."""
+    user = _user(request)
+    try:
+        row = services.check_email_change(user, token)
+        if request.method == "POST":
+            services.confirm_email_change(user, token)
+            return redirect("accounts:account")
+    except (LinkProblem, services.EmailTaken) as exc:
+        return _link_problem(request, exc, user)
+    return render(request, "accounts/confirm_email_change.html", {"address": row.email})

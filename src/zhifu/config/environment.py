@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zhifu.kernel.currencies import DEFAULT_CURRENCIES, UnknownCurrency, parse_currency_list
 from zhifu.kernel.http import LOOPBACK
+from zhifu.kernel.money import parse_amounts
 from zhifu.kernel.networks import parse_networks
 from zhifu.kernel.secret import Secret
 
@@ -154,6 +155,16 @@ class Environment(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout: int = Field(default=10, ge=1)
 
+    # Payment-password recovery (zhifu.recovery, zhifu.security): for this many hours after
+    # a recovery, adding a card or paying more than the limit of the payment's currency
+    # ("EUR 50.00, RUB 5000"; a currency not listed: any amount) needs a fresh e-mail
+    # confirmation.
+    cool_off_hours: int = Field(default=24, ge=0, le=24 * 30)
+    cool_off_limits: str = "EUR 50.00, USD 50.00, GBP 50.00, RUB 5000, CNY 400"
+    # Test-only: recovery pages show the captcha's answer to the browser tests. Refused
+    # outside demo mode (the check below): production never starts with it.
+    test_reveal_captcha: bool = False
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -172,6 +183,23 @@ class Environment(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host name")
         return value
+
+    @field_validator("cool_off_limits")
+    @classmethod
+    def _cool_off_limits(cls, value: str) -> str:
+        try:
+            parse_amounts(value)
+        except (ValueError, UnknownCurrency) as exc:
+            raise ValueError(f"must be like 'EUR 50.00, RUB 5000' ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _test_only(self) -> Environment:
+        if self.test_reveal_captcha and not self.demo:
+            raise ValueError(
+                "ZHIFU_TEST_REVEAL_CAPTCHA: a test-only setting, refused outside demo mode"
+            )
+        return self
 
     @field_validator("shop_accent")
     @classmethod
@@ -266,6 +294,9 @@ def env_name(field: str) -> str:
 
 def describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
+    if not err["loc"]:  # a check across fields: its message names the variables
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return str(err["msg"]).removeprefix("Value error, ") + more
     field = str(err["loc"][0]) if err["loc"] else "?"
     message = str(err["msg"]).removeprefix("Value error, ")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -20,11 +20,14 @@ from zhifu.kernel.masking import mask_card_numbers
 
 REDACTED = "[redacted]"
 _URL_SECRETS = (
-    # /confirm-email/<token>/, /connect/<token>/, the shop's /signup/confirm/<token>/,
-    # /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
+    # /confirm-email/<token>/, /connect/<token>/, recovery's links, the shop's
+    # /signup/confirm/<token>/, /password-reset/<uidb64>/<token>/, cardnet's /challenge/<token>/
     (re.compile(r"(/confirm-email/)[\w-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/signup/confirm/)[\w-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/connect/)[\w-]+"), rf"\g<1>{REDACTED}"),
+    # recovery's /recovery/link|freeze|confirm/<token>/ and /account/email/<token>/
+    (re.compile(r"(/recovery/(?:link|freeze|confirm)/)[\w-]{20,}"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(/account/email/)[\w-]{20,}"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/password-reset/[\w-]+/)(?!set-password\b)[\w:-]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/challenge/)[\w:.-]{40,}"), rf"\g<1>{REDACTED}"),
     # ?code=…&state=…: OIDC and OAuth parameters, and the signed challenge result.

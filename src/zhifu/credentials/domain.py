@@ -187,6 +187,7 @@ class Action(StrEnum):
     PAYMENT_CONFIRM = "payment.confirm"
     PLATFORM_CONNECT = "platform.connect"  # bound to the identity being connected
     PLATFORM_DISCONNECT = "platform.disconnect"  # bound to the identity being removed
+    EMAIL_CHANGE = "email.change"
 
 
 def bound(action: Action, subject: str | None = None) -> str:

@@ -55,6 +55,8 @@ from zhifu.credentials.models import PaymentPassword, SecurityAnswer, StepUpProo
 from zhifu.credentials.questions import QUESTIONS
 from zhifu.kernel import clock
 from zhifu.notifications import services as notifications
+from zhifu.security import services as security
+from zhifu.security.domain import EventKind
 from zhifu.web.forms import FieldErrors, PinRules
 
 log = structlog.get_logger(__name__)
@@ -104,6 +106,10 @@ def _check(user: Any, pin: str) -> domain.AttemptState:
         state = domain.after_success() if ok else domain.after_failure(state, now)
         row.failures, row.locked_until = state.failures, state.locked_until
         row.save(update_fields=["failures", "locked_until"])
+        kind = EventKind.PIN_OK if ok else EventKind.PIN_WRONG
+        security.record(row.user_id, kind)
+        if state.locked_until is not None:
+            security.record(row.user_id, EventKind.PIN_LOCKED)
     if not ok and state.locked_until is not None:
         raise PaymentPasswordLocked(state.locked_until)
     return state
@@ -236,6 +242,7 @@ def change_payment_password(user: Any, new_pin: str, *, step_up: StepUp) -> None
         row.failures, row.locked_until = 0, None
         row.save(update_fields=["pin_hash", "changed_at", "failures", "locked_until"])
         notifications.queue_email(user, "payment_password_changed")
+        security.record(row.user_id, EventKind.PIN_CHANGED)
 
 
 def change_security_questions(
@@ -249,6 +256,47 @@ def change_security_questions(
         SecurityAnswer.objects.filter(user=user).delete()
         SecurityAnswer.objects.bulk_create(answers)
         notifications.queue_email(user, "security_questions_changed")
+        security.record(user, EventKind.QUESTIONS_CHANGED)
+
+
+# --- recovery (zhifu.recovery calls these after its own checks) -------------------------
+
+
+def answers_match(user: Any, answers: list[str]) -> bool:
+    """True when all three answers, in the order of the user's questions, match after the
+    registration's normalization. Counts nothing: recovery keeps its own counters (per
+    link and per day). Every answer is hashed, right or wrong, so the time says nothing
+    about which one failed."""
+    stored = list(SecurityAnswer.objects.filter(user=user).order_by("position"))
+    if len(stored) != domain.QUESTION_COUNT or len(answers) != domain.QUESTION_COUNT:
+        return False
+    results = [
+        hashing.check(ANSWER, domain.normalize_answer(given), row.answer_hash)
+        for given, row in zip(answers, stored, strict=True)
+    ]
+    return all(results)
+
+
+def is_current_pin(user: Any, pin: str) -> bool:
+    """Whether ``pin`` is the current payment password, without counting an attempt: only
+    for refusing a "new" password equal to the old one after recovery's own checks."""
+    row = PaymentPassword.objects.filter(user=user).first()
+    return row is not None and hashing.check(PIN, pin, row.pin_hash)
+
+
+def recover_payment_password(user: Any, new_pin: str) -> None:
+    """Set a new payment password after recovery's e-mail link and answers (the caller's
+    transaction; it has checked ``new_pin_errors`` and :func:`is_current_pin`). Clears the
+    lock and failure counter and revokes every outstanding step-up proof."""
+    _check_pin(new_pin)
+    pin_hash = hashing.make(PIN, new_pin)
+    with transaction.atomic():
+        StepUpProof.objects.filter(owner_id=_owner_id(user), used_at__isnull=True).delete()
+        row = PaymentPassword.objects.select_for_update().get(user=user)
+        row.pin_hash = pin_hash
+        row.changed_at = clock.now()
+        row.failures, row.locked_until = 0, None
+        row.save(update_fields=["pin_hash", "changed_at", "failures", "locked_until"])
 
 
 def questions_of(user: Any) -> list[str]:

@@ -150,3 +150,16 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount_str()} {self.currency}"
+
+
+def parse_amounts(text: str) -> dict[str, Money]:
+    """One amount per currency from ``"EUR 50.00, RUB 5000"``; raises MoneyError (or
+    UnknownCurrency, a ValueError too) on a bad item. A setting's format."""
+    amounts: dict[str, Money] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        currency, _, amount = item.partition(" ")
+        money = Money.parse(amount.strip(), currency.strip().upper())
+        amounts[money.currency] = money
+    return amounts

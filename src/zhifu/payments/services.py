@@ -62,6 +62,7 @@ from zhifu.payments.domain import (
 from zhifu.payments.models import Attempt, AttemptState, PaymentAttempt
 from zhifu.payments.models import Payment as PaymentRow
 from zhifu.payments.models import Refund as RefundRow
+from zhifu.security import services as security
 from zhifu.vault import domain as vault_domain
 from zhifu.vault import services as vault
 
@@ -684,6 +685,9 @@ def _begin_authorize(
             raise errors.PaymentNotFound()
         if _expire_if_due(row) or row.status not in domain.OPEN:
             raise errors.PaymentNotOpen(PaymentStatus(row.status))
+        # A frozen wallet pays nothing; in a recovery's cool-off a payment above the limit
+        # spends a fresh e-mail confirmation (zhifu.security; rolled back with the attempt).
+        security.check_payment(user, Money(row.amount, row.currency))
         if redeem is not None:
             redeem()
         _close_challenges(row)  # a buyer back from an abandoned challenge tries again
@@ -811,6 +815,7 @@ def pay_with_balance(
             raise errors.BalanceUnavailable()
         if _expire_if_due(row) or row.status not in domain.OPEN:
             raise errors.PaymentNotOpen(PaymentStatus(row.status))
+        security.check_payment(user, Money(row.amount, row.currency))  # as _begin_authorize
         credentials.redeem_step_up(user, step_up, action)
         _close_challenges(row)
         _move(row, S.PROCESSING)

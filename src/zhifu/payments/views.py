@@ -47,6 +47,7 @@ from zhifu.payments.forms import (
     NewCardForm,
     SavedCardForm,
 )
+from zhifu.security import errors as security_errors
 from zhifu.vault import services as vault
 from zhifu.vault.errors import CARD_MESSAGES, FIELD_FOR_DECLINE
 from zhifu.web.client_ip import client_ip
@@ -143,6 +144,8 @@ class _Page:
         self.method = method
         self.status = 200
         self.retry_after: int | None = None
+        # In a recovery's cool-off: the refusal's message links the e-mail confirmation.
+        self.needs_confirmation = False
 
 
 @accounts.gate_exempt
@@ -209,9 +212,16 @@ def _pay_saved(user: Any, payment_id: str, page: _Page) -> Any:
     except PaymentNotOpen:
         raise
     except Refusal as exc:
-        form.add_error(None, exc.message)
-        page.status = exc.http_status
+        _refused(form, page, exc)
     return None
+
+
+def _refused(form: Any, page: _Page, exc: Refusal) -> None:
+    """Any other refusal (a frozen wallet, a cool-off, a shop's balance switched off) is said
+    above the form that was sent, with its status."""
+    form.add_error(None, exc.message)
+    page.status = exc.http_status
+    page.needs_confirmation = isinstance(exc, security_errors.FreshConfirmationNeeded)
 
 
 def _pay_new(request: HttpRequest, user: Any, payment_id: str, page: _Page) -> Any:
@@ -251,8 +261,7 @@ def _pay_new(request: HttpRequest, user: Any, payment_id: str, page: _Page) -> A
     except PaymentNotOpen:
         raise
     except Refusal as exc:
-        form.add_error(None, exc.message)
-        page.status = exc.http_status
+        _refused(form, page, exc)
     finally:
         del data
     return None
@@ -274,8 +283,7 @@ def _pay_balance(user: Any, payment_id: str, page: _Page) -> Any:
     except PaymentNotOpen:
         raise
     except Refusal as exc:
-        form.add_error(None, exc.message)
-        page.status = exc.http_status
+        _refused(form, page, exc)
     return None
 
 
@@ -370,6 +378,7 @@ def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
             "attempts_hint": _attempts_hint(view.attempts_left) if missed and not locked else "",
             "max_failures": credentials_domain.MAX_FAILURES,
             "fx_rate": _fx_rate(view),
+            "needs_confirmation": page.needs_confirmation,
             "balance_choices": _balance_choices(view, page.balance),
         },
         status=page.status,

@@ -34,6 +34,8 @@ from zhifu.credentials.domain import StepUp
 from zhifu.kernel import clock, ids
 from zhifu.notifications import services as notifications
 from zhifu.outbox.services import enqueue
+from zhifu.security import services as security
+from zhifu.security.domain import EventKind
 from zhifu.vault import crypto, domain, keys
 from zhifu.vault.errors import (
     CARD_MESSAGES,
@@ -296,6 +298,9 @@ def add_card(
     owner_id = _owner_id(owner)
     valid = validate(data)
     credentials.check_step_up(owner_id, step_up, ADD_ACTION)
+    # A frozen wallet adds no card; in a recovery's cool-off, only with a fresh e-mail
+    # confirmation (spent here, before the network is asked).
+    security.check_card_change(owner_id, adding=True)
     digits = valid.number.digits
     fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
     _forget_pending(owner_id, fingerprint)
@@ -609,6 +614,7 @@ def _save(
             if not pending:
                 _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner")
                 _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
+                security.record(owner_id, EventKind.CARD_ADDED, detail=card.last4)
     except IntegrityError:
         # Another request saved the same card in between (the unique constraint).
         raise DuplicateCard() from None
@@ -676,6 +682,7 @@ def complete_challenge(
         _audit(row, AuditEvent.Action.ADD, "buyer", "card saved by its owner after a challenge")
         card = _card(row)
         _announce(TOPIC_ADDED, card, owner_id, email, _language(owner))
+        security.record(owner_id, EventKind.CARD_ADDED, detail=card.last4)
     log.info("vault.card_added", card=card.id, owner=owner_id, scheme=card.scheme)
     return card
 
@@ -728,6 +735,7 @@ def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | Non
     (a proof for another card, or for adding one, is refused: StepUpInvalid).
     """
     owner_id = _owner_id(owner)
+    security.check_card_change(owner_id)  # a frozen wallet changes no card
     with transaction.atomic(), transaction.atomic(using=VAULT_DB):
         row = _active(owner_id).select_for_update().filter(id=card_id).first()
         if row is None:
@@ -740,6 +748,7 @@ def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | Non
             if successor is not None:
                 StoredCard.objects.filter(id=successor.id).update(is_default=True)
         _audit_raw(card.id, owner_id, AuditEvent.Action.DELETE, "buyer", "deleted by its owner")
+        security.record(owner_id, EventKind.CARD_DELETED, detail=card.last4)
         _announce(TOPIC_DELETED, card, owner_id, email, _language(owner))
     log.info("vault.card_deleted", card=card.id, owner=owner_id)
     return card
@@ -783,6 +792,7 @@ def save_paid_card(
     fingerprint = crypto.fingerprint(keys.fingerprint_key(), digits)
     if StoredCard.objects.filter(owner_id=owner_id, fingerprint=fingerprint).exists():
         return None
+    security.check_card_change(owner_id, adding=True)  # a cool-off guards this one too
     try:
         return _save(
             owner, ids.new_id("card"), digits, fingerprint, data, network_reference, email, None

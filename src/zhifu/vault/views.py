@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhifu.credentials import services as credentials
+from zhifu.security.errors import FreshConfirmationNeeded, SecurityRefusal
 from zhifu.vault import services
 from zhifu.vault.forms import DECLINES, FIELD_FOR_DECLINE, MESSAGES, AddCardForm, DeleteCardForm
 from zhifu.web.client_ip import client_ip
@@ -56,7 +57,14 @@ def add_card(request: HttpRequest) -> HttpResponse:
     # limits (SEC-36): 429; else 200 with the errors.
     status = 403 if "payment_password" in form.errors else 429 if throttled else 200
     form.forget_secrets()
-    response = render(request, "vault/add.html", {"form": form}, status=status)
+    # In a recovery's cool-off the page offers the e-mail confirmation (zhifu.recovery).
+    needs_confirmation = FreshConfirmationNeeded().message in form.non_field_errors()
+    response = render(
+        request,
+        "vault/add.html",
+        {"form": form, "needs_confirmation": needs_confirmation},
+        status=status,
+    )
     if throttled:
         response["Retry-After"] = str(int(throttled.retry_after.total_seconds()) + 1)
     return response
@@ -90,6 +98,8 @@ def _add_card(
         )
     except credentials.CredentialsRefusal as exc:
         form.add_error("payment_password", exc.message)
+    except SecurityRefusal as exc:  # frozen, or a recovery's cool-off (zhifu.security)
+        form.add_error(None, exc.message)
     except services.TooManyCardAttempts as exc:
         form.add_error(None, exc.message)
         return exc
@@ -178,6 +188,8 @@ def delete_card(request: HttpRequest, card_id: str) -> HttpResponse:
             raise Http404 from None
         except credentials.CredentialsRefusal as exc:
             form.add_error("payment_password", exc.message)
+        except SecurityRefusal as exc:  # a frozen wallet (zhifu.security)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Card %(card)s deleted.") % {"card": card.masked})
             return redirect("cards:list")

@@ -28,6 +28,10 @@ CODE = "rx7RwjzVU18ii5hBkEzuYpMRbgaRCg"
         (f'"GET /password-reset/MQ/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
         (f'"POST /signup/confirm/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
         (f'"GET /connect/{TOKEN}/ HTTP/1.1" 200 0', TOKEN),
+        (f'"GET /recovery/link/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
+        (f'"GET /recovery/freeze/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
+        (f'"GET /recovery/confirm/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
+        (f'"POST /account/email/{TOKEN}/ HTTP/1.1" 302 0', TOKEN),
         (f'"GET /challenge/eyJpZCI6ImNhcmRfMDEi{TOKEN}:1t9:{CODE}/ HTTP/1.1"', CODE),
     ],
 )

@@ -14,6 +14,9 @@ globals().update(
             "zhifu.vault",
             "zhifu.notifications",
             "zhifu.outbox",
+            "zhifu.security",
+            "zhifu.recovery",
+            "captcha",
             "zhifu.payments",
             "zhifu.merchants",
             # Only for its templates and static files: the API docs page serves Swagger UI
@@ -30,6 +33,7 @@ globals().update(
 # AuthenticationMiddleware. See docs/wallet-onboarding.md.
 MIDDLEWARE = [
     *globals()["MIDDLEWARE"],
+    "zhifu.security.middleware.OriginMiddleware",
     "zhifu.accounts.middleware.SessionTimeoutMiddleware",
     "zhifu.accounts.middleware.EmailGateMiddleware",
 ]
@@ -42,3 +46,14 @@ ZHIFU_CSP_FORM_ACTION_ORIGINS = "zhifu.accounts.csp.form_action_origins"
 # The card vault's tables live in their own database (<data-dir>/vault.sqlite3 by default,
 # ZHIFU_VAULT_DATABASE_URL otherwise), so it can be hosted apart.
 DATABASE_ROUTERS = ["zhifu.vault.router.VaultRouter"]
+
+# The recovery form's captcha (django-simple-captcha): its own font, no network; a picture
+# is good for one check within 5 minutes. Its "PASSED" test mode stays off everywhere; the
+# browser tests read the answer through ZHIFU_TEST_REVEAL_CAPTCHA (demo mode only).
+CAPTCHA_TIMEOUT = 5
+CAPTCHA_LENGTH = 5
+CAPTCHA_TEST_MODE = False
+CAPTCHA_IMAGE_SIZE = (200, 80)
+CAPTCHA_FONT_SIZE = 40
+CAPTCHA_2X_IMAGE = False
+CAPTCHA_LETTER_ROTATION = (-25, 25)

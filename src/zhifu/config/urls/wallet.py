@@ -10,4 +10,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("zhifu.merchants.urls")),
     path("", include("zhifu.accounts.urls")),
     path("", include("zhifu.credentials.urls")),
+    path("recovery/", include("zhifu.recovery.urls", namespace="recovery")),
+    path("captcha/", include("captcha.urls")),
 ]
