@@ -53,6 +53,7 @@ DATE_SENSITIVE = {
         "tests/wallet/payments/test_services.py",
         "tests/wallet/payments/test_services_flows.py",
         "tests/wallet/payments/test_services_ledger.py",
+        "tests/wallet/payments/test_services_fx.py",
         "tests/wallet/security/test_shop_linking.py",
         "tests/wallet/vault/test_services.py",
         "tests/wallet/vault/test_pages.py",

@@ -17,6 +17,10 @@ Policy
   house's FX gain (or, if rounding ever goes against the house, its loss); the ledger
   posts both legs against the FX position account of each currency, so every entry
   balances per currency.
+* A customer who must *receive* an exact amount (a payment in another currency) sells
+  ``receive / (mid x (1 - spread))`` in the source currency, rounded **up** to its minor
+  unit: the smallest amount that buys at least ``receive``, so rounding never goes against
+  the house (:func:`make_quote_to_receive`).
 * A quote fixes the rate, the spread and the resulting amounts until it expires; the
   conversion then honours those amounts exactly.
 * A rate older than the configured maximum age is refused (:class:`StaleRate`).
@@ -29,7 +33,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -215,11 +219,27 @@ def make_quote(
         raise FxRuleError("the amount to convert is positive")
     if mid.base != sell.currency or mid.quote != target:
         raise FxRuleError("the rate does not match the currencies")
-    check_fresh(mid, now, max_age)
-    rate = apply_spread(mid.rate, spread_bps)
+    rate = _locked_rate(mid, spread_bps, now, max_age)
     receive = convert(sell, rate, target)
     if receive.minor <= 0:
         raise FxRuleError("the amount is too small to convert")
+    return _terms(sell, receive, mid, rate, spread_bps, now, ttl)
+
+
+def _locked_rate(mid: Rate, spread_bps: int, now: dt.datetime, max_age: dt.timedelta) -> Decimal:
+    check_fresh(mid, now, max_age)
+    return apply_spread(mid.rate, spread_bps)
+
+
+def _terms(
+    sell: Money,
+    receive: Money,
+    mid: Rate,
+    rate: Decimal,
+    spread_bps: int,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+) -> QuoteTerms:
     return QuoteTerms(
         sell=sell,
         receive=receive,
@@ -231,6 +251,38 @@ def make_quote(
         created_at=now,
         expires_at=now + ttl,
     )
+
+
+def sell_for(receive: Money, rate: Decimal, source: str) -> Money:
+    """The least amount in `source` that buys at least `receive` at `rate` (units of the
+    receive currency per one source unit): receive / rate, rounded up to the minor unit."""
+    shift = currencies.exponent(source) - receive.exponent
+    with localcontext(_CONTEXT):
+        exact = Decimal(receive.minor) / rate * Decimal(10) ** shift
+        minor = exact.quantize(Decimal(1), rounding=ROUND_CEILING)
+    return Money(int(minor), source)
+
+
+def make_quote_to_receive(
+    receive: Money,
+    source: str,
+    mid: Rate,
+    *,
+    spread_bps: int,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    max_age: dt.timedelta,
+) -> QuoteTerms:
+    """A quote for an exact amount received (a payment in `receive`'s currency paid from a
+    balance in `source`): the customer sells the least that covers it at the spread rate;
+    what that least amount buys beyond `receive` (under one minor unit of `source`) is the
+    house's, never the customer's shortfall."""
+    if receive.minor <= 0:
+        raise FxRuleError("the amount to receive is positive")
+    if mid.base != source or mid.quote != receive.currency:
+        raise FxRuleError("the rate does not match the currencies")
+    rate = _locked_rate(mid, spread_bps, now, max_age)
+    return _terms(sell_for(receive, rate, source), receive, mid, rate, spread_bps, now, ttl)
 
 
 # --- rate files -------------------------------------------------------------------------

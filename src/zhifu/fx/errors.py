@@ -21,6 +21,7 @@ class FxCode(Codes):
     QUOTE_NOT_FOUND = "quote_not_found"
     QUOTE_EXPIRED = "quote_expired"
     QUOTE_USED = "quote_used"
+    QUOTE_MISMATCH = "quote_mismatch"
 
 
 class FxError(Refusal):
@@ -72,4 +73,10 @@ class QuoteExpired(FxError):
 class QuoteUsed(FxError):
     code = FxCode.QUOTE_USED
     default_message = _("This quote has already been used.")
+    http_status = 409
+
+
+class QuoteMismatch(FxError):
+    code = FxCode.QUOTE_MISMATCH
+    default_message = _("This quote is for another amount; please ask for a new one.")
     http_status = 409

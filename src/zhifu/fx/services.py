@@ -16,7 +16,7 @@ quote row records that gain for reporting.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -175,33 +175,17 @@ def _view(row: Quote) -> QuoteView:
     )
 
 
-def quote(
-    owner: str, sell: Money, receive_currency: str, *, settings: Settings | None = None
-) -> QuoteView:
-    """Lock today's rate plus the spread for `settings.quote_ttl`."""
-    settings = settings or Settings.current()
-    if sell.currency == receive_currency:
+def _check_pair(source: str, target: str) -> None:
+    if source == target:
         raise errors.SameCurrency()
     enabled = config().currencies
-    if sell.currency not in enabled or receive_currency not in enabled:
+    if source not in enabled or target not in enabled:
         raise errors.RateUnavailable(
-            errors.RateUnavailable.pair_message,
-            params={"base": sell.currency, "quote": receive_currency},
+            errors.RateUnavailable.pair_message, params={"base": source, "quote": target}
         )
-    now = clock.now()
-    mid = current_rate(sell.currency, receive_currency, now=now, settings=settings)
-    try:
-        terms = domain.make_quote(
-            sell,
-            receive_currency,
-            mid,
-            spread_bps=settings.spread_bps,
-            now=now,
-            ttl=settings.quote_ttl,
-            max_age=settings.max_rate_age,
-        )
-    except domain.FxRuleError:
-        raise errors.AmountTooSmall() from None
+
+
+def _store(owner: str, terms: domain.QuoteTerms) -> QuoteView:
     row = Quote.objects.create(
         public_id=ids.new_id("quo"),
         owner=owner,
@@ -215,10 +199,56 @@ def quote(
         house_gain_minor=terms.house_gain.minor,
         rates_as_of=terms.rates_as_of,
         rate_source=terms.rate_source,
-        created_at=now,
+        created_at=terms.created_at,
         expires_at=terms.expires_at,
     )
     return _view(row)
+
+
+def quote(
+    owner: str, sell: Money, receive_currency: str, *, settings: Settings | None = None
+) -> QuoteView:
+    """Lock today's rate plus the spread for `settings.quote_ttl`."""
+    return _quote(owner, sell.currency, receive_currency, settings, domain.make_quote, sell)
+
+
+def quote_to_receive(
+    owner: str, receive: Money, sell_currency: str, *, settings: Settings | None = None
+) -> QuoteView:
+    """Lock what `owner` must sell in `sell_currency` to receive exactly `receive` (a
+    payment in another currency), rounded up in the house's favour, for the quote's TTL."""
+    return _quote(
+        owner, sell_currency, receive.currency, settings, domain.make_quote_to_receive, receive
+    )
+
+
+def _quote(
+    owner: str,
+    source: str,
+    target: str,
+    settings: Settings | None,
+    make: Callable[..., domain.QuoteTerms],
+    amount: Money,
+) -> QuoteView:
+    """A quote source->target by `make` (by the amount sold, or received), stored."""
+    settings = settings or Settings.current()
+    _check_pair(source, target)
+    now = clock.now()
+    mid = current_rate(source, target, now=now, settings=settings)
+    other = target if amount.currency == source else source
+    try:
+        terms = make(
+            amount,
+            other,
+            mid,
+            spread_bps=settings.spread_bps,
+            now=now,
+            ttl=settings.quote_ttl,
+            max_age=settings.max_rate_age,
+        )
+    except domain.FxRuleError:
+        raise errors.AmountTooSmall() from None
+    return _store(owner, terms)
 
 
 def convert(
@@ -228,39 +258,60 @@ def convert(
     if not policy.enabled:
         raise ledger_errors.BalanceDisabled()
     ledger_domain.validate_reference(reference)
+    return run_in_transaction(lambda: _convert(owner, quote_id, reference, None))
 
-    def run() -> PostedEntry:
-        row = Quote.objects.filter(public_id=quote_id, owner=owner).select_for_update().first()
-        if row is None:
-            raise errors.QuoteNotFound(quote=quote_id)
-        if row.used_by is not None:
-            raise errors.QuoteUsed(quote=quote_id)
-        now = clock.now()
-        if now >= row.expires_at:
-            raise errors.QuoteExpired(quote=quote_id)
-        sell = Money(row.sell_minor, row.sell_currency)
-        receive = Money(row.receive_minor, row.receive_currency)
-        legs = [
-            ledger_domain.Leg(ledger_domain.buyer(owner, sell.currency), -sell),
-            ledger_domain.Leg(ledger_domain.fx_position(sell.currency), sell),
-            ledger_domain.Leg(ledger_domain.fx_position(receive.currency), -receive),
-            ledger_domain.Leg(ledger_domain.buyer(owner, receive.currency), receive),
-        ]
-        metadata: dict[str, Any] = {
-            "quote": row.public_id,
-            "rate": str(domain.from_scaled(row.rate_scaled)),
-            "mid_rate": str(domain.from_scaled(row.mid_rate_scaled)),
-            "spread_bps": row.spread_bps,
-            "house_gain": row.house_gain_minor,
-        }
-        posted = ledger.post(
-            reference,
-            "fx",
-            legs,
-            description=f"Exchange {sell} to {receive.currency}",
-            metadata=metadata,
-        )
-        Quote.objects.filter(pk=row.pk).update(used_by=reference, used_at=now)
-        return posted
 
-    return run_in_transaction(run)
+def convert_within(
+    policy: ledger_domain.BalancePolicy,
+    owner: str,
+    quote_id: str,
+    reference: str,
+    *,
+    receive: Money,
+) -> PostedEntry:
+    """convert() as one step of the caller's transaction (a payment that converts and
+    holds at once): refused unless a transaction is open, so the conversion can never
+    commit without what the caller does next. The quote must receive exactly `receive`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("convert_within runs inside the caller's transaction")
+    if not policy.enabled:
+        raise ledger_errors.BalanceDisabled()
+    ledger_domain.validate_reference(reference)
+    return _convert(owner, quote_id, reference, receive)
+
+
+def _convert(owner: str, quote_id: str, reference: str, expect: Money | None) -> PostedEntry:
+    row = Quote.objects.filter(public_id=quote_id, owner=owner).select_for_update().first()
+    if row is None:
+        raise errors.QuoteNotFound(quote=quote_id)
+    if row.used_by is not None:
+        raise errors.QuoteUsed(quote=quote_id)
+    now = clock.now()
+    if now >= row.expires_at:
+        raise errors.QuoteExpired(quote=quote_id)
+    sell = Money(row.sell_minor, row.sell_currency)
+    receive = Money(row.receive_minor, row.receive_currency)
+    if expect is not None and receive != expect:
+        raise errors.QuoteMismatch(quote=quote_id)
+    legs = [
+        ledger_domain.Leg(ledger_domain.buyer(owner, sell.currency), -sell),
+        ledger_domain.Leg(ledger_domain.fx_position(sell.currency), sell),
+        ledger_domain.Leg(ledger_domain.fx_position(receive.currency), -receive),
+        ledger_domain.Leg(ledger_domain.buyer(owner, receive.currency), receive),
+    ]
+    metadata: dict[str, Any] = {
+        "quote": row.public_id,
+        "rate": str(domain.from_scaled(row.rate_scaled)),
+        "mid_rate": str(domain.from_scaled(row.mid_rate_scaled)),
+        "spread_bps": row.spread_bps,
+        "house_gain": row.house_gain_minor,
+    }
+    posted = ledger.post(
+        reference,
+        "fx",
+        legs,
+        description=f"Exchange {sell} to {receive.currency}",
+        metadata=metadata,
+    )
+    Quote.objects.filter(pk=row.pk).update(used_by=reference, used_at=now)
+    return posted

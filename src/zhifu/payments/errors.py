@@ -26,6 +26,8 @@ class PaymentsCode(Codes):
     NETWORK_UNAVAILABLE = "payment_network_unavailable"
     BALANCE_UNAVAILABLE = "payment_balance_unavailable"
     BALANCE_INSUFFICIENT = "payment_balance_insufficient"
+    EXCHANGE_EXPIRED = "payment_exchange_expired"
+    EXCHANGE_INVALID = "payment_exchange_invalid"
     CHALLENGE_FAILED = "payment_challenge_failed"
     SAVE_NEEDS_REGISTRATION = "payment_save_needs_registration"
     CURSOR_INVALID = "cursor_invalid"
@@ -152,6 +154,27 @@ class BalanceInsufficient(PaymentsRefusal):
     code = PaymentsCode.BALANCE_INSUFFICIENT
     default_message = _("There is not enough money on your balance for this payment.")
     http_status = 402
+
+
+class ExchangeExpired(PaymentsRefusal):
+    """The locked exchange rate of a payment from a balance in another currency ran out."""
+
+    code = PaymentsCode.EXCHANGE_EXPIRED
+    default_message = _(
+        "The exchange rate was locked for a limited time, and that time is up. Check the new "
+        "amount and confirm again."
+    )
+    http_status = 409
+
+
+class ExchangeInvalid(PaymentsRefusal):
+    """A quote that is not this buyer's, already used, or for another amount."""
+
+    code = PaymentsCode.EXCHANGE_INVALID
+    default_message = _(
+        "This exchange offer cannot be used for this payment. Check the amount and confirm again."
+    )
+    http_status = 409
 
 
 class ChallengeFailed(PaymentsRefusal):

@@ -69,8 +69,10 @@ class NewCardForm(CardFieldsMixin):
 
 
 class BalanceForm(forms.Form):
-    """The wallet's balance, after the payment password."""
+    """The wallet's balance, after the payment password. ``quote`` names the locked
+    exchange offer of a balance in another currency (empty: the payment's own currency)."""
 
+    quote = forms.CharField(required=False, max_length=40)
     payment_password = _pin()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

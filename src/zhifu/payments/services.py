@@ -40,6 +40,7 @@ from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import Action, StepUp, bound
 from zhifu.db import run_in_transaction
 from zhifu.fx import domain as fx_domain
+from zhifu.fx import errors as fx_errors
 from zhifu.fx import services as fx
 from zhifu.kernel import clock, ids
 from zhifu.kernel.errors import Refusal
@@ -124,6 +125,18 @@ class FxEstimate:
 
 
 @dataclass(frozen=True)
+class BalanceOption:
+    """One balance that covers the payment: the payment's own currency (no quote), or
+    another at a locked quote that takes exactly `take` to receive the payment's amount."""
+
+    balance: Money
+    take: Money
+    quote_id: str | None = None
+    rate: Decimal | None = None  # units of the payment's currency per one of `take`'s
+    expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class Cashier:
     payment: Payment
     shop_name: str
@@ -133,6 +146,7 @@ class Cashier:
     fx_estimate: FxEstimate | None
     attempts_left: int
     locked_until: dt.datetime | None
+    balance_options: tuple[BalanceOption, ...] = ()  # the balances that cover it, own first
 
 
 # --- rows to objects ----------------------------------------------------------------------
@@ -610,9 +624,12 @@ def cashier(user: Any, payment_id: str) -> Cashier:
     platform = _rows().get(id=payment_id).platform
     registered = credentials.has_payment_password(user)
     balance: Money | None = None
+    options: tuple[BalanceOption, ...] = ()
     if accounts.balance_policy(platform).enabled:
         ref = ledger_domain.buyer(accounts.balance_owner(user), payment.amount.currency)
         balance = ledger.balance(ref)
+        if registered:  # paying from the balance needs the payment password
+            options = _balance_options(user, payment.amount, balance)
     return Cashier(
         payment=payment,
         shop_name=platform.name,
@@ -622,7 +639,28 @@ def cashier(user: Any, payment_id: str) -> Cashier:
         fx_estimate=_estimate(payment, user),
         attempts_left=credentials.attempts_left(user),
         locked_until=credentials.lock_state(user),
+        balance_options=options,
     )
+
+
+def _balance_options(user: Any, amount: Money, own: Money) -> tuple[BalanceOption, ...]:
+    """Every balance that covers `amount`: its own currency as it is, each other one at a
+    quote locked now for exactly `amount` (a balance too small, or a pair without a fresh
+    rate, is not offered)."""
+    options = [BalanceOption(balance=own, take=amount)] if own >= amount else []
+    owner = accounts.balance_owner(user)
+    for held in accounts.balances_of(user):
+        if held.currency == amount.currency or held.minor <= 0:
+            continue
+        try:
+            quoted = fx.quote_to_receive(owner, amount, held.currency)
+        except Refusal:
+            continue
+        if quoted.sell <= held:
+            options.append(
+                BalanceOption(held, quoted.sell, quoted.id, quoted.rate, quoted.expires_at)
+            )
+    return tuple(options)
 
 
 def _open_for(user: Any, payment_id: str) -> Payment:
@@ -758,9 +796,13 @@ def _save_card(user: Any, card: vault.CardInput, payment: Payment) -> None:
         PaymentRow.objects.filter(id=payment.id).update(card_id=saved.id)
 
 
-def pay_with_balance(user: Any, payment_id: str, *, step_up: StepUp) -> Outcome:
-    """Pay from the wallet balance (where the platform has it on), in the payment's
-    currency, confirmed by the payment password. No network: one transaction."""
+def pay_with_balance(
+    user: Any, payment_id: str, *, step_up: StepUp, quote_id: str | None = None
+) -> Outcome:
+    """Pay from the wallet balance (where the platform has it on), confirmed by the payment
+    password. No network: one transaction. With `quote_id` (a quote of this buyer's for
+    exactly the payment's amount, `fx.quote_to_receive`) the balance in the quote's other
+    currency is converted first, in the same transaction as the hold: both or neither."""
     _open_for(user, payment_id)
     action = pay_action(payment_id)
 
@@ -780,11 +822,14 @@ def pay_with_balance(user: Any, payment_id: str, *, step_up: StepUp) -> Outcome:
         _set_method(row, PaymentMethodSummary("balance"), "")
         row.failure_code = row.failure_message = ""
         amount = Money(row.amount, row.currency)
+        owner = accounts.balance_owner(user)
+        if quote_id is not None:
+            _convert_for(policy, owner, quote_id, row.id, amount)
         try:
             ledger.hold_payment(
                 f"{row.id}:hold",
                 amount,
-                buyer_owner=accounts.balance_owner(user),
+                buyer_owner=owner,
                 policy=policy,
             )
         except ledger_errors.InsufficientFunds:
@@ -794,6 +839,22 @@ def pay_with_balance(user: Any, payment_id: str, *, step_up: StepUp) -> Outcome:
         return _payment(row)
 
     return Paid(run_in_transaction(run))
+
+
+def _convert_for(
+    policy: ledger_domain.BalancePolicy, owner: str, quote_id: str, payment_id: str, amount: Money
+) -> None:
+    """The FX entry `<pay>:fx` of a payment from another currency's balance, inside the
+    payment's transaction (a refusal raised later rolls it back with everything else)."""
+    _check_id(quote_id, errors.ExchangeInvalid)
+    try:
+        fx.convert_within(policy, owner, quote_id, f"{payment_id}:fx", receive=amount)
+    except fx_errors.QuoteExpired:
+        raise errors.ExchangeExpired(param="quote") from None
+    except (fx_errors.QuoteNotFound, fx_errors.QuoteUsed, fx_errors.QuoteMismatch):
+        raise errors.ExchangeInvalid(param="quote") from None
+    except ledger_errors.InsufficientFunds:
+        raise errors.BalanceInsufficient() from None
 
 
 def complete_challenge(user: Any, payment_id: str, *, answer: str) -> Outcome:

@@ -276,7 +276,8 @@ def _pay_balance(user: Any, payment_id: str, page: _Page) -> Any:
         proof = credentials.step_up(
             user, form.cleaned_data["payment_password"], services.pay_action(payment_id)
         )
-        return services.pay_with_balance(user, payment_id, step_up=proof)
+        quote = form.cleaned_data["quote"] or None
+        return services.pay_with_balance(user, payment_id, step_up=proof, quote_id=quote)
     except credentials.CredentialsRefusal as exc:
         page.status = _pin_refused(form, "payment_password", exc)
     except PaymentNotOpen:
@@ -296,18 +297,62 @@ def _after(request: HttpRequest, outcome: Any) -> HttpResponse:
     return redirect("payments:receipt", payment_id=payment.id)
 
 
-def _fx_rate(view: Any) -> dict[str, str] | None:
-    """The estimate's rate as a person reads it: one unit of the dearer currency, in the
-    other, with two to four decimals in the page's language ("1 USD = 79.1045 RUB")."""
-    estimate = view.fx_estimate
-    if estimate is None:
-        return None
-    base, quote = view.payment.amount.currency, estimate.amount.currency
-    rate = Decimal(estimate.rate)
+def _rate_shown(base: str, quote: str, rate: Decimal) -> dict[str, str]:
+    """A rate as a person reads it: one unit of the dearer currency, in the other, with two
+    to four decimals in the page's language ("1 USD = 79.1045 RUB")."""
     if rate < 1:
         base, quote, rate = quote, base, 1 / rate
     shown = format_decimal(rate, format="#,##0.00##", locale=to_locale(get_language() or "en"))
     return {"from": base, "to": quote, "rate": shown}
+
+
+def _fx_rate(view: Any) -> dict[str, str] | None:
+    """The estimate's rate, shown beside the amount in the buyer's currency."""
+    estimate = view.fx_estimate
+    if estimate is None:
+        return None
+    return _rate_shown(view.payment.amount.currency, estimate.amount.currency, estimate.rate)
+
+
+def _balance_choices(view: Any, form: Any) -> list[dict[str, Any]]:
+    """The balances that cover the payment as the buyer reads them: "Pay 1,780.00 RUB from
+    your USD balance: 22.73 USD at 1 USD = 78.31 RUB (locked for 1 minute)"."""
+    language = get_language() or "en"
+    amount = view.payment.amount.format(language)
+    chosen = form["quote"].value() or ""
+    offered = [option.quote_id or "" for option in view.balance_options]
+    if chosen not in offered:  # a quote of an earlier page: the first balance instead
+        chosen = offered[0] if offered else ""
+    choices = []
+    for option in view.balance_options:
+        args = {"amount": amount, "currency": option.balance.currency}
+        if option.quote_id is None:
+            text = _("Pay %(amount)s from your %(currency)s balance") % args
+        else:
+            rate = _rate_shown(option.take.currency, view.payment.amount.currency, option.rate)
+            minutes = _minutes_left(option.expires_at)
+            args |= {"take": option.take.format(language), **rate, "minutes": minutes}
+            text = (
+                ngettext(
+                    "Pay %(amount)s from your %(currency)s balance: %(take)s at 1 %(from)s = "
+                    "%(rate)s %(to)s (locked for %(minutes)d minute)",
+                    "Pay %(amount)s from your %(currency)s balance: %(take)s at 1 %(from)s = "
+                    "%(rate)s %(to)s (locked for %(minutes)d minutes)",
+                    minutes,
+                )
+                % args
+            )
+        value = option.quote_id or ""
+        choices.append(
+            {
+                "value": value,
+                "id": f"balance-{option.balance.currency.lower()}",
+                "text": text,
+                "held": option.balance,
+                "checked": value == chosen,
+            }
+        )
+    return choices
 
 
 def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
@@ -334,7 +379,7 @@ def _render(request: HttpRequest, view: Any, page: _Page) -> HttpResponse:
             "max_failures": credentials_domain.MAX_FAILURES,
             "fx_rate": _fx_rate(view),
             "needs_confirmation": page.needs_confirmation,
-            "enough_balance": view.balance is not None and view.balance >= payment.amount,
+            "balance_choices": _balance_choices(view, page.balance),
         },
         status=page.status,
     )

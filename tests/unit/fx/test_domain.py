@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -147,3 +148,80 @@ def test_the_house_never_loses_more_than_rounding_on_a_quote(minor: int, bps: in
 def test_rates_round_trip_through_their_stored_integer() -> None:
     value = Decimal("1698.450000000001")
     assert domain.from_scaled(domain.to_scaled(value)) == value
+
+
+# --- a quote for an exact amount received ---------------------------------------------------
+
+RATES = st.decimals(
+    min_value=Decimal("0.0001"), max_value=Decimal("20000"), places=6, allow_nan=False
+)
+
+
+@given(
+    st.sampled_from(DEFAULT_CURRENCIES),
+    st.sampled_from(DEFAULT_CURRENCIES),
+    st.integers(1, 10**12),
+    RATES,
+    st.integers(0, 500),
+)
+def test_a_quote_to_receive_sells_the_least_that_covers_the_amount(
+    source: str, target: str, minor: int, mid_value: Decimal, bps: int
+) -> None:
+    if source == target:
+        return
+    mid = rate(source, target, str(mid_value))
+    receive = Money(minor, target)
+    terms = domain.make_quote_to_receive(
+        receive,
+        source,
+        mid,
+        spread_bps=bps,
+        now=NOW,
+        ttl=dt.timedelta(seconds=60),
+        max_age=dt.timedelta(days=1),
+    )
+    assert terms.receive == receive  # exactly what the payment needs
+    assert terms.sell.currency == source
+    assert terms.sell.minor > 0
+    shift = Decimal(10) ** (receive.exponent - terms.sell.exponent)
+
+    def bought(sell_minor: int) -> Decimal:  # exact, unrounded
+        return Decimal(sell_minor) * terms.rate * shift
+
+    assert bought(terms.sell.minor) >= minor  # covers it at the customer's rate
+    assert bought(terms.sell.minor - 1) < minor  # and one minor unit less would not
+    assert terms.house_gain.minor >= 0  # rounding never goes against the house
+    assert terms.expires_at == NOW + dt.timedelta(seconds=60)
+
+
+def test_a_quote_to_receive_rounds_up_in_the_sellers_minor_unit() -> None:
+    # 1,780.00 RUB at 78.31 RUB per USD (no spread) = 22.7301... USD: 22.74 USD, rounded up.
+    terms = domain.make_quote_to_receive(
+        Money(178000, "RUB"),
+        "USD",
+        rate("USD", "RUB", "78.31"),
+        spread_bps=0,
+        now=NOW,
+        ttl=dt.timedelta(seconds=60),
+        max_age=dt.timedelta(days=1),
+    )
+    assert terms.sell == Money(2274, "USD")  # half-even would give 22.73: 1.3 kopecks short
+    # JPY has no minor unit: 1.00 EUR at 0.0055 EUR per JPY = 181.8 JPY -> 182 JPY.
+    assert domain.sell_for(Money(100, "EUR"), Decimal("0.0055"), "JPY") == Money(182, "JPY")
+
+
+def test_a_quote_to_receive_checks_its_inputs() -> None:
+    mid = rate("USD", "RUB", "78.31")
+    args: dict[str, Any] = {
+        "spread_bps": 50,
+        "now": NOW,
+        "ttl": dt.timedelta(seconds=60),
+        "max_age": dt.timedelta(days=1),
+    }
+    with pytest.raises(domain.FxRuleError, match="positive"):
+        domain.make_quote_to_receive(Money(0, "RUB"), "USD", mid, **args)
+    with pytest.raises(domain.FxRuleError, match="match"):
+        domain.make_quote_to_receive(Money(100, "EUR"), "USD", mid, **args)
+    old = rate("USD", "RUB", "78.31", NOW - dt.timedelta(days=2))
+    with pytest.raises(domain.StaleRate):
+        domain.make_quote_to_receive(Money(100, "RUB"), "USD", old, **args)
