@@ -22,7 +22,7 @@ from zhifu.client.errors import WebhookVerificationError
 from zhifu.client.objects import Event
 
 DEFAULT_TOLERANCE = 300  # seconds: 5 minutes either way
-SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+SECRET_PREFIX = "whsec_"  # noqa: S105  # pragma: allowlist secret
 
 
 def _secret_bytes(secret: str) -> bytes:
