@@ -17,7 +17,7 @@ DEMO_BUYER_EMAIL = "buyer@zhifu.localhost"
 DEMO_BUYER_PASSWORD = "lantern-cobalt-42"  # noqa: S105 - published demo credential
 # The shop's staff login: refunds paid orders at /staff/orders/.
 DEMO_STAFF_EMAIL = "staff@zhifu.localhost"
-DEMO_STAFF_PASSWORD = "ledger-amber-73"  # noqa: S105 - published demo credential
+DEMO_STAFF_PASSWORD = "ledger-amber-73"  # noqa: S105 - published demo credential  # pragma: allowlist secret
 
 
 @dataclass(frozen=True)
