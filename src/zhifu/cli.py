@@ -36,6 +36,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "zhifu.accounts.commands",
     "zhifu.payments.commands",
     "zhifu.merchants.commands",  # after accounts: it adds `zhifu platform keys`
+    "zhifu.webhooks.commands",
 )
 
 
@@ -115,8 +116,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
     check_database("wallet")
     from zhifu.outbox.worker import Job, run
     from zhifu.payments.commands import worker_jobs
+    from zhifu.webhooks.commands import worker_jobs as webhook_jobs
 
-    jobs = [Job(name, every, job) for name, every, job in worker_jobs()]
+    jobs = [Job(name, every, job) for name, every, job in [*worker_jobs(), *webhook_jobs()]]
     run(poll_seconds=args.poll, once=args.once, jobs=jobs)
 
 

@@ -9,6 +9,7 @@ from zhifu.credentials.errors import CredentialsCode, CredentialsRefusal
 from zhifu.kernel.errors import Codes, Refusal, codes_of
 from zhifu.merchants.errors import MerchantsCode, MerchantsRefusal
 from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
+from zhifu.webhooks.errors import WebhooksCode, WebhooksRefusal
 
 
 @pytest.mark.parametrize(
@@ -18,6 +19,7 @@ from zhifu.payments.errors import PaymentsCode, PaymentsRefusal
         (CredentialsRefusal, CredentialsCode),
         (PaymentsRefusal, PaymentsCode),
         (MerchantsRefusal, MerchantsCode),
+        (WebhooksRefusal, WebhooksCode),
     ],
 )
 def test_every_refusal_of_an_area_has_a_code_of_its_enumeration(

@@ -142,6 +142,9 @@ class Environment(BaseSettings):
     # Keys the HMAC-SHA256 of the merchant API's secret keys (the only form they are stored
     # in); changing it invalidates every API key (docs/keys.md).
     api_key_hash_key: OptionalSecret = None
+    # Webhook signing secrets are derived from it (never stored); changing it changes every
+    # endpoint's secret (docs/webhooks.md "Secrets").
+    webhook_secret_key: OptionalSecret = None
 
     # Outgoing e-mail (demo: .eml files under the mail directory, <data_dir>/mail/ unless
     # ZHIFU_MAIL_DIR names another: the demo's second shop writes to the first one's).

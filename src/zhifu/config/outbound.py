@@ -93,6 +93,21 @@ def http_transport(connect_timeout: float, read_timeout: float) -> http.Transpor
     return http.LimitedTransport(inner, slots(), wait=SLOT_WAIT_S)
 
 
+def webhook_transport(connect_timeout: float, read_timeout: float) -> http.Transport:
+    """Webhook deliveries' transport (a test's MockTransport when one is configured): short
+    timeouts, the same address guard, no redirects. Not behind the page-thread limit: the
+    worker that sends serves no pages, and its own sending threads bound it
+    (webhooks.services.Sender)."""
+    configured = getattr(settings, "ZHIFU_HTTP_TRANSPORT", None)
+    if configured is not None:
+        return cast(http.Transport, configured)
+    return http.HttpTransport(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        allowed_networks=http.parse_networks(config().env.allowed_networks),
+    )
+
+
 def _cardnet() -> registry.CardnetSettings:
     cfg = config()
     return registry.CardnetSettings(

@@ -59,6 +59,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     # presents it. Outside the demo each shop's operator hands it to the wallet's operator.
     "oidc_client_secret": _hex256,
     "api_key_hash_key": _hex256,
+    "webhook_secret_key": _hex256,
 }
 
 # What each site cannot start without.
@@ -71,6 +72,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "cardnet_api_key",
         "cardnet_challenge_key",
         "api_key_hash_key",
+        "webhook_secret_key",
     ),
     "marketplace": ("marketplace_secret_key", "oidc_signing_key", "oidc_client_secret"),
     "cardnet": ("cardnet_secret_key", "cardnet_api_key", "cardnet_challenge_key"),

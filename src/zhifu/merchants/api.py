@@ -64,6 +64,7 @@ from zhifu.payments import domain as payments_domain
 from zhifu.payments import services as payments
 from zhifu.payments.domain import CaptureMethod, PaymentStatus
 from zhifu.payments.errors import CurrencyUnsupported
+from zhifu.webhooks import api as webhooks_api
 
 log = logging.getLogger(__name__)
 
@@ -597,3 +598,8 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 not_found.csrf_exempt = True  # type: ignore[attr-defined]
 not_found.email_gate_exempt = True  # type: ignore[attr-defined]
+
+
+# --- the areas' routers mounted on this API ---------------------------------------------------
+
+api.add_router("", webhooks_api.router(_post, _errors, IdempotencyKey, _only_known))

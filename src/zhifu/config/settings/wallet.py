@@ -16,6 +16,7 @@ globals().update(
             "zhifu.outbox",
             "zhifu.payments",
             "zhifu.merchants",
+            "zhifu.webhooks",
             # Only for its templates and static files: the API docs page serves Swagger UI
             # from the wheel, never from a CDN (the CSP allows 'self' only).
             "ninja",
