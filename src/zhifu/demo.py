@@ -150,7 +150,7 @@ SHOP_API_KEY = "shop_api_key"  # pragma: allowlist secret
 SHOP_WEBHOOK_SECRET = "shop_webhook_secret"  # noqa: S105 - the file's name  # pragma: allowlist secret
 # The wallet's copy of the first shop's key (zhifu.merchants.seed), in the demo's data dir.
 FIRST_SHOP_KEY = "demo_shop_api_key"
-WEBHOOK_EVENTS = ["payment.*", "refund.*"]
+WEBHOOK_EVENTS = ["*"]
 # Settings of the first shop that the second must not inherit from the demo's environment.
 _FIRST_SHOP_ONLY = frozenset(
     {
