@@ -48,6 +48,7 @@ class FakeWallet:
                 order_reference=body["order_reference"],
                 buyer_reference=body.get("buyer_reference"),
                 return_url=body["return_url"],
+                description=body.get("description", ""),
                 cashier_url=f"{WALLET}/pay/{pid}/",
             )
             assert key
@@ -137,6 +138,7 @@ def test_checkout_creates_the_payment_and_sends_the_buyer_to_the_cashier(
     assert made["order_reference"] == order.number
     assert made["buyer_reference"] == buyer.public_id
     assert made["return_url"] == f"http://testserver/orders/{order.number}/"
+    assert made["description"] == "Wireless earbuds, Travel backpack"
     order.refresh_from_db()
     assert (order.payment_id, order.payment_attempt) == ("pay_1", 1)
 

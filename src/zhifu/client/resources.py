@@ -233,11 +233,17 @@ class WebhookEndpoints(_Resource):
         return Deleted(id=endpoint_id, deleted=True)
 
     def rotate_secret(
-        self, endpoint_id: str, *, idempotency_key: str | None = None
+        self,
+        endpoint_id: str,
+        *,
+        overlap_hours: int | None = None,
+        idempotency_key: str | None = None,
     ) -> WebhookEndpoint:
+        """A new secret (in this answer only); the old one keeps signing for the overlap."""
         answer = self._r.request(
             "POST",
             f"/webhook_endpoints/{_segment(endpoint_id)}/rotate_secret",
+            body={"overlap_hours": overlap_hours} if overlap_hours is not None else None,
             idempotency_key=idempotency_key,
         )
         return WebhookEndpoint.from_json(answer)
@@ -267,6 +273,19 @@ class Events(_Resource):
 
     def iterate(self, **filters: Any) -> Iterator[Event]:
         return self.list(**filters).auto_paging_iter()
+
+    def resend(
+        self, event_id: str, *, endpoint: str | None = None, idempotency_key: str | None = None
+    ) -> JsonObjects:
+        """Send the event again (to one endpoint, or every one that had it); its deliveries."""
+        answer = self._r.request(
+            "POST",
+            f"/events/{_segment(event_id)}/resend",
+            body={"endpoint": endpoint} if endpoint is not None else None,
+            idempotency_key=idempotency_key,
+        )
+        data = answer.get("data", []) if isinstance(answer, dict) else []
+        return [d for d in data if isinstance(d, dict)]
 
     def deliveries(self, event_id: str) -> JsonObjects:
         answer = self._r.request("GET", f"/events/{_segment(event_id)}/deliveries")

@@ -107,7 +107,7 @@ def start_payment(buyer: Buyer, number: str, return_url: str) -> str:
             currency=order.currency,
             order_reference=order.number,
             return_url=return_url,
-            description=order.number,
+            description=_description(order),
             buyer_reference=buyer.public_id,
             metadata={"attempt": str(attempt)},
             idempotency_key=f"order-{order.number}-attempt-{attempt}",
@@ -120,6 +120,12 @@ def start_payment(buyer: Buyer, number: str, return_url: str) -> str:
         payment_id=payment.id, payment_attempt=attempt, updated_at=clock.now()
     )
     return payment.cashier_url
+
+
+def _description(order: Order) -> str:
+    """What the cashier shows the buyer: the products, in the shop's source language."""
+    names = [line.product.name_en for line in order.lines.select_related("product")]
+    return ", ".join(names)[: domain.PAYMENT_DESCRIPTION_MAX]
 
 
 # --- webhooks ----------------------------------------------------------------------------

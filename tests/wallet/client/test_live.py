@@ -94,7 +94,7 @@ def test_webhook_endpoints_and_events(sdk: Client) -> None:
     assert listed[0].secret is None  # shown once
     updated = sdk.webhook_endpoints.update(made.id, description="shop")
     assert updated.raw["description"] == "shop"
-    rotated = sdk.webhook_endpoints.rotate_secret(made.id)
+    rotated = sdk.webhook_endpoints.rotate_secret(made.id, overlap_hours=1)
     assert rotated.secret not in (None, made.secret)
     assert sdk.webhook_endpoints.delete(made.id).deleted
     with pytest.raises(NotFoundError):
