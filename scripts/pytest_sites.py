@@ -48,6 +48,8 @@ DATE_SENSITIVE = {
         "tests/wallet/merchants/test_idempotency_rules.py",
         "tests/wallet/merchants/test_killed_request.py",
         "tests/wallet/merchants/test_api.py",
+        "tests/wallet/webhooks/test_signature.py",
+        "tests/wallet/webhooks/test_api.py",
         "tests/wallet/payments/test_services.py",
         "tests/wallet/payments/test_services_flows.py",
         "tests/wallet/payments/test_services_ledger.py",

@@ -99,9 +99,8 @@ def _endpoint_object(row: Endpoint, secret: str | None = None) -> dict[str, Any]
         "status": row.status,
         "created_at": iso(row.created_at),
         "livemode": row.livemode,
+        "secret": secret,  # only in the answer that made it; null afterwards
     }
-    if secret is not None:
-        body["secret"] = secret  # only in the answer that made it
     return body
 
 
