@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from zhifu.config.runtime import CommandError
+from zhifu.config.secrets import demo_value
 
 HEALTH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
@@ -97,6 +98,29 @@ class SecondShop:
         )
         return env
 
+    def api_key_file(self, demo_data: Path) -> Path:
+        """This shop's own API key at the wallet (made here, adopted by the wallet)."""
+        return self.data_dir(demo_data) / "secrets" / SHOP_API_KEY
+
+    def adopt_api_key(self, demo_data: Path) -> str:
+        """Make this shop's test key once and register it at the wallet (again on a later
+        start: nothing happens then); the line to print."""
+        from zhifu.config.secrets import demo_value
+        from zhifu.merchants.domain import Mode, new_secret_key
+
+        key = demo_value(self.data_dir(demo_data), SHOP_API_KEY, lambda: new_secret_key(Mode.TEST))
+        done = subprocess.run(
+            _zhifu(
+                "platform", "keys", "adopt", self.slug,
+                "--key-file", str(self.api_key_file(demo_data)), "--name", f"{self.name} (demo)",
+            ),
+            check=False, capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr)
+            raise CommandError(f"registering {self.name}'s API key failed", done.returncode)
+        return f"shop API key ({self.slug}, test mode): {key}"
+
     def register(self, urls: dict[str, str], demo_data: Path) -> list[str]:
         """Register (or, on a later start, update) the running shop as a wallet platform
         through `zhifu platform add`, with its discovery checks; the lines to print."""
@@ -121,6 +145,12 @@ class SecondShop:
 
 
 SECOND_SHOP = SecondShop()
+# Each shop's own secrets at the wallet, in its data dir (zhifu.marketplace.wallet).
+SHOP_API_KEY = "shop_api_key"  # pragma: allowlist secret
+SHOP_WEBHOOK_SECRET = "shop_webhook_secret"  # noqa: S105 - the file's name  # pragma: allowlist secret
+# The wallet's copy of the first shop's key (zhifu.merchants.seed), in the demo's data dir.
+FIRST_SHOP_KEY = "demo_shop_api_key"
+WEBHOOK_EVENTS = ["*"]
 # Settings of the first shop that the second must not inherit from the demo's environment.
 _FIRST_SHOP_ONLY = frozenset(
     {
@@ -224,6 +254,9 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     with ThreadPoolExecutor(max_workers=len(envs)) as pool:
         results = list(pool.map(_prepare, envs, envs.values()))
     credentials = [line for lines in results for line in lines]
+    # The first shop shares the demo's data dir: its key is the one the wallet's seed made.
+    first_key = data_dir / "secrets" / FIRST_SHOP_KEY
+    demo_value(data_dir, SHOP_API_KEY, first_key.read_text)
 
     binds = {
         site: ["--bind", f"{BIND_ADDRESSES[site]}:{port}"] for site, port in vars(ports).items()
@@ -263,9 +296,15 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
         _wait_healthy({n: urls[n] for n in shops_first}, children, stopping, deadline)
         if not stopping.is_set():
             credentials += SECOND_SHOP.register(urls, data_dir)
+            credentials.append(SECOND_SHOP.adopt_api_key(data_dir))
             start([name for name in commands if name not in shops_first])
             _wait_healthy({"wallet": urls["wallet"]}, children, stopping, deadline)
         if not stopping.is_set():
+            shops = {"marketplace": data_dir, SECOND_SHOP.key: SECOND_SHOP.data_dir(data_dir)}
+            credentials += [
+                register_webhook(urls["wallet"], urls[name], shop_dir)
+                for name, shop_dir in shops.items()
+            ]
             _banner(urls, credentials, data_dir)
         while not stopping.is_set():
             _check_children(children)
@@ -273,6 +312,33 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     finally:
         _stop(children)
     print("zhifu demo stopped.", flush=True)
+
+
+def register_webhook(wallet_url: str, shop_url: str, shop_dir: Path) -> str:
+    """Give the shop a webhook endpoint at the wallet, through the SDK with the shop's own
+    key, unless it has one with a secret already; the line to print. The secret (shown only
+    in the answer that made it) goes to the shop's secrets folder (mode 0600)."""
+    from zhifu.client import Client, NotFoundError, ZhifuError
+    from zhifu.config.secrets import demo_value
+
+    url = f"{shop_url}/webhooks/zhifu/"
+    secrets_dir = shop_dir / "secrets"
+    client = Client((secrets_dir / SHOP_API_KEY).read_text().strip(), f"{wallet_url}/api/v1")
+    try:
+        existing = [e for e in client.webhook_endpoints.list(limit=100) if e.url == url]
+        if existing and (secrets_dir / SHOP_WEBHOOK_SECRET).is_file():
+            return f"webhook endpoint {existing[0].id} -> {url}"
+        for old in existing:  # its secret is lost: replace it
+            client.webhook_endpoints.delete(old.id)
+        made = client.webhook_endpoints.create(url=url, enabled_events=WEBHOOK_EVENTS)
+    except NotFoundError:
+        return f"webhooks: not served by this wallet yet; orders at {shop_url} stay unconfirmed"
+    except ZhifuError as exc:
+        return f"webhooks: registering {url} failed ({exc.code or exc}); orders stay unconfirmed"
+    if made.secret:
+        (secrets_dir / SHOP_WEBHOOK_SECRET).unlink(missing_ok=True)
+        demo_value(shop_dir, SHOP_WEBHOOK_SECRET, lambda: made.secret or "")
+    return f"webhook endpoint {made.id} -> {url}"
 
 
 def _wait_healthy(

@@ -149,6 +149,12 @@ class Canaries:
         from zhifu.credentials.domain import pin_problems  # framework-free
 
         found = cls()
+        # The demo's published logins (its banner: "e-mail / password") are public.
+        published = {
+            m.group(1)
+            for demo in recorder.demos
+            for m in re.finditer(r"@\S+ / (\S+)$", demo.output(), re.MULTILINE)
+        }
         for _url, form in recorder.posts:
             for name, value in form.items():
                 digits = re.sub(r"[^0-9]", "", value)
@@ -159,7 +165,7 @@ class Canaries:
                 elif name in PIN_FIELDS and not pin_problems(value):
                     # Weak PINs ("123456") are refused and printed in the rules themselves.
                     found.pins.add(value)
-                elif name in PASSWORD_FIELDS and value:
+                elif name in PASSWORD_FIELDS and value and value not in published:
                     found.passwords.add(value)
                 elif ANSWER_FIELD.match(name) and value.strip():
                     found.answers.add(value)

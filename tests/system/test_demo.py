@@ -57,10 +57,13 @@ def test_a_second_demo_reuses_its_keys_and_data(demo: Demo) -> None:
     keys = _secrets(demo.data_dir)
     buyers = _count(demo.data_dir / "marketplace.sqlite3", "marketplace_buyer")
     assert {"wallet_secret_key", "pepper", "oidc_signing_key"} <= set(keys)
+    # The shop's key and webhook secret at the wallet, kept (no new endpoint on a restart).
+    assert {"shop_api_key", "shop_webhook_secret"} <= set(keys)
 
     demo.start()
     assert _secrets(demo.data_dir) == keys
-    assert _count(demo.data_dir / "marketplace.sqlite3", "marketplace_buyer") == buyers == 1
+    # The demo buyer and the shop's staff login, seeded once.
+    assert _count(demo.data_dir / "marketplace.sqlite3", "marketplace_buyer") == buyers == 2
     demo.stop()
 
 

@@ -187,3 +187,17 @@ def replace_platform_secret(data_dir: Path, slug: str, value: str) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(value.strip() + "\n")
     os.replace(tmp, path)
+
+
+def optional_secret(data_dir: Path, name: str) -> Secret | None:
+    """A secret a site can run without (a shop's wallet API key, its webhook secret), read
+    now: ZHIFU_<NAME>, else <data-dir>/secrets/<name>; None when neither is set."""
+    value = os.environ.get(env_name(name), "").strip()
+    if value:
+        return Secret(value)
+    path = data_dir / "secrets" / name
+    if path.is_file():
+        value = path.read_text().strip()
+        if value:
+            return Secret(value)
+    return None

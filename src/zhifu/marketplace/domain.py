@@ -11,6 +11,7 @@ from enum import StrEnum
 from zhifu.kernel.money import Money
 
 MAX_QUANTITY = 99
+PAYMENT_DESCRIPTION_MAX = 1000  # the wallet's limit on a payment's description
 
 
 class CartError(ValueError):

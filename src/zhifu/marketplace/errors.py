@@ -12,6 +12,10 @@ class MarketplaceCode(Codes):
     ORDER_NOT_FOUND = "order_not_found"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
     SIGNUP_LINK_INVALID = "signup_link_invalid"
+    PAYMENTS_UNAVAILABLE = "payments_unavailable"
+    ORDER_NOT_PAYABLE = "order_not_payable"
+    STAFF_ONLY = "staff_only"
+    REFUND_INVALID = "refund_invalid"
 
 
 class MarketplaceRefusal(Refusal):
@@ -50,3 +54,36 @@ class SignupLinkInvalid(MarketplaceRefusal):
         "otherwise sign up again."
     )
     http_status = 410
+
+
+class PaymentsUnavailable(MarketplaceRefusal):
+    """The wallet is not configured for this shop, or did not answer."""
+
+    code = MarketplaceCode.PAYMENTS_UNAVAILABLE
+    default_message = _(
+        "Payment through the zhifu wallet is not available right now. Please try again in a "
+        "few minutes from the order's page."
+    )
+    http_status = 503
+
+
+class OrderNotPayable(MarketplaceRefusal):
+    """The order is paid, cancelled, or its payment is being confirmed."""
+
+    code = MarketplaceCode.ORDER_NOT_PAYABLE
+    default_message = _("This order cannot be paid now.")
+    http_status = 409
+
+
+class StaffOnly(MarketplaceRefusal):
+    code = MarketplaceCode.STAFF_ONLY
+    default_message = _("Only the shop's staff can do this.")
+    http_status = 403
+
+
+class RefundInvalid(MarketplaceRefusal):
+    """A refund of nothing, of more than is left, or of an order that was not paid."""
+
+    code = MarketplaceCode.REFUND_INVALID
+    default_message = _("Choose an amount up to what is left to refund on a paid order.")
+    http_status = 400

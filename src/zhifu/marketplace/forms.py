@@ -153,3 +153,9 @@ class AddToCartForm(forms.Form):
 
 class QuantityForm(forms.Form):
     quantity = forms.IntegerField(label=_("Quantity"), min_value=0, max_value=domain.MAX_QUANTITY)
+
+
+class RefundForm(forms.Form):
+    """The staff's refund: an amount in the order's currency ("12.50"), empty for all."""
+
+    amount = forms.CharField(label=_("Amount"), required=False, max_length=20)

@@ -105,12 +105,26 @@ class Order(models.Model):
     total_minor = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    # The wallet's payment of the latest attempt (a failed or expired one is replaced by a
+    # new attempt's); "paid" is set only by a verified webhook (webhooks.py).
+    payment_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payment_attempt = models.PositiveIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_minor = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def refunded(self) -> Money:
+        return Money(self.refunded_minor, self.currency)
+
+    @property
+    def refundable(self) -> Money:
+        return Money(self.total_minor - self.refunded_minor, self.currency)
 
     @property
     def total(self) -> Money:
@@ -185,3 +199,15 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return f"challenge until {self.expires_at}"
+
+
+class WebhookReceipt(models.Model):
+    """A webhook from the wallet that was verified and handled, by its `webhook-id`: the
+    wallet delivers at least once, so a second delivery of one id is answered and ignored."""
+
+    webhook_id = models.CharField(max_length=100, unique=True)
+    event_type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id}"

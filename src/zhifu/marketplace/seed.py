@@ -15,6 +15,9 @@ from zhifu.marketplace.models import Buyer, Product
 
 DEMO_BUYER_EMAIL = "buyer@zhifu.localhost"
 DEMO_BUYER_PASSWORD = "lantern-cobalt-42"  # noqa: S105 - published demo credential
+# The shop's staff login: refunds paid orders at /staff/orders/.
+DEMO_STAFF_EMAIL = "staff@zhifu.localhost"
+DEMO_STAFF_PASSWORD = "ledger-amber-73"  # noqa: S105 - published demo credential  # pragma: allowlist secret
 
 
 @dataclass(frozen=True)
@@ -135,10 +138,17 @@ def seed() -> list[str]:
     if created:
         buyer.set_password(DEMO_BUYER_PASSWORD)
         buyer.save(update_fields=["password"])
+    staff, created = Buyer.objects.get_or_create(
+        email=DEMO_STAFF_EMAIL, defaults={"name": "Shop Staff", "locale": "en", "is_staff": True}
+    )
+    if created:
+        staff.set_password(DEMO_STAFF_PASSWORD)
+        staff.save(update_fields=["password"])
     products = seed_catalogue()
     redirect_uri = register_wallet_client()
     return [
         f"shop buyer: {DEMO_BUYER_EMAIL} / {DEMO_BUYER_PASSWORD}",
+        f"shop staff (refunds at /staff/orders/): {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}",
         f"shop catalogue: {products} products",
         f"shop OIDC client: {config().env.oidc_client_id} -> {redirect_uri}",
     ]

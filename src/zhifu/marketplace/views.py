@@ -14,6 +14,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -21,11 +22,14 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
+from zhifu.client import WebhookVerificationError
 from zhifu.config.site import config
 from zhifu.marketplace import branding, cart, domain, services
+from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
     AddToCartForm,
     ChallengeForm,
@@ -34,6 +38,7 @@ from zhifu.marketplace.forms import (
     NewPasswordForm,
     ProfileForm,
     QuantityForm,
+    RefundForm,
     SignUpForm,
 )
 from zhifu.marketplace.throttle import network_locked
@@ -186,13 +191,16 @@ def cart_update(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def checkout(request: HttpRequest) -> HttpResponse:
+def checkout(request: HttpRequest) -> HttpResponseBase:
     try:
         orders = services.place_orders(_buyer(request), cart.read(request))
     except services.EmptyCart as exc:
         messages.error(request, exc.message)
         return redirect("cart")
     cart.clear(request)
+    if len(orders) == 1:
+        # One order: straight on to the wallet's cashier.
+        return _pay(request, orders[0].number)
     messages.success(
         request,
         ngettext(
@@ -202,9 +210,40 @@ def checkout(request: HttpRequest) -> HttpResponse:
         )
         % {"count": len(orders)},
     )
-    if len(orders) == 1:
-        return redirect("order", number=orders[0].number)
     return redirect("orders")
+
+
+def _pay(request: HttpRequest, number: str) -> HttpResponseBase:
+    """Send the buyer to the cashier for the order, or back to its page saying why not."""
+    return_url = request.build_absolute_uri(reverse("order", args=[number]))
+    try:
+        cashier_url = payments.start_payment(_buyer(request), number, return_url)
+    except services.OrderNotFound:
+        raise Http404 from None
+    except (payments.PaymentsUnavailable, payments.OrderNotPayable) as exc:
+        messages.error(request, exc.message)
+        return redirect("order", number=number)
+    # Only to the wallet: a payment's URL is never an open redirect to elsewhere.
+    if not cashier_url.startswith(config().urls["wallet"] + "/"):
+        raise Http404
+    return HttpResponseRedirect(cashier_url)
+
+
+@require_POST
+@login_required
+def order_pay(request: HttpRequest, number: str) -> HttpResponseBase:
+    return _pay(request, number)
+
+
+@csrf_exempt  # the wallet signs it instead (Standard Webhooks), verified by the SDK
+@require_POST
+def zhifu_webhook(request: HttpRequest) -> HttpResponse:
+    """The wallet's webhooks: verified, deduplicated by webhook-id, answered at once."""
+    try:
+        outcome = payments.receive_webhook(request.headers, request.body)
+    except WebhookVerificationError:
+        return JsonResponse({"error": "signature_invalid"}, status=400)
+    return JsonResponse({"received": outcome.value})
 
 
 # --- orders --------------------------------------------------------------------------------
@@ -246,8 +285,12 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "order": found.order,
             "lines": lines,
             "total": found.order.total.format(lang),
+            "refunded": found.order.refunded.format(lang),
             "can_cancel": found.can_cancel,
             "awaiting_payment": found.awaiting_payment,
+            "payment": payments.payment_state(
+                found.order, returned="payment_id" in request.GET
+            ).value,
         },
     )
 
@@ -264,6 +307,54 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("Order %(number)s was cancelled.") % {"number": number})
     return redirect("order", number=number)
+
+
+# --- the shop's staff ---------------------------------------------------------------------
+
+
+def _staff(request: HttpRequest) -> services.Buyer:
+    buyer = _buyer(request)
+    if not buyer.is_staff:
+        raise Http404  # a buyer does not learn that the page exists
+    return buyer
+
+
+@require_GET
+@login_required
+def staff_orders(request: HttpRequest) -> HttpResponse:
+    lang = _language()
+    rows = [
+        {
+            "order": row.order,
+            "total": row.order.total.format(lang),
+            "refunded": row.order.refunded.format(lang),
+            "refundable": row.refundable.format(lang),
+            "can_refund": row.refundable.minor > 0,
+        }
+        for row in payments.paid_orders(_staff(request))
+    ]
+    return render(request, "marketplace/staff_orders.html", {"rows": rows})
+
+
+@require_POST
+@login_required
+def staff_refund(request: HttpRequest, number: str) -> HttpResponse:
+    staff = _staff(request)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the amount to refund, or leave it empty for all."))
+        return redirect("staff-orders")
+    try:
+        refunded = payments.refund(staff, number, form.cleaned_data["amount"])
+    except (payments.RefundInvalid, payments.PaymentsUnavailable) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Refunded %(amount)s of order %(number)s.")
+            % {"amount": refunded.format(_language()), "number": number},
+        )
+    return redirect("staff-orders")
 
 
 # --- accounts ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`zhifu platform keys create|list|revoke SLUG`: a platform's secret API keys
+"""`zhifu platform keys create|adopt|list|revoke SLUG`: a platform's secret API keys
 (docs/api.md). A new key is printed once; the wallet keeps only its keyed hash."""
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("slug", metavar="SLUG")
     p.add_argument("key_id", metavar="KEY_ID", help="the key's id (key_…), from `list`")
     p.set_defaults(func=cmd_revoke)
+    p = actions.add_parser(
+        "adopt",
+        parents=[common],
+        help="register a key made elsewhere, read from a file (the demo's second shop)",
+        description="The key is read from the file, never from the command line (where "
+        "other users could see it); registering it twice does nothing.",
+    )
+    p.add_argument("slug", metavar="SLUG")
+    p.add_argument("--key-file", required=True, help="a file holding the sk_test_/sk_live_ key")
+    p.add_argument("--name", default="", help="a label for listings")
+    p.set_defaults(func=cmd_adopt)
 
 
 def _when(stamp: dt.datetime | None) -> str:
@@ -89,6 +100,20 @@ def run_revoke(args: argparse.Namespace) -> None:
     print(f"revoked {key.id} ({key.prefix}…) of platform {args.slug!r}")
 
 
+def run_adopt(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from zhifu.merchants import services
+    from zhifu.merchants.errors import MerchantsRefusal
+
+    key = Path(args.key_file).read_text().strip()
+    try:
+        info = services.adopt_key(args.slug, key, name=args.name)
+    except (MerchantsRefusal, ValueError) as exc:
+        raise _refused(exc) from None
+    print(f"key {info.id} ({info.prefix}…) of platform {args.slug!r} is registered")
+
+
 def _setup() -> None:
     open_site("wallet", aliases=["default"])
 
@@ -106,3 +131,8 @@ def cmd_list(args: argparse.Namespace) -> None:
 def cmd_revoke(args: argparse.Namespace) -> None:
     _setup()
     run_revoke(args)
+
+
+def cmd_adopt(args: argparse.Namespace) -> None:
+    _setup()
+    run_adopt(args)
