@@ -37,6 +37,7 @@ def test_the_documented_codes_are_unchanged() -> None:
     assert sorted(set(codes_of(fx_errors.FxError)) - {"fx_error"}) == [
         "amount_too_small",
         "quote_expired",
+        "quote_mismatch",
         "quote_not_found",
         "quote_used",
         "rate_stale",
