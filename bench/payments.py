@@ -109,6 +109,7 @@ class Sites:
     server_url: str
     suffix: str
     data_dir: Path
+    sqlite: bool = False  # every site on its default SQLite file in data_dir
     wallet_url: str = ""
     cardnet_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -119,6 +120,8 @@ class Sites:
 
     @property
     def databases(self) -> dict[str, str]:
+        if self.sqlite:
+            return {}
         return {alias: f"zhifu_bench_pay_{alias}_{self.suffix}" for alias in DB_ALIASES}
 
     def env(self) -> dict[str, str]:
@@ -133,14 +136,12 @@ class Sites:
         }
         env.pop("DATABASE_URL", None)
         db = {a: _shared.with_db(self.server_url, name) for a, name in self.databases.items()}
+        env.update({f"ZHIFU_{a.upper()}_DATABASE_URL": url for a, url in db.items()})
         env.update(
             ZHIFU_DEMO="1",
             ZHIFU_DATA_DIR=str(self.data_dir),
             ZHIFU_WALLET_URL=self.wallet_url,
             ZHIFU_CARDNET_URL=self.cardnet_url,
-            ZHIFU_WALLET_DATABASE_URL=db["wallet"],
-            ZHIFU_VAULT_DATABASE_URL=db["vault"],
-            ZHIFU_CARDNET_DATABASE_URL=db["cardnet"],
             ZHIFU_DB_CONN_MAX_AGE="600",
             # The per-key limit (1,000 requests a minute by default) would be the ceiling.
             ZHIFU_API_RATE_LIMIT="1000000",

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from zhifu.accounts import csp
+from zhifu.merchants import services as merchants
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +13,11 @@ def _csp_origins_fresh() -> Iterator[None]:
     csp.forget()
     yield
     csp.forget()
+
+
+@pytest.fixture(autouse=True)
+def _api_keys_fresh() -> Iterator[None]:
+    """Likewise the keys the merchant API read (zhifu.merchants.services caches them)."""
+    merchants.forget_cached_keys()
+    yield
+    merchants.forget_cached_keys()

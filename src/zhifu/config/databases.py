@@ -49,7 +49,9 @@ def database_config(url: str, source: str, conn_max_age: int) -> dict[str, Any]:
                 f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000};"
             ),
         }
-        config["CONN_MAX_AGE"] = 0
+        # Kept open as PostgreSQL's are: a new connection per request would repeat the
+        # PRAGMAs (journal_mode=WAL takes a lock) on every one.
+        config["CONN_MAX_AGE"] = conn_max_age
     elif engine == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = conn_max_age
         config["CONN_HEALTH_CHECKS"] = True

@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 FORGET_EVERY = dt.timedelta(minutes=10)
 _forgotten_at: dt.datetime | None = None
 
+# A key's row (its platform, mode, revocation) is read from the database at most this often
+# per process, not on every request: a revocation or a disabled platform takes effect in
+# this process at once and in the others within this time (docs/api.md).
+KEY_CACHE_FOR = dt.timedelta(seconds=5)
+KEY_CACHE_SIZE = 1024
+
 
 # --- keys ---------------------------------------------------------------------------------
 
@@ -141,6 +147,7 @@ def revoke_key(slug: str, key_id: str) -> KeyInfo:
         if row.revoked_at is None:
             row.revoked_at = clock.now()
             row.save(update_fields=["revoked_at"])
+    forget_cached_keys()
     return _info(row, slug)
 
 
@@ -165,13 +172,14 @@ def authenticate(authorization: str | None) -> Caller:
     if domain.parse_secret_key(token) is None:
         raise ApiKeyInvalid()
     digest = domain.key_digest(_hash_key(), token)
-    row = ApiKey.objects.select_related("platform").filter(digest=digest).first()
+    now = clock.now()
+    row = _key_row(digest, now)
     if row is None or not domain.digests_match(row.digest, digest) or row.revoked_at:
         raise ApiKeyInvalid()
     if not row.platform.is_active:
         raise PlatformDisabled()
-    now = clock.now()
     if domain.last_used_stale(row.last_used_at, now):
+        row.last_used_at = now  # the cached row too: this process writes it once a minute
         # At most one write a minute per key, whatever the traffic (the filter keeps
         # concurrent requests of other processes from writing it again).
         ApiKey.objects.filter(pk=row.pk).filter(
@@ -180,6 +188,28 @@ def authenticate(authorization: str | None) -> Caller:
             | Q(last_used_at__gt=now)
         ).update(last_used_at=now)
     return Caller(platform=row.platform, key_id=row.id, livemode=row.livemode)
+
+
+# digest -> (the key's row with its platform, or None for no such key; when it was read).
+# Keyed by the keyed hash, never the key; each process has its own.
+_cached_keys: dict[str, tuple[ApiKey | None, dt.datetime]] = {}
+
+
+def _key_row(digest: str, now: dt.datetime) -> ApiKey | None:
+    cached = _cached_keys.get(digest)
+    if cached is not None and cached[1] <= now < cached[1] + KEY_CACHE_FOR:
+        return cached[0]  # a clock set back (as in tests) counts as stale
+    row = ApiKey.objects.select_related("platform").filter(digest=digest).first()
+    if row is not None:  # unknown keys are not cached: guessing cannot fill the cache
+        if len(_cached_keys) >= KEY_CACHE_SIZE:
+            _cached_keys.clear()
+        _cached_keys[digest] = (row, now)
+    return row
+
+
+def forget_cached_keys() -> None:
+    """Read every key from the database again (a key revoked, a platform disabled)."""
+    _cached_keys.clear()
 
 
 def admit(caller: Caller) -> None:

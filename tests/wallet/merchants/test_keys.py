@@ -208,3 +208,62 @@ def test_old_rate_windows_and_idempotency_records_are_forgotten(shop: Platform) 
     records, windows = services.forget(start + dt.timedelta(minutes=5))
     assert windows == 1
     assert records == 0
+
+
+def test_a_key_is_read_from_the_database_at_most_every_few_seconds(
+    shop: Platform, django_assert_num_queries: Any
+) -> None:
+    key = new_key("shop-a")
+    start = clock.now()
+    with time_machine.travel(start, tick=False):
+        services.authenticate(f"Bearer {key}")
+        with django_assert_num_queries(0):
+            services.authenticate(f"Bearer {key}")
+    with (
+        time_machine.travel(start + services.KEY_CACHE_FOR, tick=False),
+        django_assert_num_queries(1),
+    ):
+        services.authenticate(f"Bearer {key}")
+
+
+def test_a_revocation_takes_effect_at_once_here_and_within_the_cache_time_elsewhere(
+    shop: Platform,
+) -> None:
+    here, elsewhere = new_key("shop-a"), new_key("shop-a")
+    start = clock.now()
+    with time_machine.travel(start, tick=False):
+        for key in (here, elsewhere):
+            services.authenticate(f"Bearer {key}")  # both cached
+        # Revoked in this process: refused on the next request.
+        services.revoke_key("shop-a", services.authenticate(f"Bearer {here}").key_id)
+        with pytest.raises(ApiKeyInvalid):
+            services.authenticate(f"Bearer {here}")
+        # Revoked by another process (this one's cache does not hear of it) ...
+        services.authenticate(f"Bearer {elsewhere}")
+        ApiKey.objects.filter(revoked_at__isnull=True).update(revoked_at=start)
+    # ... refused here once the cached row is older than KEY_CACHE_FOR.
+    with (
+        time_machine.travel(start + services.KEY_CACHE_FOR, tick=False),
+        pytest.raises(ApiKeyInvalid),
+    ):
+        services.authenticate(f"Bearer {elsewhere}")
+
+
+def test_a_platform_disabled_elsewhere_is_refused_within_the_cache_time(shop: Platform) -> None:
+    key = new_key("shop-a")
+    start = clock.now()
+    with time_machine.travel(start, tick=False):
+        services.authenticate(f"Bearer {key}")
+        Platform.objects.filter(pk=shop.pk).update(is_active=False)
+    with (
+        time_machine.travel(start + services.KEY_CACHE_FOR, tick=False),
+        pytest.raises(PlatformDisabled),
+    ):
+        services.authenticate(f"Bearer {key}")
+
+
+def test_unknown_keys_are_not_cached(shop: Platform) -> None:
+    for n in range(services.KEY_CACHE_SIZE + 5):
+        with pytest.raises(ApiKeyInvalid):
+            services.authenticate(f"Bearer sk_test_{n:043d}")
+    assert not services._cached_keys
