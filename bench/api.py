@@ -38,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,16 +55,34 @@ LOCKED = "database is locked"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     _shared.add_common_arguments(p, clients=4, seconds=10.0)
     p.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
-    p.add_argument("--workers", type=int, default=2, help="the wallet's gunicorn workers")
+    p.add_argument(
+        "--workers",
+        type=_counts,
+        default=[2],
+        help="the wallet's gunicorn workers; a list (2,1) runs the mix once with each "
+        "on the same sites (default 2)",
+    )
     p.add_argument("--threads", type=int, default=4, help="threads per wallet worker")
     p.add_argument("--cardnet-workers", type=int, default=1, help="cardnet's gunicorn workers")
     p.add_argument(
-        "--pool", type=int, default=40, help="authorized payments per client (default 40)"
+        "--pool", type=int, default=20, help="authorized payments per client (default 20)"
     )
     p.add_argument(
         "--sqlite", action="store_true", help="the sites on their default SQLite databases"
     )
+    p.add_argument("--pgbench-tps", type=float, default=0.0, help="measured already: skip pgbench")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and data")
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number, or numbers separated by commas") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts must be positive")
+    return counts
 
 
 # --- the pool of authorized payments -------------------------------------------------------
@@ -222,7 +241,9 @@ class Load:
     transactions: dict[str, int]
 
 
-def run_load(args: argparse.Namespace, sites: pay.Sites, api_key: str, pools: dict[int, list[str]]) -> Load:
+def run_load(
+    args: argparse.Namespace, sites: pay.Sites, api_key: str, pools: dict[int, list[str]]
+) -> Load:
     from django.db import connections
 
     connections.close_all()
@@ -292,24 +313,7 @@ def count_statements(sites: pay.Sites, api_key: str, pool: list[str]) -> dict[st
             "return_url": "https://shop.example/r",
         })  # fmt: skip
 
-    calls = {
-        "create": new,
-        "retrieve": lambda: client.get(f"/api/v1/payments/{created}"),
-        "list": lambda: client.get("/api/v1/payments?limit=10"),
-        "capture": lambda: post(f"/api/v1/payments/{pool.pop()}/capture", {}),
-        "refund": lambda: post("/api/v1/refunds", {"payment": captured, "amount": 1}),
-        "refunds": lambda: client.get(f"/api/v1/refunds?payment={captured}&limit=10"),
-    }
-    created = new().json()["id"]
-    captured = pool[-1]
-    counts: dict[str, int] = {}
-    for kind, send in calls.items():
-        if kind == "capture" and len(pool) < 2:
-            continue
-        if kind == "capture":
-            captured = pool[-1]
-        elif kind != "create":
-            send()  # warm: the per-process caches
+    def counted(kind: str, send: Callable[[], Any]) -> int:
         contexts = [CaptureQueriesContext(c) for c in connections.all()]
         for ctx in contexts:
             ctx.__enter__()
@@ -318,75 +322,96 @@ def count_statements(sites: pay.Sites, api_key: str, pool: list[str]) -> dict[st
             ctx.__exit__(None, None, None)
         if response.status_code >= 300:
             raise BenchError(f"{kind} answered {response.status_code}: {response.content[:200]!r}")
-        counts[kind] = sum(len(ctx.captured_queries) for ctx in contexts)
-        if os.environ.get("BENCH_SQL"):
-            for ctx in contexts:
-                for q in ctx.captured_queries:
-                    print(kind, ctx.connection.alias, q["sql"][:160])
-    return counts
+        return sum(len(ctx.captured_queries) for ctx in contexts)
+
+    # Each kind is sent once before it is counted (warm caches, as under load).
+    warm, target = pool[:2]
+    created = new().json()["id"]
+    post(f"/api/v1/payments/{warm}/capture", {})
+    sends: dict[str, Callable[[], Any]] = {
+        "create": new,
+        "retrieve": lambda: client.get(f"/api/v1/payments/{created}"),
+        "list": lambda: client.get("/api/v1/payments?limit=10"),
+        "capture": lambda: post(f"/api/v1/payments/{target}/capture", {}),
+        "refund": lambda: post("/api/v1/refunds", {"payment": target, "amount": 1}),
+        "refunds": lambda: client.get(f"/api/v1/refunds?payment={target}&limit=10"),
+    }
+    post("/api/v1/refunds", {"payment": warm, "amount": 1})
+    for kind in ("retrieve", "list", "refunds"):
+        sends[kind]()
+    return {kind: counted(kind, send) for kind, send in sends.items()}
 
 
 # --- the run -------------------------------------------------------------------------------
 
 
-def measure(args: argparse.Namespace, tps: float | None = None) -> dict[str, Any]:
-    """One run of the mix: the figures, printed and returned (bench/all.py collects them)."""
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The mix once per --workers count, on one pair of sites migrated and seeded once: the
+    figures of each run, printed and returned (bench/all.py reads them as JSON)."""
     _shared.check_common_arguments(args, "api")
-    suffix = f"{os.getpid()}_{'sqlite' if args.sqlite else 'pg'}_{args.workers}"
+    suffix = f"{os.getpid()}_api"
     data_dir = Path(tempfile.mkdtemp(prefix="zhifu-bench-api-"))
     sites = pay.Sites(args.database_url, suffix, data_dir, sqlite=args.sqlite)
-    pgbench_db = f"zhifu_bench_api_pgbench_{os.getpid()}"
+    pgbench_db = f"zhifu_bench_api_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
     label = "SQLite" if args.sqlite else "PostgreSQL"
     print(f"zhifu bench api: {args.clients} clients, {args.seconds:g} s, {label}, "
-          f"{args.workers} workers × {args.threads} threads")  # fmt: skip
+          f"workers {', '.join(map(str, args.workers))}")  # fmt: skip
     began = time.perf_counter()
 
     def step(what: str) -> None:
         print(f"  [{time.perf_counter() - began:4.0f} s] {what} ...", flush=True)
 
-    names = list(sites.databases.values()) + ([] if tps is not None else [pgbench_db])
+    tps = args.pgbench_tps
+    names = list(sites.databases.values()) + ([] if tps else [pgbench_db])
+    runs = []
     with pay._scratch(args, names):
-        if tps is None:
+        if not tps:
             step(f"pgbench TPC-B (scale {scale})")
             tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
             _shared.drop_db(args.database_url, pgbench_db)
-        try:
-            step("migrating and starting the wallet and cardnet")
-            sites.prepare()
-            wallet_args = argparse.Namespace(
-                cardnet_workers=args.cardnet_workers,
-                wallet_workers=args.workers,
-                wallet_threads=args.threads,
-            )
-            sites.start(wallet_args)
-            os.environ.update(sites.env(), ZHIFU_LOG_LEVEL="WARNING")  # this process only
-            from zhifu.config.runtime import setup_site
+        step("migrating the wallet and cardnet")
+        sites.prepare()
+        os.environ.update(sites.env(), ZHIFU_LOG_LEVEL="WARNING")  # this process only
+        from zhifu.config.runtime import setup_site
 
-            setup_site("wallet")
-            step(f"seeding {args.clients} buyers and {args.pool} authorized payments each")
-            seeded = pay.seed(args.clients)
-            pools = authorize_pool(args.clients, args.pool)
-            counting_pool = authorize_pool(1, 3)[0]
-            step(f"the API mix: {args.warmup:g} s warm-up, then {args.seconds:g} s")
-            load = run_load(args, sites, seeded.api_key, pools)
-            step("statements per request")
-            statements = count_statements(sites, seeded.api_key, counting_pool)
-            from zhifu.ledger import services as ledger
+        setup_site("wallet")
+        seeded: pay.Seeded | None = None
+        for workers in args.workers:
+            try:
+                step(f"starting the wallet: {workers} workers x {args.threads} threads")
+                sites.start(argparse.Namespace(
+                    cardnet_workers=args.cardnet_workers,
+                    wallet_workers=workers,
+                    wallet_threads=args.threads,
+                ))  # fmt: skip
+                if seeded is None:
+                    step(f"seeding {args.clients} buyers (saved cards verified by cardnet)")
+                    seeded = pay.seed(args.clients)
+                step(f"{args.pool} authorized payments per client")
+                pools = authorize_pool(args.clients, args.pool)
+                counting_pool = authorize_pool(1, 3)[0]
+                step(f"the API mix: {args.warmup:g} s warm-up, then {args.seconds:g} s")
+                load = run_load(args, sites, seeded.api_key, pools)
+                step("statements per request")
+                statements = count_statements(sites, seeded.api_key, counting_pool)
+                from zhifu.ledger import services as ledger
 
-            violations = len(ledger.check())
-        finally:
-            step("stopping the servers")
-            sites.stop()
+                violations = len(ledger.check())
+            finally:
+                sites.stop()
+                sites.procs.clear()
             locked = _locked_in_logs(data_dir)
-    figures = _figures(args, tps, scale, load, statements, violations, locked)
-    _report(figures)
+            runs.append(_figures(args, workers, tps, scale, load, statements, violations, locked))
+        step("dropping the databases")
+    for figures in runs:
+        _report(figures)
     print(f"(whole run: {time.perf_counter() - began:.0f} s)")
     if args.keep_logs:
         print(f"servers' logs and data: {data_dir}")
     else:
         pay._remove(data_dir)
-    return figures
+    return runs
 
 
 def _locked_in_logs(data_dir: Path) -> int:
@@ -398,6 +423,7 @@ def _locked_in_logs(data_dir: Path) -> int:
 
 def _figures(
     args: argparse.Namespace,
+    workers: int,
     tps: float,
     scale: int,
     load: Load,
@@ -408,7 +434,9 @@ def _figures(
     t = load.tally
     per_s = t.requests / load.seconds if load.seconds else 0.0
     cpu_ms = {
-        group: (None if group in load.unseen else seconds * 1000 / t.requests if t.requests else None)
+        group: (
+            None if group in load.unseen else seconds * 1000 / t.requests if t.requests else None
+        )
         for group, seconds in load.cpu.items()
     }
     cpus = os.cpu_count() or 1
@@ -417,7 +445,7 @@ def _figures(
         "database": "sqlite" if args.sqlite else "postgresql",
         "clients": args.clients,
         "seconds": round(load.seconds, 2),
-        "workers": args.workers,
+        "workers": workers,
         "threads": args.threads,
         "pgbench_tps": round(tps, 1),
         "pgbench_scale": scale,
@@ -426,11 +454,8 @@ def _figures(
         "ratio_to_pgbench": round(per_s / tps, 4) if tps else None,
         "paid_payments": t.units,
         "captures": t.captures,
-        "latency_ms": {
-            kind: {"count": len(times), "p50": round(pay._percentile(times, 50), 1),
-                   "p99": round(pay._percentile(times, 99), 1)}
-            for kind, times in t.latencies.items()
-        },  # fmt: skip
+        "latency_ms": {kind: _latency(times) for kind, times in t.latencies.items()},
+        "latency_all_ms": _latency([ms for times in t.latencies.values() for ms in times]),
         "cpu_ms_per_request": {g: None if v is None else round(v, 2) for g, v in cpu_ms.items()},
         "transactions_per_request": {
             db: round(n / t.requests, 2) if t.requests else None
@@ -445,6 +470,13 @@ def _figures(
     }
 
 
+def _latency(times: list[float]) -> dict[str, Any]:
+    if not times:
+        return {"count": 0, "p50": None, "p99": None}
+    p50, p99 = pay._percentile(times, 50), pay._percentile(times, 99)
+    return {"count": len(times), "p50": round(p50, 1), "p99": round(p99, 1)}
+
+
 def _report(f: dict[str, Any]) -> None:
     print()
     print(f"pgbench TPC-B: {f['pgbench_tps']:,.0f} tps (scale {f['pgbench_scale']}, "
@@ -452,7 +484,7 @@ def _report(f: dict[str, Any]) -> None:
     print(
         f"(a) API requests: {f['requests']} in {f['seconds']:.1f} s = "
         f"{f['requests_per_s']:,.1f}/s on {f['database']} "
-        f"({f['workers']} workers × {f['threads']} threads); "
+        f"({f['workers']} workers x {f['threads']} threads); "
         f"÷ pgbench tps = {f['ratio_to_pgbench']}"
     )
     print(f"    paid payments through the API: {f['paid_payments']} "
@@ -466,9 +498,11 @@ def _report(f: dict[str, Any]) -> None:
     print(f"    the machine's CPUs were {f['machine_busy']:.0%} busy, "
           f"{f['our_share'] or 0:.0%} of it this run's")  # fmt: skip
     print(f"    {'call':<10}{'count':>7}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>6}")
-    for kind, lat in f["latency_ms"].items():
+    rows = [*f["latency_ms"].items(), ("all", f["latency_all_ms"])]
+    for kind, lat in rows:
         sql = f["statements_per_request"].get(kind, "")
-        print(f"    {kind:<10}{lat['count']:>7}{lat['p50']:>8.1f}{lat['p99']:>8.1f}{sql:>6}")
+        p50, p99 = (f"{lat[q]:.1f}" if lat[q] is not None else "-" for q in ("p50", "p99"))
+        print(f"    {kind:<10}{lat['count']:>7}{p50:>8}{p99:>8}{sql:>6}")
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(f["errors"].items())) or "none"
     print(f"errors in the window: {errors}")
     print(f"'database is locked': {f['database_locked']}")
@@ -480,11 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/api.py", description=__doc__.split("\n")[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
-    if args.pool < 1 or args.workers < 1 or args.threads < 1 or args.warmup < 0:
-        print("bench api: --pool, --workers and --threads must be positive", file=sys.stderr)
+    if args.pool < 1 or args.threads < 1 or args.warmup < 0:
+        print("bench api: --pool and --threads must be positive", file=sys.stderr)
         return 1
     try:
-        measure(args)
+        runs = measure(args)
+        if args.json:
+            args.json.write_text(json.dumps({"benchmark": "api", "runs": runs}, indent=2))
     except BenchError as exc:
         print(f"bench api: {exc}", file=sys.stderr)
         return 1

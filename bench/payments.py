@@ -90,6 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=20,
         help="payments paid one at a time afterwards to split the CPU by request (default 20)",
     )
+    p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and data")
 
 
@@ -764,6 +765,9 @@ def run(args: argparse.Namespace) -> None:
             step("stopping the servers, dropping the databases")
             sites.stop()
     _report(args, tps, scale, argon2, load, profile, statuses, len(violations))
+    if args.json:
+        figures = _figures(args, tps, argon2, load, profile, len(violations))
+        args.json.write_text(json.dumps(figures, indent=2))
     print(f"(whole run: {time.perf_counter() - began:.0f} s)")
     if args.keep_logs:
         print(f"servers' logs and data: {data_dir}")
@@ -866,6 +870,55 @@ def _report(
     print(f"ledger check after the run: {violations} violations")
     if load.ended:
         print(f"({load.ended} measured processes ended within the window: their CPU is short)")
+
+
+def _figures(
+    args: argparse.Namespace,
+    tps: float,
+    argon2: Argon2,
+    load: Load,
+    profile: Profile,
+    violations: int,
+) -> dict[str, Any]:
+    """The printed figures as data (--json; bench/all.py reads them)."""
+    r = load.result
+    paid_s, confirmed_s = r.paid / load.seconds, r.confirmed / load.seconds
+    cpu = {g: None if g in load.unseen or not r.paid else round(s * 1000 / r.paid, 1)
+           for g, s in load.cpu.items()}  # fmt: skip
+    return {
+        "benchmark": "payments",
+        "clients": args.clients,
+        "seconds": round(load.seconds, 2),
+        "pgbench_tps": round(tps, 1),
+        "argon2id_per_s": round(argon2.per_s, 2),
+        "argon2id_cpu_ms": round(argon2.cpu_ms, 1),
+        "paid": r.paid,
+        "paid_per_s": round(paid_s, 2),
+        "paid_ratio_to_pgbench": round(paid_s / tps, 4),
+        "confirmations_per_s": round(confirmed_s, 2),
+        "confirmations_ratio_to_argon2id": round(confirmed_s / argon2.per_s, 3)
+        if argon2.per_s
+        else None,
+        "transactions_per_paid": {
+            db: round(n / r.paid, 1) if r.paid else None for db, n in load.transactions.items()
+        },
+        "cpu_ms_per_paid": cpu,
+        "latency_ms": {
+            kind: {
+                "count": len(times),
+                "p50": round(_percentile(times, 50), 1),
+                "p99": round(_percentile(times, 99), 1),
+            }
+            for kind, times in r.latencies.items()
+            if times
+        },
+        "profile_cpu_ms": {
+            kind: {g: round(v * 1000 / max(1, profile.count[kind]), 1) for g, v in c.items()}
+            for kind, c in profile.cpu.items()
+        },
+        "errors": dict(r.errors),
+        "ledger_violations": violations,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
