@@ -13,11 +13,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+T = TypeVar("T")
 
 
 class BenchError(Exception):
@@ -155,3 +158,45 @@ def descendants(pid: int) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
+
+
+# --- statements per request --------------------------------------------------------------
+
+
+def counted(send: Callable[[], T]) -> tuple[T, dict[str, int], int]:
+    """Call send() (a request through Django's test client, in this process) and count
+    the SQL it sent: statements per database alias, and transactions as PostgreSQL
+    counts them (each statement outside BEGIN ... COMMIT is one; so is each BEGIN)."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    contexts = [CaptureQueriesContext(c) for c in connections.all()]
+    for ctx in contexts:
+        ctx.__enter__()
+    try:
+        result = send()
+    finally:
+        for ctx in contexts:
+            ctx.__exit__(None, None, None)
+    statements: dict[str, int] = {}
+    transactions = 0
+    if log := os.environ.get("ZHIFU_BENCH_SQL_LOG"):  # every statement, to read them
+        with open(log, "a", encoding="utf-8") as out:
+            for ctx in contexts:
+                out.writelines(f"{ctx.connection.alias}\t{q['sql'][:300]}\n"
+                               for q in ctx.captured_queries)  # fmt: skip
+            out.write("--\n")
+    for ctx in contexts:
+        if not ctx.captured_queries:
+            continue
+        statements[ctx.connection.alias] = len(ctx.captured_queries)
+        inside = False
+        for query in ctx.captured_queries:
+            word = query["sql"].split(None, 1)[0].upper() if query["sql"].strip() else ""
+            if word == "BEGIN":
+                inside, transactions = True, transactions + 1
+            elif word in ("COMMIT", "ROLLBACK"):
+                inside = False
+            elif not inside:
+                transactions += 1
+    return result, statements, transactions

@@ -294,9 +294,7 @@ def count_statements(sites: pay.Sites, api_key: str, pool: list[str]) -> dict[st
     """The SQL statements each call of the mix sends, on every database alias, through
     Django's test client in this process (the same settings, middleware and databases as
     the servers; a second request of a kind, so per-process caches are as under load)."""
-    from django.db import connections
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(
         HTTP_HOST=urlsplit(sites.wallet_url).netloc, HTTP_AUTHORIZATION=f"Bearer {api_key}"
@@ -314,15 +312,10 @@ def count_statements(sites: pay.Sites, api_key: str, pool: list[str]) -> dict[st
         })  # fmt: skip
 
     def counted(kind: str, send: Callable[[], Any]) -> int:
-        contexts = [CaptureQueriesContext(c) for c in connections.all()]
-        for ctx in contexts:
-            ctx.__enter__()
-        response = send()
-        for ctx in contexts:
-            ctx.__exit__(None, None, None)
+        response, statements, _ = _shared.counted(send)
         if response.status_code >= 300:
             raise BenchError(f"{kind} answered {response.status_code}: {response.content[:200]!r}")
-        return sum(len(ctx.captured_queries) for ctx in contexts)
+        return sum(statements.values())
 
     # Each kind is sent once before it is counted (warm caches, as under load).
     warm, target = pool[:2]

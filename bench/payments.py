@@ -698,6 +698,44 @@ def profile_requests(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> 
     return found
 
 
+def count_statements(sites: Sites, seeded: Seeded) -> dict[str, dict[str, Any]]:
+    """The SQL of one paid payment's requests, counted in this process with Django's test
+    client (the wallet's settings and databases; cardnet is the running one): statements
+    per database alias and transactions, per request. A payment is paid first so that the
+    per-process caches are as under load."""
+    from django.test import Client
+
+    buyer = seeded.buyers[0]
+    client = Client(HTTP_HOST=urlsplit(sites.wallet_url).netloc)
+    client.cookies[seeded.session_cookie] = buyer.session_key
+    api = {"HTTP_AUTHORIZATION": f"Bearer {seeded.api_key}"}
+    found: dict[str, dict[str, Any]] = {}
+
+    def send(kind: str, record: bool, method: Callable[..., Any], *a: Any, **kw: Any) -> Any:
+        response, statements, transactions = _shared.counted(lambda: method(*a, **kw))
+        if response.status_code not in (200, 201, 302):
+            raise BenchError(f"counting: {kind} answered {response.status_code}")
+        if record:
+            found[kind] = {"statements": statements, "transactions": transactions}
+        return response
+
+    for record in (False, True):
+        body = json.dumps({
+            "amount": AMOUNT, "currency": CURRENCY, "order_reference": f"count-{uuid.uuid4()}",
+            "capture_method": "automatic", "return_url": f"{sites.wallet_url}/healthz",
+        })  # fmt: skip
+        created = send("create", record, client.post, "/api/v1/payments", body,
+                       content_type="application/json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+                       **api).json()  # fmt: skip
+        cashier = urlsplit(created["cashier_url"]).path
+        send("cashier", record, client.get, cashier)
+        form = {"method": "saved_card", "card_id": buyer.card_id, "payment_password": PIN}
+        receipt = urlsplit(send("confirm", record, client.post, cashier, form)["Location"]).path
+        send("receipt", record, client.get, receipt)
+        send("retrieve", record, client.get, f"/api/v1/payments/{created['id']}", **api)
+    return found
+
+
 def _statuses() -> dict[str, int]:
     from django.db import connection
 
@@ -756,6 +794,8 @@ def run(args: argparse.Namespace) -> None:
             load = run_load(args, sites, seeded)
             step(f"profile: {args.profile} payments one after another")
             profile = profile_requests(args, sites, seeded)
+            step("statements per request")
+            statements = count_statements(sites, seeded)
             step("ledger check")
             from zhifu.ledger import services as ledger
 
@@ -765,8 +805,13 @@ def run(args: argparse.Namespace) -> None:
             step("stopping the servers, dropping the databases")
             sites.stop()
     _report(args, tps, scale, argon2, load, profile, statuses, len(violations))
+    print("SQL of one paid payment, counted in-process (statements per database; transactions):")
+    for kind, counts in statements.items():
+        per_db = ", ".join(f"{db} {n}" for db, n in counts["statements"].items())
+        print(f"    {kind:<10}{per_db}; {counts['transactions']} transactions")
     if args.json:
         figures = _figures(args, tps, argon2, load, profile, len(violations))
+        figures["statements_per_request"] = statements
         args.json.write_text(json.dumps(figures, indent=2))
     print(f"(whole run: {time.perf_counter() - began:.0f} s)")
     if args.keep_logs:
