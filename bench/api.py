@@ -432,8 +432,15 @@ def _figures(
         )
         for group, seconds in load.cpu.items()
     }
+    transactions = {
+        db: round(n / t.requests, 2) if t.requests else None for db, n in load.transactions.items()
+    }
+    if args.sqlite:  # inside the web processes: their CPU has it, PostgreSQL's counts none
+        cpu_ms = {g: ms for g, ms in cpu_ms.items() if not g.endswith(" db")}
+        transactions = {}
     cpus = os.cpu_count() or 1
     ours = sum(load.cpu.values())
+    spent = sum(ms for ms in cpu_ms.values() if ms is not None)
     return {
         "database": "sqlite" if args.sqlite else "postgresql",
         "clients": args.clients,
@@ -450,11 +457,10 @@ def _figures(
         "latency_ms": {kind: _latency(times) for kind, times in t.latencies.items()},
         "latency_all_ms": _latency([ms for times in t.latencies.values() for ms in times]),
         "cpu_ms_per_request": {g: None if v is None else round(v, 2) for g, v in cpu_ms.items()},
-        "transactions_per_request": {
-            db: round(n / t.requests, 2) if t.requests else None
-            for db, n in load.transactions.items()
-        },
+        "transactions_per_request": transactions,
         "statements_per_request": statements,
+        # What the machine's CPUs would serve if the run had them to itself.
+        "cpu_ceiling_per_s": round(cpus * 1000 / spent, 1) if spent else None,
         "machine_busy": round(load.machine_busy / load.seconds / cpus, 2) if load.seconds else None,
         "our_share": round(ours / load.machine_busy, 2) if load.machine_busy else None,
         "errors": dict(t.errors),
@@ -483,11 +489,12 @@ def _report(f: dict[str, Any]) -> None:
     print(f"    paid payments through the API: {f['paid_payments']} "
           f"({f['captures']} captured from the pool)")  # fmt: skip
     tx = ", ".join(f"{db} {n}" for db, n in f["transactions_per_request"].items())
-    print(f"    PostgreSQL transactions per request: {tx}")
+    print(f"    PostgreSQL transactions per request: {tx or 'none (SQLite)'}")
     cpu = f["cpu_ms_per_request"]
     print("(b) CPU per request: " + ", ".join(
         f"{g} {'n/a' if ms is None else f'{ms:.1f} ms'}" for g, ms in cpu.items()
     ))  # fmt: skip
+    print(f"    sum: the machine's CPUs to themselves would serve {f['cpu_ceiling_per_s']}/s")
     print(f"    the machine's CPUs were {f['machine_busy']:.0%} busy, "
           f"{f['our_share'] or 0:.0%} of it this run's")  # fmt: skip
     print(f"    {'call':<10}{'count':>7}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>6}")
