@@ -582,11 +582,16 @@ def _expire_if_due(row: PaymentRow) -> bool:
 
 def _bind(user: Any, payment_id: str) -> Payment:
     """The payment for this buyer, bound to them on first open; expired if its time is up."""
+    return _payment(_bind_row(user, payment_id))
+
+
+def _bind_row(user: Any, payment_id: str) -> PaymentRow:
+    """:func:`_bind`'s row, with its platform (read with it, not again)."""
     _check_id(payment_id, errors.PaymentNotFound)
     if getattr(user, "pk", None) is None:
         raise errors.PaymentNotFound()
 
-    def run() -> Payment:
+    def run() -> PaymentRow:
         row = _lock(payment_id)
         if not _is_buyer_of(user, row):
             raise errors.PaymentNotFound()
@@ -594,7 +599,7 @@ def _bind(user: Any, payment_id: str) -> Payment:
             row.buyer = user
             row.save(update_fields=["buyer"])
         _expire_if_due(row)
-        return _payment(row)
+        return row
 
     return run_in_transaction(run)
 
@@ -618,10 +623,10 @@ def cashier(user: Any, payment_id: str) -> Cashier:
     """What the cashier page shows. Raises PaymentNotFound (another buyer's payment, or one
     meant for another account at the shop) or PaymentNotOpen (paid, canceled, expired, or
     waiting for the bank: its ``status`` says which)."""
-    payment = _bind(user, payment_id)
+    row = _bind_row(user, payment_id)
+    payment, platform = _payment(row), row.platform
     if not payment.is_open:
         raise errors.PaymentNotOpen(payment.status)
-    platform = _rows().get(id=payment_id).platform
     registered = credentials.has_payment_password(user)
     balance: Money | None = None
     options: tuple[BalanceOption, ...] = ()
