@@ -96,6 +96,8 @@ def test_sqlite_is_configured_for_concurrency(tmp_path: Path) -> None:
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
     assert "busy_timeout" in config["OPTIONS"]["init_command"]
+    # Kept between requests like PostgreSQL's: not reopened (PRAGMAs and all) per request.
+    assert config["CONN_MAX_AGE"] == 60
 
 
 def test_database_url_belongs_to_the_site_the_process_runs(
