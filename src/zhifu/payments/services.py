@@ -1019,8 +1019,11 @@ def _void_abandoned(abandoned: list[tuple[str, str]]) -> None:
 def _lock_open(attempt_id: str) -> tuple[PaymentRow, PaymentAttempt] | None:
     """The payment (locked) and its attempt, if the attempt is still open; else None
     (settled already, by the live request or by reconcile)."""
-    payment_id = PaymentAttempt.objects.values_list("payment_id", flat=True).get(id=attempt_id)
-    row = _lock(payment_id)
+    # The payment found through its attempt and locked in one statement (an attempt never
+    # changes payment), then the attempt read again under that lock.
+    row = _rows().select_for_update(of=("self",)).filter(attempts__id=attempt_id).first()
+    if row is None:
+        raise PaymentAttempt.DoesNotExist(attempt_id)
     attempt = PaymentAttempt.objects.get(id=attempt_id)
     if attempt.state != AttemptState.OPEN:
         return None
