@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core import mail
 from django.test import Client
@@ -23,6 +21,7 @@ from tests.wallet.recovery.support import (
     new_pin,
     recover_until_answers,
     sign_in,
+    time_travel,
 )
 from zhifu.accounts.models import Platform
 from zhifu.credentials import services as credentials
@@ -164,12 +163,6 @@ def test_a_link_is_single_use_and_expires(platform: Platform) -> None:
     recover_until_answers(client, user.email or "")
     with time_travel(31):
         assert client.get("/recovery/questions/").status_code == 410
-
-
-def time_travel(minutes: int):  # type: ignore[no-untyped-def]
-    import time_machine
-
-    return time_machine.travel(clock.now() + dt.timedelta(minutes=minutes), tick=False)
 
 
 def test_a_new_request_supersedes_the_older_link(platform: Platform) -> None:
