@@ -1,4 +1,6 @@
+import importlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,3 +14,24 @@ def _csp_origins_fresh() -> Iterator[None]:
     csp.forget()
     yield
     csp.forget()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_flush_purges_the_security_log() -> Iterator[None]:
+    """Between transactional tests Django empties every table with DELETE on SQLite, which
+    the append-only security log refuses (migration security 0002): the flush lifts the
+    trigger around it, as PostgreSQL's flush (TRUNCATE) passes its trigger."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    trigger = importlib.import_module("zhifu.security.migrations.0002_sqlite_refuses_delete")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if "security_securityevent" not in tables:
+            return statements
+        return [trigger.DROP, *statements, trigger.CREATE]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
