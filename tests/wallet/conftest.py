@@ -21,10 +21,14 @@ def _sqlite_flush_purges_the_security_log() -> Iterator[None]:
     """Between transactional tests Django empties every table with DELETE on SQLite, which
     the append-only security log refuses (migration security 0002): the flush lifts the
     trigger around it, as PostgreSQL's flush (TRUNCATE) passes its trigger."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
     trigger = importlib.import_module("zhifu.security.migrations.0002_sqlite_refuses_delete")
-    original = DatabaseOperations.sql_flush
+    original = operations.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
         statements = original(self, style, tables, **kwargs)
@@ -32,6 +36,6 @@ def _sqlite_flush_purges_the_security_log() -> Iterator[None]:
             return statements
         return [trigger.DROP, *statements, trigger.CREATE]
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
-    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+    operations.sql_flush = original  # type: ignore[method-assign]
