@@ -304,3 +304,14 @@ def test_the_security_log_freezes_on_demand(platform: Platform) -> None:
     assert resp.status_code == 200
     assert security.restrictions(user).frozen
     assert client.get("/account/").status_code == 401
+
+
+def test_the_security_settings_and_the_lock_message_link_the_recovery(
+    platform: Platform,
+) -> None:
+    user, client = buyer_client(platform)
+    for path in ("/account/payment-password/", "/account/security-questions/"):
+        assert 'href="/recovery/"' in client.get(path).content.decode(), path
+    lock_pin(user)
+    page = client.get("/account/payment-password/").content.decode()
+    assert page.count('href="/recovery/"') == 2  # the lock message's link too
