@@ -110,6 +110,11 @@ def _check(user: Any, pin: str) -> domain.AttemptState:
         security.record(row.user_id, kind)
         if state.locked_until is not None:
             security.record(row.user_id, EventKind.PIN_LOCKED)
+            # Someone may be guessing: the owner hears of it, with a "This wasn't me" link.
+            until = state.locked_until.strftime("%Y-%m-%d %H:%M")
+            notifications.queue_email(
+                row.user, "payment_password_locked", {"until": until}, freeze_link=True
+            )
     if not ok and state.locked_until is not None:
         raise PaymentPasswordLocked(state.locked_until)
     return state

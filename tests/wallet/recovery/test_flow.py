@@ -11,6 +11,7 @@ from tests.wallet.recovery.support import (
     ANSWERS,
     FREEZE,
     GOOD_PIN,
+    LINK,
     NEW_PIN,
     answer,
     ask,
@@ -58,7 +59,10 @@ def test_the_whole_path_from_a_locked_pin_to_a_new_one(platform: Platform) -> No
 
     questions = recover_until_answers(client, user.email or "")
     assert questions == "/recovery/questions/"  # the token has left the address bar
-    (message,) = mail.outbox
+    locked, message = mail.outbox  # the lock's notice went out with the worker's turn
+    assert locked.subject == "Your payment password is locked"
+    assert links(FREEZE, to=user.email)
+    assert LINK.search(message.body)
     assert message.to == [user.email]
     assert "http://testserver" not in message.body  # the configured base URL, not the Host
     page = client.get(questions)

@@ -1,7 +1,8 @@
 """Every security notice carries its own "This wasn't me" link (issue 13, build item 6): a
-card added or deleted, the payment password or questions changed, the e-mail address
-changed (to the old and the new address). One confirmation, no sign-in, single use, seven
-days; the token is made when the worker sends the e-mail and kept only as its hash."""
+card added or deleted, the payment password or questions changed or the payment password
+locked, the e-mail address changed (to the old and the new address). One confirmation, no
+sign-in, single use, seven days; the token is made when the worker sends the e-mail and
+kept only as its hash."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.wallet.recovery.support import (
     NEW_PIN,
     buyer_client,
     deliver,
+    lock_pin,
     table_dump,
     time_travel,
 )
@@ -57,6 +59,7 @@ def every_notice(user: User, client: Client) -> None:
     path = EMAIL_LINK.search(confirm.body).group(1)  # type: ignore[union-attr]
     assert client.post(path).status_code == 302
     mail.outbox.remove(confirm)  # not a notice: the link that makes the change
+    lock_pin(user)  # wrong tries: someone may be guessing
     deliver()
 
 
@@ -66,6 +69,7 @@ def test_every_security_notice_carries_a_freeze_link_of_its_own(platform: Platfo
     notices = {(m.to[0], m.subject): FREEZE.findall(m.body) for m in mail.outbox}
     assert sorted(notices) == [
         ("new@example.com", "This is now your wallet's address"),
+        ("new@example.com", "Your payment password is locked"),
         ("old@example.com", "A card was added to your wallet"),
         ("old@example.com", "A card was deleted from your wallet"),
         ("old@example.com", "Your payment password was changed"),
@@ -155,7 +159,7 @@ def test_no_notice_token_reaches_a_table_a_log_the_outbox_or_a_page(
     every_notice(user, client)
     paths = [path for m in mail.outbox for path in FREEZE.findall(m.body)]
     tokens = [_token(path) for path in paths]
-    assert len(tokens) == 6
+    assert len(tokens) == 7
     pages, urls = [], []
     for path in paths[:2]:
         visitor = Client()
