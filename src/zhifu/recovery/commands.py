@@ -4,10 +4,14 @@ log (support's console comes later; until then these are the audited way in)."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
+from zhifu.config.runtime import (
+    CommandError,
+    action_group,
+    iso_time,
+    open_wallet_main_database,
+)
 from zhifu.security.domain import EventKind  # framework-free: safe before setup_site()
 
 
@@ -24,8 +28,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     who.add_argument("--user", type=int, help="only this wallet user's events (id)")
     who.add_argument("--email", help="only the events of the wallet with this confirmed address")
     p.add_argument("--kind", choices=sorted(k.value for k in EventKind), help="only this event")
-    p.add_argument("--since", type=_moment, help="from this UTC time on (ISO 8601)")
-    p.add_argument("--until", type=_moment, help="before this UTC time (ISO 8601)")
+    p.add_argument("--since", type=iso_time, help="from this UTC time on (ISO 8601)")
+    p.add_argument("--until", type=iso_time, help="before this UTC time (ISO 8601)")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_log)
 
@@ -38,15 +42,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = actions.add_parser("unfreeze", parents=[common], help="unfreeze a user's wallet")
     p.add_argument("user", type=int, help="wallet user id (after support checked identity)")
     p.set_defaults(func=cmd_unfreeze)
-
-
-def _moment(text: str) -> dt.datetime:
-    """An ISO 8601 time; without an offset, UTC."""
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def cmd_log(args: argparse.Namespace) -> None:
