@@ -319,3 +319,20 @@ def test_the_security_settings_and_the_lock_message_link_the_recovery(
     lock_pin(user)
     page = client.get("/account/payment-password/").content.decode()
     assert page.count('href="/recovery/"') == 2  # the lock message's link too
+
+
+def test_a_captcha_expires_after_five_minutes_and_offers_a_way_without_it(
+    client: Client, platform: Platform
+) -> None:
+    from tests.wallet.recovery.support import captcha
+
+    buyer_client(platform)
+    page = client.get("/recovery/").content.decode()
+    assert 'href="/recovery/support/"' in page  # for those who cannot read the picture
+    solved = captcha()
+    with time_travel(6):
+        resp = client.post("/recovery/", {"email": "reg@example.com", **solved})
+    assert resp.status_code == 400
+    mail.outbox.clear()
+    deliver()
+    assert mail.outbox == []
