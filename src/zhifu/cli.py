@@ -115,11 +115,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     setup_site("wallet")
     check_database("wallet")
+    from zhifu.fx.commands import worker_jobs as fx_jobs
     from zhifu.outbox.worker import Job, run
     from zhifu.payments.commands import worker_jobs
     from zhifu.webhooks.commands import worker_jobs as webhook_jobs
 
-    jobs = [Job(name, every, job) for name, every, job in [*worker_jobs(), *webhook_jobs()]]
+    every_job = [*worker_jobs(), *webhook_jobs(), *fx_jobs()]
+    jobs = [Job(name, every, job) for name, every, job in every_job]
     run(poll_seconds=args.poll, once=args.once, jobs=jobs)
 
 

@@ -1,4 +1,6 @@
+import importlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -21,3 +23,28 @@ def _api_keys_fresh() -> Iterator[None]:
     merchants.forget_cached_keys()
     yield
     merchants.forget_cached_keys()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_flush_purges_the_security_log() -> Iterator[None]:
+    """Between transactional tests Django empties every table with DELETE on SQLite, which
+    the append-only security log refuses (migration security 0002): the flush lifts the
+    trigger around it, as PostgreSQL's flush (TRUNCATE) passes its trigger."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
+    trigger = importlib.import_module("zhifu.security.migrations.0002_sqlite_refuses_delete")
+    original = operations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if "security_securityevent" not in tables:
+            return statements
+        return [trigger.DROP, *statements, trigger.CREATE]
+
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    operations.sql_flush = original  # type: ignore[method-assign]

@@ -450,7 +450,9 @@ def connect_platform(user: User, platform_id: Any, token: str, pin: str) -> User
         identity.save(update_fields=["user"])
         if not user.identities.exists():
             user.delete()
-        notifications.queue_email(owner, "platform_connected", {"shop": identity.platform.name})
+        notifications.queue_email(
+            owner, "platform_connected", {"shop": identity.platform.name}, freeze_link=True
+        )
     return owner
 
 
@@ -488,7 +490,7 @@ def disconnect_platform(user: User, identity_id: int, platform_id: Any, pin: str
         credentials.redeem_step_up(user.pk, proof, action)
         shop = identity.platform.name
         identity.delete()
-        notifications.queue_email(user, "platform_disconnected", {"shop": shop})
+        notifications.queue_email(user, "platform_disconnected", {"shop": shop}, freeze_link=True)
 
 
 # --- changing the confirmed address (behind the payment password) ------------------------
@@ -573,12 +575,20 @@ def confirm_email_change(user: User, token: str) -> str:
             raise EmailTaken from None
         security.record(user, EventKind.EMAIL_CHANGED)
         context = {"new": domain.masked_address(row.email)}
-        notifications.queue_email(user, "email_changed_old", context, to=old)
-        notifications.queue_email(user, "email_changed", context)
+        notifications.queue_email(user, "email_changed_old", context, to=old, freeze_link=True)
+        notifications.queue_email(user, "email_changed", context, freeze_link=True)
     return row.email
 
 
 # --- sessions ---------------------------------------------------------------------------
+
+
+def user_by_id(user_id: Any) -> User | None:
+    """The wallet user of an id as other areas keep it (``str(pk)``), if there is one."""
+    try:
+        return User.objects.filter(pk=int(user_id)).first()
+    except (TypeError, ValueError):
+        return None
 
 
 def confirmed_user(address: str) -> User | None:

@@ -8,6 +8,7 @@ Django is imported only inside the functions, after the settings module is chose
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 from collections.abc import Sequence
 
@@ -84,3 +85,12 @@ def group_actions(
         if isinstance(action, argparse._SubParsersAction):
             return action
     raise LookupError(f"`zhifu {name}` has no actions")
+
+
+def iso_time(text: str) -> dt.datetime:
+    """An argparse type: an ISO 8601 time; without an offset, UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

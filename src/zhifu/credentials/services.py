@@ -110,6 +110,11 @@ def _check(user: Any, pin: str) -> domain.AttemptState:
         security.record(row.user_id, kind)
         if state.locked_until is not None:
             security.record(row.user_id, EventKind.PIN_LOCKED)
+            # Someone may be guessing: the owner hears of it, with a "This wasn't me" link.
+            until = state.locked_until.strftime("%Y-%m-%d %H:%M")
+            notifications.queue_email(
+                row.user, "payment_password_locked", {"until": until}, freeze_link=True
+            )
     if not ok and state.locked_until is not None:
         raise PaymentPasswordLocked(state.locked_until)
     return state
@@ -241,7 +246,7 @@ def change_payment_password(user: Any, new_pin: str, *, step_up: StepUp) -> None
         row.changed_at = clock.now()
         row.failures, row.locked_until = 0, None
         row.save(update_fields=["pin_hash", "changed_at", "failures", "locked_until"])
-        notifications.queue_email(user, "payment_password_changed")
+        notifications.queue_email(user, "payment_password_changed", freeze_link=True)
         security.record(row.user_id, EventKind.PIN_CHANGED)
 
 
@@ -255,7 +260,7 @@ def change_security_questions(
         redeem_step_up(user, step_up, domain.bound(domain.Action.QUESTIONS_CHANGE))
         SecurityAnswer.objects.filter(user=user).delete()
         SecurityAnswer.objects.bulk_create(answers)
-        notifications.queue_email(user, "security_questions_changed")
+        notifications.queue_email(user, "security_questions_changed", freeze_link=True)
         security.record(user, EventKind.QUESTIONS_CHANGED)
 
 

@@ -1,12 +1,15 @@
-"""`zhifu fx import FILE | --sample` and `zhifu fx rates`."""
+"""`zhifu fx import FILE | --sample` and `zhifu fx rates`; the worker's purge of expired quotes."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
+
+PURGE_EVERY_S = 3600.0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -60,3 +63,10 @@ def cmd_rates(args: argparse.Namespace) -> None:
     for rate in rates:
         value = f"{rate.rate.normalize():f}"
         print(f"{rate.pair:<8} {value:>20}  {rate.as_of:%Y-%m-%d %H:%M}Z  {rate.source}")
+
+
+def worker_jobs() -> list[tuple[str, float, Callable[[], object]]]:
+    """The worker's periodic jobs of fx, (name, every seconds, job), after setup_site."""
+    from zhifu.fx import services
+
+    return [("fx.purge_quotes", PURGE_EVERY_S, services.purge_expired_quotes)]

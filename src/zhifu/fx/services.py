@@ -36,6 +36,10 @@ from zhifu.ledger import services as ledger
 from zhifu.ledger.services import PostedEntry
 
 SAMPLE_FILE = "eurofxref-sample.xml"
+# An unused quote is deleted this long after it expired (``purge_expired_quotes``, a job of
+# ``zhifu worker``): the cashier makes one per page view and balance, so they pile up; a
+# day's grace keeps "quote expired" (not "no such quote") for a late conversion.
+QUOTE_GRACE = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,3 +319,11 @@ def _convert(owner: str, quote_id: str, reference: str, expect: Money | None) ->
     )
     Quote.objects.filter(pk=row.pk).update(used_by=reference, used_at=now)
     return posted
+
+
+def purge_expired_quotes() -> int:
+    """Delete the unused quotes expired more than ``QUOTE_GRACE`` ago; how many. A used
+    quote stays: it records the conversion's gain (and its ledger entry names it)."""
+    cutoff = clock.now() - QUOTE_GRACE
+    deleted, _ = Quote.objects.filter(used_by__isnull=True, expires_at__lt=cutoff).delete()
+    return deleted

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from typing import Any
 
-from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
+from zhifu.config.runtime import (
+    CommandError,
+    action_group,
+    iso_time,
+    open_wallet_main_database,
+)
 from zhifu.ledger.domain import AccountKind  # framework-free: safe before setup_site()
 
 
@@ -36,20 +40,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("owner", help='account owner, e.g. "user:42" or "merchant:m_7"')
     p.add_argument("kind", choices=[kind.value for kind in AccountKind], help="account kind")
     p.add_argument("currency", help="ISO 4217 code, e.g. USD")
-    p.add_argument("--since", type=_stamp, help="from this time (ISO 8601, inclusive)")
-    p.add_argument("--until", type=_stamp, help="up to this time (ISO 8601, exclusive)")
+    p.add_argument("--since", type=iso_time, help="from this time (ISO 8601, inclusive)")
+    p.add_argument("--until", type=iso_time, help="up to this time (ISO 8601, exclusive)")
     p.add_argument(
         "--entry-kind", action="append", dest="kinds", help="only these entry kinds (repeatable)"
     )
     p.set_defaults(func=cmd_export)
-
-
-def _stamp(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def cmd_check(args: argparse.Namespace) -> None:

@@ -11,5 +11,10 @@ from zhifu.outbox.services import handler
 def deliver(event: Event) -> None:
     payload = event.payload
     services.deliver_once(
-        event.id, payload["to"], payload["template"], payload["language"], payload["context"]
+        event.id,
+        payload["to"],
+        payload["template"],
+        payload["language"],
+        payload["context"],
+        freeze_for=payload.get("freeze_for"),
     )

@@ -12,11 +12,18 @@ Two ways out:
 Other areas that announce their own outbox events (the vault's card events) send their
 e-mails from their handlers with ``deliver_once``. Every e-mail is rendered and sent here.
 
+Security notices (a card added or deleted, the payment password or questions changed, the
+e-mail address changed, a shop connected or removed, a recovery) carry a "This wasn't me"
+link of their own (``freeze_link=True``, ``freeze_for=``): :func:`new_freeze_link` makes it
+when the e-mail is rendered, so for an outbox e-mail in the worker and never in the
+outbox's table. Recovery spends it (:func:`spend_freeze_link`) and freezes the wallet.
+
 Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.txt``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,11 +31,13 @@ import structlog
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from zhifu.config.site import config
+from zhifu.kernel import clock
 from zhifu.notifications import domain
-from zhifu.notifications.models import SentEmail
+from zhifu.notifications.models import FreezeLink, SentEmail
 from zhifu.outbox import services as outbox
 
 log = structlog.get_logger(__name__)
@@ -58,21 +67,27 @@ def _send(to: str, template: str, language: str, context: Mapping[str, Any]) -> 
 
 
 def queue_email(
-    user: Any, template: str, context: dict[str, Any] | None = None, to: str | None = None
+    user: Any,
+    template: str,
+    context: dict[str, Any] | None = None,
+    to: str | None = None,
+    *,
+    freeze_link: bool = False,
 ) -> None:
-    """Enqueue an e-mail to the user; must run inside the transaction of the change."""
+    """Enqueue an e-mail to the user; must run inside the transaction of the change. A
+    security notice (``freeze_link``) gets the user's own "This wasn't me" link when sent."""
     address = to or user.email
     if not address:
         return
-    outbox.enqueue(
-        TOPIC,
-        {
-            "to": address,
-            "template": template,
-            "language": language_of(user),
-            "context": context or {},
-        },
-    )
+    payload = {
+        "to": address,
+        "template": template,
+        "language": language_of(user),
+        "context": context or {},
+    }
+    if freeze_link:
+        payload["freeze_for"] = str(user.pk)
+    outbox.enqueue(TOPIC, payload)
 
 
 def send_email_on_commit(to: str, template: str, language: str, context: dict[str, Any]) -> None:
@@ -93,7 +108,64 @@ def send_once(message_id: int, template: str, send: Callable[[], None]) -> None:
 
 
 def deliver_once(
-    message_id: int, to: str, template: str, language: str, context: Mapping[str, Any]
+    message_id: int,
+    to: str,
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    freeze_for: Any = None,
 ) -> None:
-    """Send the e-mail of an outbox message, once per message (see send_once)."""
-    send_once(message_id, template, lambda: _send(to, template, language, context))
+    """Send the e-mail of an outbox message, once per message (see send_once); with a
+    fresh "This wasn't me" link of user ``freeze_for`` when it is a security notice."""
+
+    def send() -> None:
+        extra = freeze_context(freeze_for) if freeze_for else {}
+        _send(to, template, language, {**context, **extra})
+
+    send_once(message_id, template, send)
+
+
+# --- "This wasn't me" links ------------------------------------------------------------------
+
+
+def new_freeze_link(user_id: Any) -> str:
+    """A fresh single-use "This wasn't me" link of the user, from the configured base URL;
+    only the token's hash is kept. Recovery's page spends it (no sign-in needed)."""
+    token = secrets.token_urlsafe(domain.TOKEN_BYTES)
+    now = clock.now()
+    FreezeLink.objects.create(
+        user_id=str(getattr(user_id, "pk", user_id)),
+        token_hash=domain.token_digest(token),
+        created_at=now,
+        expires_at=now + domain.FREEZE_LINK_LIFETIME,
+    )
+    return config().urls["wallet"] + reverse("recovery:freeze-link", args=[token])
+
+
+def freeze_context(user_id: Any) -> dict[str, Any]:
+    """What a security e-mail's templates show of its "This wasn't me" link."""
+    return {"freeze_link": new_freeze_link(user_id), "days": domain.FREEZE_LINK_LIFETIME.days}
+
+
+def _live_freeze_links(digest: str | None) -> Any:
+    return FreezeLink.objects.filter(
+        token_hash=digest or "-", used_at__isnull=True, expires_at__gt=clock.now()
+    )
+
+
+def freeze_link_owner(digest: str | None) -> str | None:
+    """The user id of the unused, unexpired freeze link with this token digest, else None."""
+    row = _live_freeze_links(digest).first()
+    return None if row is None else row.user_id
+
+
+def spend_freeze_link(digest: str | None) -> str | None:
+    """Use the freeze link up (once, even under concurrent clicks): its user id, else None.
+    Call it in the transaction of the freeze, so the two commit together."""
+    row = _live_freeze_links(digest).first()
+    if row is None:
+        return None
+    # The conditional update is the single use: of two clicks at once, one spends it.
+    spent = FreezeLink.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=clock.now())
+    return row.user_id if spent == 1 else None

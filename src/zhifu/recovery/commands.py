@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from zhifu.config.runtime import CommandError, action_group, open_wallet_main_database
+from zhifu.config.runtime import (
+    CommandError,
+    action_group,
+    iso_time,
+    open_wallet_main_database,
+)
+from zhifu.security.domain import EventKind  # framework-free: safe before setup_site()
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -18,7 +24,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="the audit log: newest security events, full addresses (operators only)",
     )
-    p.add_argument("--user", type=int, help="only this wallet user's events (id)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--user", type=int, help="only this wallet user's events (id)")
+    who.add_argument("--email", help="only the events of the wallet with this confirmed address")
+    p.add_argument("--kind", choices=sorted(k.value for k in EventKind), help="only this event")
+    p.add_argument("--since", type=iso_time, help="from this UTC time on (ISO 8601)")
+    p.add_argument("--until", type=iso_time, help="before this UTC time (ISO 8601)")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_log)
 
@@ -35,9 +46,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_log(args: argparse.Namespace) -> None:
     open_wallet_main_database()
+    from zhifu.accounts import services as accounts
     from zhifu.security import services as security
 
-    for event in security.audit_trail(args.user, args.limit):
+    user_id = args.user
+    if args.email:
+        user = accounts.confirmed_user(args.email)
+        if user is None:
+            raise CommandError(f"recovery log: no wallet has the address {args.email}", 1)
+        user_id = user.pk
+    events = security.audit_trail(
+        user_id, args.limit, kind=args.kind, since=args.since, until=args.until
+    )
+    for event in events:
         print(
             f"{event.at.isoformat(timespec='seconds')} user={event.user_id} {event.kind}"
             f" ip={event.ip or '-'} shop={event.shop or '-'} {event.detail}".rstrip()

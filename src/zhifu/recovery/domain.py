@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
+from zhifu.notifications.domain import FREEZE_LINK_LIFETIME, TOKEN_BYTES, token_digest
+
 LINK_LIFETIME = dt.timedelta(minutes=30)  # the e-mailed recovery link (SEC-15)
-FREEZE_LINK_LIFETIME = dt.timedelta(days=7)  # "This wasn't me"
 CONFIRM_LINK_LIFETIME = dt.timedelta(minutes=30)  # a cool-off's fresh e-mail confirmation
 REQUESTS_PER_HOUR = 5  # per address and per client address (SEC-17)
 WRONG_PER_LINK = 5  # wrong submissions that revoke a link (SEC-18)
 WRONG_PER_DAY = 10  # wrong submissions in 24 hours that lock self-service recovery
 WRONG_WINDOW = dt.timedelta(hours=24)
 LIMIT_WINDOW = dt.timedelta(hours=1)
-TOKEN_BYTES = 32  # 256 bits; at least 128 asked (SEC-15)
 
-
-def token_digest(token: str) -> str:
-    """What is stored of an e-mailed token (decision 0007): its SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
+# Every e-mailed link's token and its stored hash are notifications' (the freeze links are
+# made there, for every security e-mail).
+__all__ = ["FREEZE_LINK_LIFETIME", "TOKEN_BYTES", "token_digest"]
 
 
 def normalize_address(address: str) -> str:

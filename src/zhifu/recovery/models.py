@@ -68,11 +68,10 @@ class SelfServiceLock(models.Model):
 
 
 class EmailedToken(models.Model):
-    """A single-use link of a security e-mail: "This wasn't me" (freeze) or a cool-off's
-    fresh confirmation (confirm)."""
+    """A single-use link of a cool-off's fresh confirmation (the "This wasn't me" links,
+    once here too, are notifications' ``FreezeLink`` since migration 0002)."""
 
     class Purpose(models.TextChoices):
-        FREEZE = "freeze", "freeze"
         CONFIRM = "confirm", "confirm"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -237,7 +237,6 @@ def set_new_pin(user: Any, session: Session, pin: str) -> None:
     """Finish recovery: the new payment password (counters cleared), every other session
     ended, a cool-off started, a freeze older than a day lifted, and an e-mail with a
     "This wasn't me" link. All in one transaction with spending the link."""
-    freeze_token = secrets.token_urlsafe(domain.TOKEN_BYTES)
     now = clock.now()
     with transaction.atomic():
         row = current_link(user, session, for_update=True)
@@ -253,21 +252,12 @@ def set_new_pin(user: Any, session: Session, pin: str) -> None:
         if security.restrictions(user).frozen:
             security.unfreeze(user)
         security.record(user, EventKind.RECOVERY_COMPLETED)
-        EmailedToken.objects.create(
-            user=user,
-            purpose=EmailedToken.Purpose.FREEZE,
-            token_hash=domain.token_digest(freeze_token),
-            created_at=now,
-            expires_at=now + domain.FREEZE_LINK_LIFETIME,
-        )
-        link = config().urls["wallet"] + reverse("recovery:freeze-link", args=[freeze_token])
         notifications.send_email_on_commit(
             user.email,
             "recovery_completed",
             notifications.language_of(user),
             {
-                "freeze_link": link,
-                "days": domain.FREEZE_LINK_LIFETIME.days,
+                **notifications.freeze_context(user),
                 "cool_off_hours": int(security.cool_off_period().total_seconds() // 3600),
                 "cool_off_until": until.isoformat(timespec="minutes"),
             },
@@ -291,33 +281,36 @@ def _emailed(session: Session, key: str, purpose: str, gone: type[RecoveryRefusa
     return row
 
 
-def freeze_link(session: Session) -> Any:
-    """The "This wasn't me" link this browser opened, if it still works (no sign-in)."""
-    return _emailed(session, FREEZE_KEY, EmailedToken.Purpose.FREEZE, FreezeLinkGone)
+def freeze_link(session: Session) -> str:
+    """The user id of the "This wasn't me" link this browser opened, if it still works (no
+    sign-in). The link is any security e-mail's (notifications makes them)."""
+    user_id = notifications.freeze_link_owner(session.get(FREEZE_KEY))
+    if user_id is None:
+        raise FreezeLinkGone
+    return user_id
 
 
-def _freeze(user: Any) -> None:
-    security.freeze(user)
-    accounts.end_sessions(user)
+def _freeze(user_id: Any) -> None:
+    security.freeze(user_id)
+    user = accounts.user_by_id(user_id)
+    if user is not None:
+        accounts.end_sessions(user)
 
 
 def freeze_by_link(session: Session) -> None:
     """Freeze the wallet of the opened link and end every one of its sessions."""
     with transaction.atomic():
-        row = freeze_link(session)
-        spent = EmailedToken.objects.filter(pk=row.pk, used_at__isnull=True).update(
-            used_at=clock.now()
-        )
-        if spent != 1:
+        user_id = notifications.spend_freeze_link(session.get(FREEZE_KEY))
+        if user_id is None:
             raise FreezeLinkGone
-        _freeze(row.user)
+        _freeze(user_id)
     session.pop(FREEZE_KEY, None)
 
 
 def freeze_now(user: Any) -> None:
     """The signed-in buyer pressed "This wasn't me" on the security log."""
     with transaction.atomic():
-        _freeze(user)
+        _freeze(user.pk)
 
 
 # --- the cool-off's fresh e-mail confirmation ----------------------------------------------

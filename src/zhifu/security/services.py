@@ -124,11 +124,25 @@ def events(user_id: Any, page: Any = 1) -> Page[LoggedEvent]:
     return Page(lines, found.number, found.paginator)  # type: ignore[arg-type]
 
 
-def audit_trail(user_id: Any | None = None, limit: int = 100) -> list[SecurityEvent]:
-    """For operators (``zhifu security log``): the newest events, full addresses."""
+def audit_trail(
+    user_id: Any | None = None,
+    limit: int = 100,
+    *,
+    kind: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[SecurityEvent]:
+    """For operators (``zhifu recovery log``): the newest events, full addresses; of one
+    user, of one kind, from ``since`` (inclusive) to ``until`` (exclusive) when given."""
     rows = SecurityEvent.objects.order_by("-at", "-id")
     if user_id is not None:
         rows = rows.filter(user_id=_uid(user_id))
+    if kind:
+        rows = rows.filter(kind=kind)
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if until is not None:
+        rows = rows.filter(at__lt=until)
     return list(rows[:limit])
 
 

@@ -1,5 +1,6 @@
 """The vault's outbox handlers (found by the outbox's autodiscovery): a card added or
-deleted is e-mailed to its owner, with the masked number only, through notifications."""
+deleted is e-mailed to its owner, with the masked number only and a "This wasn't me" link,
+through notifications."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ def _email(event: Event, template: str) -> None:
         return  # the buyer has no address on file: nobody to tell
     context = {key: payload[key] for key in ("scheme", "masked", "label")}
     language = language_for([payload.get("language")])
-    deliver_once(event.id, str(payload["email"]), template, language, context)
+    deliver_once(
+        event.id,
+        str(payload["email"]),
+        template,
+        language,
+        context,
+        freeze_for=payload["owner"],
+    )
 
 
 @handler(TOPIC_ADDED)

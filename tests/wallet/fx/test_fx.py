@@ -199,3 +199,27 @@ def test_a_currency_the_site_does_not_enable_cannot_be_quoted(clock: object) -> 
         fx.quote(BUYER, Money(100, "EUR"), "CHF", settings=SETTINGS)
     with translation.override("en"):
         assert caught.value.message == "No exchange rate from EUR to CHF is available."
+
+
+def test_the_worker_purges_unused_quotes_a_day_after_they_expired(
+    clock: time_machine.Traveller,
+) -> None:
+    from zhifu.fx.commands import worker_jobs
+
+    [(name, every, purge)] = worker_jobs()  # what `zhifu worker` runs, hourly
+    assert (name, every) == ("fx.purge_quotes", 3600.0)
+    _rates(("EUR", "USD", "1.1"))
+    services.top_up(BALANCE_ON, BUYER, Money(1_000, "EUR"), "fx-topup")
+    used = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
+    fx.convert(BALANCE_ON, BUYER, used.id, "fx-kept")
+    unused = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
+    clock.shift(fx.QUOTE_GRACE)  # expired, but within the grace: still says "expired"
+    assert purge() == 0
+    assert Quote.objects.count() == 2
+    with pytest.raises(fx_errors.QuoteExpired):
+        fx.convert(BALANCE_ON, BUYER, unused.id, "fx-late")
+    clock.shift(dt.timedelta(seconds=61))
+    fresh = fx.quote(BUYER, Money(500, "EUR"), "USD", settings=SETTINGS)
+    assert purge() == 1
+    assert set(Quote.objects.values_list("public_id", flat=True)) == {used.id, fresh.id}
+    assert fx.purge_expired_quotes() == 0

@@ -68,6 +68,15 @@ def challenge(network: FakeCardNetwork, number: str = MASTERCARD) -> None:
     )
 
 
+def card_the_network_answers(
+    buyer: User, network: FakeCardNetwork, answer: AuthorizeResult | Exception
+) -> Any:
+    """A saved Mastercard whose next authorization gets ``answer`` from the network."""
+    card = save_card(buyer, network, MASTERCARD)
+    network.program(Flow.AUTHORIZE, MASTERCARD, answer)
+    return card
+
+
 def test_a_challenged_payment_waits_for_the_buyer_then_succeeds(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
@@ -300,8 +309,7 @@ def test_reconcile_runs_after_a_minute_on_its_own(
 def test_an_authorization_the_network_never_received_is_given_up_after_a_while(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
-    card = save_card(buyer, network, MASTERCARD)
-    network.program(Flow.AUTHORIZE, MASTERCARD, OutcomeUnknown("lost on the way"))
+    card = card_the_network_answers(buyer, network, OutcomeUnknown("lost on the way"))
     payment = create(shop)
     assert isinstance(pay_saved(buyer, payment, card), services.Pending)
     assert services.reconcile(older_than=dt.timedelta(0)).still_open == 1
@@ -316,10 +324,9 @@ def test_an_authorization_the_network_never_received_is_given_up_after_a_while(
 def test_a_pending_authorization_stays_processing_until_the_network_decides(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
-    card = save_card(buyer, network, MASTERCARD)
-    network.program(
-        Flow.AUTHORIZE,
-        MASTERCARD,
+    card = card_the_network_answers(
+        buyer,
+        network,
         AuthorizeResult(NetworkStatus.PENDING, "fakeauth_pending", Money(1500, "USD")),
     )
     payment = create(shop)
@@ -331,8 +338,7 @@ def test_a_pending_authorization_stays_processing_until_the_network_decides(
 def test_an_unreachable_network_leaves_the_payment_open_and_nothing_charged(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
-    card = save_card(buyer, network, MASTERCARD)
-    network.program(Flow.AUTHORIZE, MASTERCARD, NetworkUnavailable("connection refused"))
+    card = card_the_network_answers(buyer, network, NetworkUnavailable("connection refused"))
     payment = create(shop)
     with pytest.raises(errors.PaymentNetworkUnavailable) as caught:
         pay_saved(buyer, payment, card)
@@ -492,11 +498,8 @@ def test_a_new_card_payment_sends_its_cvc_to_the_network_only(
 def test_an_authorization_of_another_amount_is_not_taken(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
-    card = save_card(buyer, network, MASTERCARD)
-    network.program(
-        Flow.AUTHORIZE,
-        MASTERCARD,
-        AuthorizeResult(NetworkStatus.AUTHORIZED, "fakeauth_other", Money(1, "USD")),
+    card = card_the_network_answers(
+        buyer, network, AuthorizeResult(NetworkStatus.AUTHORIZED, "fakeauth_other", Money(1, "USD"))
     )
     payment = create(shop)
     with pytest.raises(errors.PaymentDeclined):

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from typing import Any
 
+import time_machine
 from captcha.models import CaptchaStore
 from django.core import mail
+from django.db import connection
 from django.test import Client
 
 from tests.wallet.accounts.support import GOOD_CHOICES, GOOD_PIN, registered_buyer, sign_in
 from zhifu.accounts.models import Platform, User
 from zhifu.credentials import services as credentials
 from zhifu.credentials.errors import CredentialsRefusal
+from zhifu.kernel import clock
 from zhifu.outbox.models import OutboxMessage
 from zhifu.outbox.services import dispatch_due
 
@@ -86,3 +90,18 @@ def answer(client: Client, answers: list[str] = ANSWERS) -> Any:
 
 def new_pin(client: Client, pin: str = NEW_PIN, repeat: str | None = None) -> Any:
     return client.post("/recovery/new-password/", {"pin": pin, "pin_repeat": repeat or pin})
+
+
+def table_dump() -> str:
+    """Every row of every table of the default database, as text (the canary scans)."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            chunks += [" ".join(str(v) for v in row) for row in cursor.fetchall()]
+    return "\n".join(chunks)
+
+
+def time_travel(minutes: int) -> time_machine.travel:
+    """The clock, ``minutes`` from now, standing still."""
+    return time_machine.travel(clock.now() + dt.timedelta(minutes=minutes), tick=False)

@@ -7,11 +7,10 @@ import logging
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 
 from tests.wallet.accounts.support import new_buyer, sign_in
-from tests.wallet.recovery.support import FREEZE, LINK, ask, deliver
+from tests.wallet.recovery.support import FREEZE, LINK, ask, deliver, table_dump
 from zhifu.accounts.models import Platform
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice, normalize_answer
@@ -21,15 +20,6 @@ pytestmark = pytest.mark.django_db
 OLD_PIN = "730519"
 NEW_PIN = "461937"
 ANSWERS = ["Canary Pet Qzx1", "Canary City Wvy2", "Canary Book Ptu3"]
-
-
-def _dump() -> str:
-    chunks = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            chunks += [" ".join(str(v) for v in row) for row in cursor.fetchall()]
-    return "\n".join(chunks)
 
 
 def test_no_secret_of_a_recovery_leaks(
@@ -95,7 +85,7 @@ def test_no_secret_of_a_recovery_leaks(
         body = message.subject + message.body
         body = body.replace(token_path, "").replace(freeze_path, "")  # the links themselves
         mails.append(body)
-    dump = _dump()
+    dump = table_dump()
     assert "canary@example.com" in dump  # the dump does see the data
     for where, text in {
         "logs": logs,

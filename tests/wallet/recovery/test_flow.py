@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core import mail
 from django.test import Client
@@ -13,6 +11,7 @@ from tests.wallet.recovery.support import (
     ANSWERS,
     FREEZE,
     GOOD_PIN,
+    LINK,
     NEW_PIN,
     answer,
     ask,
@@ -23,6 +22,7 @@ from tests.wallet.recovery.support import (
     new_pin,
     recover_until_answers,
     sign_in,
+    time_travel,
 )
 from zhifu.accounts.models import Platform
 from zhifu.credentials import services as credentials
@@ -59,7 +59,10 @@ def test_the_whole_path_from_a_locked_pin_to_a_new_one(platform: Platform) -> No
 
     questions = recover_until_answers(client, user.email or "")
     assert questions == "/recovery/questions/"  # the token has left the address bar
-    (message,) = mail.outbox
+    locked, message = mail.outbox  # the lock's notice went out with the worker's turn
+    assert locked.subject == "Your payment password is locked"
+    assert links(FREEZE, to=user.email)
+    assert LINK.search(message.body)
     assert message.to == [user.email]
     assert "http://testserver" not in message.body  # the configured base URL, not the Host
     page = client.get(questions)
@@ -164,12 +167,6 @@ def test_a_link_is_single_use_and_expires(platform: Platform) -> None:
     recover_until_answers(client, user.email or "")
     with time_travel(31):
         assert client.get("/recovery/questions/").status_code == 410
-
-
-def time_travel(minutes: int):  # type: ignore[no-untyped-def]
-    import time_machine
-
-    return time_machine.travel(clock.now() + dt.timedelta(minutes=minutes), tick=False)
 
 
 def test_a_new_request_supersedes_the_older_link(platform: Platform) -> None:
@@ -311,3 +308,31 @@ def test_the_security_log_freezes_on_demand(platform: Platform) -> None:
     assert resp.status_code == 200
     assert security.restrictions(user).frozen
     assert client.get("/account/").status_code == 401
+
+
+def test_the_security_settings_and_the_lock_message_link_the_recovery(
+    platform: Platform,
+) -> None:
+    user, client = buyer_client(platform)
+    for path in ("/account/payment-password/", "/account/security-questions/"):
+        assert 'href="/recovery/"' in client.get(path).content.decode(), path
+    lock_pin(user)
+    page = client.get("/account/payment-password/").content.decode()
+    assert page.count('href="/recovery/"') == 2  # the lock message's link too
+
+
+def test_a_captcha_expires_after_five_minutes_and_offers_a_way_without_it(
+    client: Client, platform: Platform
+) -> None:
+    from tests.wallet.recovery.support import captcha
+
+    buyer_client(platform)
+    page = client.get("/recovery/").content.decode()
+    assert 'href="/recovery/support/"' in page  # for those who cannot read the picture
+    solved = captcha()
+    with time_travel(6):
+        resp = client.post("/recovery/", {"email": "reg@example.com", **solved})
+    assert resp.status_code == 400
+    mail.outbox.clear()
+    deliver()
+    assert mail.outbox == []

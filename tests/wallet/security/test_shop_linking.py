@@ -157,6 +157,7 @@ def test_connect_with_the_payment_password_joins_the_wallet_and_tells_the_owner(
     assert note.payload["to"] == VICTIM
     assert note.payload["language"] == "ru"
     assert note.payload["context"] == {"shop": "Shop B"}
+    assert note.payload["freeze_for"] == str(victim.pk)  # its own "This wasn't me" link
     assert client.get("/account/").status_code == 200
 
 
@@ -316,6 +317,7 @@ def test_removing_a_shop_needs_the_payment_password(shops: Shops, victim: User) 
     assert not Identity.objects.filter(pk=shop_a.pk).exists()
     (note,) = OutboxMessage.objects.filter(payload__template="platform_disconnected")
     assert note.payload["context"] == {"shop": "Shop A"}
+    assert note.payload["freeze_for"] == str(victim.pk)
     # The next sign-in through A starts an empty wallet of its own.
     again = Client()
     shops.sign_in(again, "a", sub="anna", email=VICTIM)
