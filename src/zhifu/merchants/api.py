@@ -12,11 +12,10 @@ No session, no cookie, no CSRF: a request is authenticated by its key alone.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -25,7 +24,7 @@ from ninja import Body, Header, NinjaAPI, Query, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime, BeforeValidator, Field, StrictStr
+from pydantic import Field, StrictStr
 
 from zhifu.kernel.currencies import UnknownCurrency
 from zhifu.kernel.errors import Refusal
@@ -64,6 +63,7 @@ from zhifu.payments import domain as payments_domain
 from zhifu.payments import services as payments
 from zhifu.payments.domain import CaptureMethod, PaymentStatus
 from zhifu.payments.errors import CurrencyUnsupported
+from zhifu.web.instants import Instant
 from zhifu.webhooks import api as webhooks_api
 
 log = logging.getLogger(__name__)
@@ -339,26 +339,6 @@ def _money(amount: int, currency: str) -> Money:
         return Money(amount, currency)
     except (MoneyError, UnknownCurrency):  # not a currency at all: as one not enabled
         raise CurrencyUnsupported(param="currency") from None
-
-
-def _iso_only(value: Any) -> Any:
-    """ISO 8601 with an offset only, as the document says (pydantic would also take a Unix
-    time), and in UTC (0001-01-01T00:00+01:00 has none: refused, not a 500)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time with its offset") from None
-    if stamp.tzinfo is None:
-        raise ValueError("must say its offset (Z or +hh:mm)")
-    try:
-        return stamp.astimezone(dt.UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class PaymentFilters(Request):

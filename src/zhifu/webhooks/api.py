@@ -6,16 +6,13 @@ and query check when mounted (:func:`router`), so webhooks import nothing of the
 above them. Thin: each operation calls one use case of ``webhooks.services``.
 """
 
-import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Body, Query, Router, Schema
 from pydantic import (
-    AwareDatetime,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
@@ -23,6 +20,7 @@ from pydantic import (
     StrictStr,
 )
 
+from zhifu.web.instants import Instant
 from zhifu.webhooks import domain, services
 from zhifu.webhooks.errors import EndpointNotFound, EventNotFound
 
@@ -164,22 +162,6 @@ class DeliveryList(_Out):
     url: str
     has_more: bool
     data: list[DeliveryOut]
-
-
-def _iso_only(value: Any) -> Any:
-    """An ISO 8601 date-time with its offset, as the payments filters take (no Unix times)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time with its offset") from None
-    if stamp.tzinfo is None:
-        raise ValueError("must say its offset (Z or +hh:mm)")
-    return stamp
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class Paging(_In):

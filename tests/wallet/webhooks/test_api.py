@@ -169,6 +169,11 @@ def test_events_list_filters_and_pages(api: Api) -> None:
         error_of(api.get("/events", {"created_gte": "2026-06-15T12:00:00"}))["code"]
         == "parameter_invalid"
     )
+    # no UTC instant (a year-1 time east of Greenwich): refused, where PostgreSQL would fail
+    assert (
+        error_of(api.get("/events", {"created_gte": "0001-01-01T00:02:49.75+11:05"}))["code"]
+        == "parameter_invalid"
+    )
 
 
 def test_deliveries_and_resend_through_the_api(api: Api) -> None:
