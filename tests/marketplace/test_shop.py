@@ -100,11 +100,13 @@ def test_after_sign_up_checkout_comes_back_to_the_cart(client: Client) -> None:
     client.post("/products/silk-scarf/add/", {"quantity": "1"})
     login_url = client.post("/checkout/")["Location"]
     signup_url = login_url.replace("/login/", "/signup/")
-    client.post(
-        signup_url,
-        {"name": "Ivan", "email": "ivan@example.org", "password": "amber-violin-delta-7",
-         "locale": "en", "next": "/cart/?checkout=1"},
-    )  # fmt: skip
+    form = {
+        "name": "Ivan",
+        "email": "ivan@example.org",
+        "locale": "en",
+        "next": "/cart/?checkout=1",
+    }
+    client.post(signup_url, {**form, "password": PASSWORD})
     response = finish_sign_up(client, "ivan@example.org")
     assert response["Location"] == "/cart/?checkout=1"
     html = client.get(response["Location"]).content.decode()
