@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -36,6 +37,7 @@ from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
     AddToCartForm,
     ChallengeForm,
+    ChangePasswordForm,
     LocalizedPasswordResetForm,
     LoginForm,
     NewPasswordForm,
@@ -524,6 +526,40 @@ def locked_out(
 
 class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
+
+
+# Wrong current passwords one session may type on the change-password form before it is
+# signed out: a stolen session must not become a way to guess the password.
+PASSWORD_CHANGE_TRIES = 5
+_PASSWORD_CHANGE_FAILURES = "zhifu_password_change_failures"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Settings → "Change my password": current and new password, for a signed-in buyer
+    (Django's view: the buyer's other sessions end, this one stays)."""
+
+    form_class = ChangePasswordForm
+    template_name = "marketplace/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: ChangePasswordForm) -> HttpResponse:
+        self.request.session.pop(_PASSWORD_CHANGE_FAILURES, None)
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form: ChangePasswordForm) -> HttpResponse:
+        if form.has_error("old_password", "password_incorrect"):
+            failures = self.request.session.get(_PASSWORD_CHANGE_FAILURES, 0) + 1
+            self.request.session[_PASSWORD_CHANGE_FAILURES] = failures
+            if failures >= PASSWORD_CHANGE_TRIES:
+                auth_logout(self.request)
+                messages.error(
+                    self.request,
+                    _("Too many wrong passwords: you were logged out. Log in again."),
+                )
+                return HttpResponseRedirect(reverse("login"))
+        return super().form_invalid(form)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
