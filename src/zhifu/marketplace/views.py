@@ -531,7 +531,7 @@ class LogoutView(auth_views.LogoutView):
 # Wrong current passwords one session may type on the change-password form before it is
 # signed out: a stolen session must not become a way to guess the password.
 PASSWORD_CHANGE_TRIES = 5
-_PASSWORD_CHANGE_FAILURES = "zhifu_password_change_failures"
+_CHANGE_FAILURES_KEY = "zhifu_password_change_failures"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -543,15 +543,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("account")
 
     def form_valid(self, form: ChangePasswordForm) -> HttpResponse:
-        self.request.session.pop(_PASSWORD_CHANGE_FAILURES, None)
+        self.request.session.pop(_CHANGE_FAILURES_KEY, None)
         response = super().form_valid(form)
         messages.success(self.request, _("Your password was changed."))
         return response
 
     def form_invalid(self, form: ChangePasswordForm) -> HttpResponse:
         if form.has_error("old_password", "password_incorrect"):
-            failures = self.request.session.get(_PASSWORD_CHANGE_FAILURES, 0) + 1
-            self.request.session[_PASSWORD_CHANGE_FAILURES] = failures
+            failures = self.request.session.get(_CHANGE_FAILURES_KEY, 0) + 1
+            self.request.session[_CHANGE_FAILURES_KEY] = failures
             if failures >= PASSWORD_CHANGE_TRIES:
                 auth_logout(self.request)
                 messages.error(
