@@ -527,6 +527,11 @@ def locked_out(
 class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out of the shop."))  # said, not guessed
+        return response
+
 
 # Wrong current passwords one session may type on the change-password form before it is
 # signed out: a stolen session must not become a way to guess the password.
