@@ -33,10 +33,18 @@ SUITES = [
 # xdist workers, for the suites long enough to repay their start-up (a few seconds each);
 # an idle worker takes queued tests from the busy one.
 WORKERS = {"wallet": ["-n", "2", "--dist", "worksteal"]}
-# Tests that alone set the pace of their database's pass (the ledger state machine: minutes
-# of steps one after another). Each runs in a process of its own, started first, beside the
-# rest of the pass, so that both cores stay busy until the end.
-ALONE = {"wallet": ["tests/wallet/ledger/test_stateful.py"]}
+# The modules that alone set the pace of their database's pass, minutes each of work one
+# step after another: the ledger state machine, the card canary (1,000 cards) and the
+# webhook deliveries (10,000 events). Each runs in a process of its own, started first,
+# beside the rest of the pass: on a worker of the rest, one of them started late kept its
+# pass going with the other worker idle.
+ALONE = {
+    "wallet": [
+        "tests/wallet/ledger/test_stateful.py",
+        "tests/wallet/vault/test_canary.py",
+        "tests/wallet/webhooks/test_delivery.py",
+    ]
+}
 # Every module whose outcome could change with the date: what it tests reads the clock
 # (card expiry, e-mail link and session lifetimes, lockouts, step-up proofs, signed values
 # max_age, FX rate staleness and quotes, outbox back-off, statements, ids, tokens, order
