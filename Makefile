@@ -29,13 +29,16 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 demo: $(STAMP)
 	$(BIN)/zhifu demo
 
-# Everything, three jobs at a time on two cores (the PostgreSQL pass, the longest, first);
-# each job's output is printed whole when it ends, and every job runs even if one fails.
+# Everything, three jobs at a time on two cores, longest first so that the short ones fill
+# the gaps at the end (the PostgreSQL pass, then the browser tests, which wait on pages
+# more than they compute; each pass also runs its longest modules beside the rest, see
+# scripts/pytest_sites.py); each job's output is printed whole when it ends, and every job
+# runs even if one fails.
 TEST_JOBS ?= 3
 test: $(DEV_STAMP)
 	@echo "make test: $(TEST_JOBS) jobs at a time; each job's output appears when it ends"
 	@$(MAKE) --no-print-directory --jobs=$(TEST_JOBS) --output-sync=target --keep-going \
-		test-postgres checks test-sqlite test-e2e test-system test-dates
+		test-postgres test-e2e test-sqlite test-system test-dates checks
 
 checks: lint typecheck imports secrets audit
 

@@ -9,15 +9,20 @@ pinned dates in tests/harness/clock.py (ZHIFU_TEST_NOW), instead of the whole su
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.clock import DATES  # noqa: E402
+from tests.settings import DB_PREFIX, db_prefix  # noqa: E402
 
 SUITES = [
     ("unit", None),
@@ -26,8 +31,20 @@ SUITES = [
     ("cardnet", "tests.settings.cardnet"),
 ]
 # xdist workers, for the suites long enough to repay their start-up (a few seconds each);
-# an idle worker takes queued tests from the busy one (the ledger state machine is long).
+# an idle worker takes queued tests from the busy one.
 WORKERS = {"wallet": ["-n", "2", "--dist", "worksteal"]}
+# The modules that alone set the pace of their database's pass, minutes each of work one
+# step after another: the ledger state machine, the card canary (1,000 cards) and the
+# webhook deliveries (10,000 events). Each runs in a process of its own, started first,
+# beside the rest of the pass: on a worker of the rest, one of them started late kept its
+# pass going with the other worker idle.
+ALONE = {
+    "wallet": [
+        "tests/wallet/ledger/test_stateful.py",
+        "tests/wallet/vault/test_canary.py",
+        "tests/wallet/webhooks/test_delivery.py",
+    ]
+}
 # Every module whose outcome could change with the date: what it tests reads the clock
 # (card expiry, e-mail link and session lifetimes, lockouts, step-up proofs, signed values
 # max_age, FX rate staleness and quotes, outbox back-off, statements, ids, tokens, order
@@ -96,23 +113,49 @@ DATE_SENSITIVE = {
 }
 
 
-def run(suite: str, settings: str | None, paths: list[str], env: dict[str, str]) -> int:
+def pytest(settings: str | None, paths: list[str], *options: str) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
     cmd += ["-p", "no:django"] if settings is None else ["--ds", settings]
-    cmd += WORKERS.get(suite, [])
-    cmd += sys.argv[1:]
+    return [*cmd, *options, *sys.argv[1:]]
+
+
+def run(suite: str, settings: str | None, paths: list[str], env: dict[str, str]) -> int:
+    cmd = pytest(settings, paths, *WORKERS.get(suite, []))
     return subprocess.run(cmd, check=False, env=env, cwd=ROOT).returncode
 
 
 def whole_suite(db: str) -> list[str]:
     failed = []
-    for suite, settings in SUITES:
-        if settings is None and db != "sqlite":
-            continue  # framework-free tests do not touch a database: run them once
-        print(f"\n=== {suite} on {db} ===", flush=True)
-        if run(suite, settings, [f"tests/{suite}"], dict(os.environ)) not in (0, 5):
-            failed.append(f"{suite} on {db}")  # 5: no tests collected
+    with contextlib.ExitStack() as outputs:
+        tests = [(settings, path) for suite, settings in SUITES for path in ALONE.get(suite, [])]
+        alone = [start_alone(*test, n, outputs) for n, test in enumerate(tests)]
+        for suite, settings in SUITES:
+            if settings is None and db != "sqlite":
+                continue  # framework-free tests do not touch a database: run them once
+            print(f"\n=== {suite} on {db} ===", flush=True)
+            rest = [f"--ignore={path}" for path in ALONE.get(suite, [])]
+            if run(suite, settings, [f"tests/{suite}", *rest], dict(os.environ)) not in (0, 5):
+                failed.append(f"{suite} on {db}")  # 5: no tests collected
+        for path, proc, out in alone:
+            code = proc.wait()
+            print(f"\n=== {path} on {db} (beside the rest) ===", flush=True)
+            out.seek(0)
+            shutil.copyfileobj(out, sys.stdout.buffer)
+            sys.stdout.flush()
+            if code not in (0, 5):
+                failed.append(f"{path} on {db}")
     return failed
+
+
+def start_alone(
+    settings: str | None, path: str, n: int, outputs: contextlib.ExitStack
+) -> tuple[str, subprocess.Popen[bytes], IO[bytes]]:
+    """Start one of ALONE's tests, on test databases of its own beside the rest's; its
+    output is kept for the end of the pass."""
+    out = outputs.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by outputs
+    env = {**os.environ, DB_PREFIX: f"{db_prefix()}_alone{n}"}
+    proc = subprocess.Popen(pytest(settings, [path]), env=env, cwd=ROOT, stdout=out, stderr=out)
+    return path, outputs.enter_context(proc), out
 
 
 def at_each_date() -> list[str]:

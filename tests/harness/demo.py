@@ -16,7 +16,9 @@ from pathlib import Path
 from tests.harness import clock
 from zhifu.demo import BIND_ADDRESSES, SECOND_SHOP, Ports, healthy, site_urls
 
-HEALTHY_WITHIN_S = 120
+# A guard against a hang, never a timing check: a fresh start (four sites migrated and
+# seeded at once) has taken over 120 s on a 2-core machine under a load of 27.
+HEALTHY_WITHIN_S = 300
 # The demo's shops, as keys of Demo.urls: the reference shop and the second one.
 SHOP_SITES = ("marketplace", SECOND_SHOP.key)
 

@@ -11,6 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+DB_PREFIX = "ZHIFU_TEST_DB_PREFIX"
+
+
+def db_prefix() -> str:
+    """The test databases' name prefix: ZHIFU_TEST_DB_PREFIX keeps concurrent runs on one
+    server apart."""
+    return os.environ.get(DB_PREFIX, "zhifu")
 
 
 def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
@@ -20,8 +27,7 @@ def prepare(site: str, extra_aliases: tuple[str, ...] = ()) -> None:
     os.environ.pop("DATABASE_URL", None)
     if os.environ.get("ZHIFU_TEST_DB", "sqlite") == "postgres":
         base = urlsplit(os.environ.get("ZHIFU_TEST_DATABASE_URL") or DEFAULT_PG)
-        # ZHIFU_TEST_DB_PREFIX keeps concurrent runs on one server apart.
-        prefix = os.environ.get("ZHIFU_TEST_DB_PREFIX", "zhifu")
+        prefix = db_prefix()
         for alias in (site, *extra_aliases):
             # pytest-django creates test_<name> beside it (test_<name>_gw<N> for each xdist
             # worker) and drops it afterwards.

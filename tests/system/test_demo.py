@@ -1,12 +1,20 @@
-"""`zhifu demo` as a buyer's machine would run it: real processes on real ports."""
+"""`zhifu demo` as a buyer's machine would run it: real processes on real ports.
+
+A fresh demo migrates and seeds four sites (the costliest step of these tests), so the checks
+that need the same life of a demo share one: a start, what it serves, then its stop.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
+import socket
 import sqlite3
+import threading
 import time
+import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -16,6 +24,8 @@ from tests.harness.demo import Demo, free_port, processes_mentioning
 from tests.system.test_cli import zhifu
 from zhifu.demo import Ports, healthy, site_urls
 from zhifu.kernel import clock
+
+KEY_LINE = re.compile(r"shop API key \(zhifu-shop, test mode\): (sk_test_[0-9A-Za-z]{43})")
 
 
 def _secrets(data_dir: Path) -> dict[str, str]:
@@ -34,7 +44,81 @@ def _wait_gone(text: str, seconds: float = 20) -> list[int]:
     return left
 
 
-def test_demo_serves_every_site_and_stops_without_orphans(demo: Demo) -> None:
+def _addresses_listening(port: int) -> set[str]:
+    """The IPv4 addresses a TCP socket listens on at port (from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port_hex = local.split(":")
+        if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def _status(url: str, host: str) -> int:
+    request = urllib.request.Request(url + "/healthz", headers={"Host": host})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - local
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _each_site_answers_only_its_own_loopback_host(demo: Demo) -> None:
+    """Issue 9 finding 5: the three sites and the second shop on four loopback hosts, each
+    answering only its own host name (browsers share cookies between ports of one host)."""
+    hosts = {site: urlsplit(url).hostname for site, url in demo.urls.items()}
+    assert hosts == {
+        "wallet": "localhost",
+        "marketplace": "127.0.0.1",
+        "cardnet": "127.0.0.2",
+        "bazaar": "127.0.0.3",
+    }
+    assert _addresses_listening(demo.ports["marketplace"]) == {"127.0.0.1"}
+    assert _addresses_listening(demo.ports["bazaar"]) == {"127.0.0.3"}
+    assert _addresses_listening(demo.ports["cardnet"]) == {"127.0.0.2"}
+    assert _addresses_listening(demo.ports["wallet"]) == {"127.0.0.1"}  # and ::1 if present
+    for site, url in demo.urls.items():
+        own = urlsplit(url).netloc
+        assert _status(url, own) == 200, site
+        for other, other_url in demo.urls.items():
+            if other != site:
+                foreign = f"{urlsplit(other_url).hostname}:{demo.ports[site]}"
+                assert _status(url, foreign) == 400, (site, foreign)
+
+
+def _printed_key(demo: Demo) -> str:
+    """The shop's test key in the banner (printed just after the sites answer: wait for it)."""
+    pause = threading.Event()
+    for _ in range(600):
+        found = KEY_LINE.findall(demo.output())
+        if found:
+            break
+        pause.wait(0.05)
+    assert len(found) == 1, demo.output()
+    return str(found[0])
+
+
+def _the_printed_test_key_works_and_is_kept(demo: Demo) -> str:
+    """Issue 11 (merchant API item 1): the demo prints the shop's test key with its other
+    credentials; it works against the running wallet's API and is kept in the secrets folder
+    (0600), never in the database in clear."""
+    key = _printed_key(demo)
+    url = demo.urls["wallet"] + "/api/v1/payments"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})  # noqa: S310
+    with urllib.request.urlopen(request) as resp:  # noqa: S310 - the demo's own URL
+        assert resp.status == 200
+        assert json.load(resp)["object"] == "list"
+    stored = demo.data_dir / "secrets" / "demo_shop_api_key"
+    assert stored.read_text().strip() == key
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert key.encode() not in (demo.data_dir / "wallet.sqlite3").read_bytes()
+    return key
+
+
+def test_demo_serves_every_site_each_on_its_own_host_and_stops_without_orphans(
+    demo: Demo,
+) -> None:
     # No timing assertion (start() only guards against a hang): start-up takes 30-70 s on a
     # busy 2-core machine, four sites migrating at once. It is printed for the record.
     print(f"healthy after {demo.start():.1f} s")
@@ -47,13 +131,15 @@ def test_demo_serves_every_site_and_stops_without_orphans(demo: Demo) -> None:
     banner = demo.output()
     assert demo.urls["wallet"] in banner
     assert "buyer@zhifu.localhost" in banner
+    _each_site_answers_only_its_own_loopback_host(demo)
     assert demo.stop(signal.SIGTERM) == 0
     assert _wait_gone(str(demo.data_dir)) == []
     assert not any(healthy(url) for url in demo.urls.values())
 
 
-def test_a_second_demo_reuses_its_keys_and_data(demo: Demo) -> None:
+def test_a_second_demo_reuses_its_keys_and_data_and_its_servers_die_with_it(demo: Demo) -> None:
     demo.start()
+    key = _the_printed_test_key_works_and_is_kept(demo)
     demo.stop()
     keys = _secrets(demo.data_dir)
     buyers = _count(demo.data_dir / "marketplace.sqlite3", "marketplace_buyer")
@@ -63,13 +149,10 @@ def test_a_second_demo_reuses_its_keys_and_data(demo: Demo) -> None:
 
     demo.start()
     assert _secrets(demo.data_dir) == keys
+    assert _printed_key(demo) == key
     # The demo buyer and the shop's staff login, seeded once.
     assert _count(demo.data_dir / "marketplace.sqlite3", "marketplace_buyer") == buyers == 2
-    demo.stop()
-
-
-def test_servers_die_with_a_killed_demo(demo: Demo) -> None:
-    demo.start()
+    # A killed demo (no chance to stop its children) takes its servers with it.
     demo.stop(signal.SIGKILL)
     assert _wait_gone(str(demo.data_dir)) == []
 
