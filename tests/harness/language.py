@@ -32,8 +32,9 @@ NAMES = frozenset(
 )  # fmt: skip
 # Names of more than one word, taken out whole so their words do not count alone.
 PHRASES = ("3-D Secure", "American Express", "Diners Club")
-# The language switcher names the languages by their codes.
-LANGUAGE_CODES = frozenset({"en", "ru"})
+# The language switcher names the languages by their codes; times name their zones by UTC
+# offsets («19:14 (UTC+8)»).
+LANGUAGE_CODES = frozenset({"en", "ru", "utc", "gmt"})
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:localhost|test|example)\S*")
