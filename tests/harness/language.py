@@ -6,6 +6,7 @@ words that are neither names (brands, card schemes, the demo's shops), nor codes
 currency codes, the language switcher's EN / RU), nor things that are not words at all
 (e-mail addresses, URLs, ids with digits or underscores, masked card numbers). What it
 returns is English left on a Russian page (docs/glossary.md says what to write instead).
+Leave ``<code>`` out of the text you pass: API paths and headers are code, not words.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ NAMES = frozenset(
         "zhifu", "cardnet", "bazaar",
         # card schemes and payment brands
         "visa", "mastercard", "amex", "unionpay", "jcb", "maestro",
-        "discover", "mir", "alipay", "aliexpress",
+        "discover", "mir", "elo", "hipercard", "rupay", "troy", "alipay", "aliexpress",
+        # the check digit's algorithm, named after its author
+        "luhn",
         # what a card prints beside the code on its back
         "cvc", "cvv",
     }
 )  # fmt: skip
 # Names of more than one word, taken out whole so their words do not count alone.
 PHRASES = ("3-D Secure", "American Express", "Diners Club")
-# The language switcher names the languages by their codes; times name their zones by UTC
-# offsets («19:14 (UTC+8)»).
-LANGUAGE_CODES = frozenset({"en", "ru", "utc", "gmt"})
+# The language switcher names the languages by their codes, a language choice by the name a
+# speaker of it knows ("English"); times name their zones by UTC offsets («19:14 (UTC+8)»).
+LANGUAGE_CODES = frozenset({"en", "ru", "english", "utc", "gmt"})
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:localhost|test|example)\S*")

@@ -16,7 +16,7 @@ import unicodedata
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import get_currency_symbol, parse_pattern
+from babel.numbers import get_currency_name, get_currency_symbol, parse_pattern
 
 NBSP = "\u00a0"
 
@@ -72,3 +72,9 @@ def format_amount(minor: int, currency: str, exponent: int, locale: str = "en") 
     if _spaced(sign[0]):
         text = re.sub(f"(?<=\\d){marker}", f"{NBSP}{marker}", text)
     return text.replace(marker, sign)
+
+
+def currency_name(currency: str, locale: str) -> str:
+    """The currency's name for a heading, instead of its ISO code: "Chinese Yuan",
+    «китайский юань»."""
+    return get_currency_name(currency, locale=_locale(locale))

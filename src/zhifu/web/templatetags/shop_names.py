@@ -1,0 +1,14 @@
+"""``{{ name|shop_name }}``: a registered shop name as the page's language writes it."""
+
+from __future__ import annotations
+
+from django import template
+
+from zhifu.web import shop_names
+
+register = template.Library()
+
+
+@register.filter
+def shop_name(name: object) -> str:
+    return shop_names.shop_name(str(name)) if name else ""
