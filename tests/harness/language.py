@@ -6,7 +6,8 @@ words that are neither names (brands, card schemes, the demo's shops), nor codes
 currency codes, the language switcher's EN / RU), nor things that are not words at all
 (e-mail addresses, URLs, ids with digits or underscores, masked card numbers). What it
 returns is English left on a Russian page (docs/glossary.md says what to write instead).
-Leave ``<code>`` out of the text you pass: API paths and headers are code, not words.
+Leave out of the text you pass ``<code>`` (API paths and headers are code, not words) and
+any element with another ``lang`` (an English e-mail shown in the Russian demo mailbox).
 """
 
 from __future__ import annotations

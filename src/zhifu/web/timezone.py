@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import formats, timezone
@@ -23,7 +24,9 @@ class TimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        timezone.activate(parse_zone(request.COOKIES.get(COOKIE)) or DEFAULT_ZONE)
+        # A script of another version may have escaped the slash ("Europe%2FMoscow").
+        name = unquote(request.COOKIES.get(COOKIE, ""))
+        timezone.activate(parse_zone(name) or DEFAULT_ZONE)
         try:
             return self.get_response(request)
         finally:

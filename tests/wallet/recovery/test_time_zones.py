@@ -36,6 +36,7 @@ def test_the_security_log_shows_the_buyer_s_local_time_with_its_zone(platform: P
         security.record(user, EventKind.PIN_WRONG)
     assert f"14:14\xa0({MSK_RU})" in _log(client, "ru", "Europe/Moscow")
     assert "19:14\xa0(UTC+8)" in _log(client, "ru", "Asia/Shanghai")
+    assert "19:14\xa0(UTC+8)" in _log(client, "ru", "Asia%2FShanghai")  # an escaped slash
     assert "2:14 p.m.\xa0(GMT+3)" in _log(client, "en", "Europe/Moscow")
     assert "11:14\xa0(UTC)" in _log(client, "ru", None)
     # A name the tz database does not list leaves the page in UTC, still labelled.

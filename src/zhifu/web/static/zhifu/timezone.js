@@ -8,10 +8,11 @@
   } catch (e) {
     return;
   }
-  if (!zone) {
+  // IANA names ("Europe/Moscow") need no escaping in a cookie; anything else is not sent.
+  if (!zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) {
     return;
   }
-  var value = "zhifu_tz=" + encodeURIComponent(zone);
+  var value = "zhifu_tz=" + zone;
   if (document.cookie.split("; ").indexOf(value) !== -1) {
     return;
   }
