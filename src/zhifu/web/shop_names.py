@@ -13,12 +13,14 @@ from __future__ import annotations
 from django.utils.translation import pgettext, pgettext_lazy
 
 CONTEXT = "shop name in the wallet"
-DEMO_SHOP = pgettext_lazy(
-    "shop name in the wallet", "zhifu shop"
-)  # for makemessages: the seeded name
+# Standing alone (a list of shops to choose from), the name says what it is: «Магазин zhifu».
+ALONE = "shop name in the wallet, alone"
+# For makemessages: the demo's seeded name, in both places.
+DEMO_SHOP = pgettext_lazy("shop name in the wallet", "zhifu shop")
+DEMO_SHOP_ALONE = pgettext_lazy("shop name in the wallet, alone", "zhifu shop")
 
 
-def shop_name(name: str | None) -> str:
-    """The registered name `name` as the page's language writes it (unchanged for names that
-    have no translation)."""
-    return pgettext(CONTEXT, name) if name else ""
+def shop_name(name: str | None, alone: bool = False) -> str:
+    """The registered name `name` as the page's language writes it in a sentence (or `alone`,
+    in a list); unchanged for names that have no translation."""
+    return pgettext(ALONE if alone else CONTEXT, name) if name else ""

@@ -14,6 +14,8 @@ from zhifu.web.shop_names import shop_name
 def test_the_demo_shop_is_zhifu_in_russian_and_zhifu_shop_in_english() -> None:
     with translation.override("ru"):
         assert shop_name("zhifu shop") == "zhifu"
+        assert shop_name("zhifu shop", alone=True) == "Магазин zhifu"
+        assert shop_name("Bazaar", alone=True) == "Bazaar"
         assert shop_name("Bazaar") == "Bazaar"
         assert shop_name("") == ""
     with translation.override("en"):

@@ -10,5 +10,6 @@ register = template.Library()
 
 
 @register.filter
-def shop_name(name: object) -> str:
-    return shop_names.shop_name(str(name)) if name else ""
+def shop_name(name: object, where: str = "") -> str:
+    """In a sentence by default; ``|shop_name:"alone"`` in a list of shops."""
+    return shop_names.shop_name(str(name), alone=where == "alone") if name else ""
