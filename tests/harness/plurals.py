@@ -64,7 +64,10 @@ def render(template: str, n: int) -> str:
         def __missing__(self, key: str) -> int:
             return n
 
-    return template % _All() if "%" in template else template
+    if "%" not in template:
+        return template
+    # Django's own messages use positional "%d"; zhifu's name their placeholders.
+    return template % _All() if "%(" in template else template % n
 
 
 def django_mismatches(apps: set[str]) -> list[str]:

@@ -24,6 +24,11 @@ def _key(value: object) -> object:
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
+def _context(value: object) -> str | None:
+    """Babel reads a .mo file's message context as bytes, a .po file's as str."""
+    return value.decode() if isinstance(value, bytes) else value  # type: ignore[return-value]
+
+
 def _strings(message_string: object) -> tuple[str, ...]:
     return message_string if isinstance(message_string, tuple) else (str(message_string),)
 
@@ -41,9 +46,9 @@ def test_the_compiled_catalogue_is_up_to_date(po: Path) -> None:
     mo = po.with_suffix(".mo")
     assert mo.exists(), "run: python scripts/i18n.py compile"
     with po.open("rb") as fh:
-        source = {_key(m.id): _key(m.string) for m in read_po(fh) if m.id}
+        source = {(_context(m.context), _key(m.id)): _key(m.string) for m in read_po(fh) if m.id}
     with mo.open("rb") as fh:
-        compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
+        compiled = {(_context(m.context), _key(m.id)): _key(m.string) for m in read_mo(fh) if m.id}
     assert compiled == source, "run: python scripts/i18n.py compile"
 
 
