@@ -39,6 +39,7 @@ from zhifu.kernel import clock
 from zhifu.notifications import domain
 from zhifu.notifications.models import FreezeLink, SentEmail
 from zhifu.outbox import services as outbox
+from zhifu.web.shop_names import shop_name
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,8 @@ def language_of(user: Any) -> str:
 def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     ctx = {"wallet_url": config().urls["wallet"], **context}
     with translation.override(language):
+        if "shop" in ctx:  # queued as registered, written as the buyer's language names it
+            ctx["shop"] = shop_name(ctx["shop"])
         subject = render_to_string(f"notifications/email/{template}_subject.txt", ctx)
         body = render_to_string(f"notifications/email/{template}.txt", ctx)
     return " ".join(subject.split()), body

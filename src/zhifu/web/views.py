@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import email.utils
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -44,6 +46,16 @@ def _language(msg: EmailMessage) -> str:
     return value if _LANGUAGE_TAG.match(value) else ""
 
 
+def _sent_at(msg: EmailMessage) -> dt.datetime | None:
+    """The Date header as an aware datetime (shown in the reader's zone), None if unreadable;
+    "-0000" (no zone given) is read as UTC."""
+    try:
+        sent = email.utils.parsedate_to_datetime(str(msg["Date"] or ""))
+    except (TypeError, ValueError):
+        return None
+    return sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC)
+
+
 def _body(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain", "html"))
     return str(part.get_content()) if part is not None else ""
@@ -63,7 +75,7 @@ def dev_mailbox(request: HttpRequest) -> HttpResponse:
                 "name": path.name,
                 "to": msg["To"],
                 "subject": msg["Subject"],
-                "date": msg["Date"],
+                "date": _sent_at(msg),
                 "lang": _language(msg),
             }
         )
@@ -88,5 +100,6 @@ def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
             "body": _body(msg),
             "name": name,
             "lang": _language(msg),
+            "sent_at": _sent_at(msg),
         },
     )
