@@ -1,6 +1,7 @@
 """Ledger throughput and balance-read time against pgbench.
 
-    .venv/bin/python bench/ledger.py [--clients 8] [--seconds 10] [--database-url URL]
+    .venv/bin/python bench/ledger.py [--clients 8] [--seconds 10] [--shards 1,2,4,8,16]
+                                     [--database-url URL]
     .venv/bin/zhifu bench ledger [the same options]      (the same script, from a checkout)
 
 Everything runs on one PostgreSQL server, in scratch databases created for the run and
@@ -11,13 +12,16 @@ dropped afterwards:
 2. ledger postings per second with N client processes, each posting two-legged entries
    between **random buyer accounts** (1,000 of them);
 3. the same with every entry paying **one hot merchant**, whose payable is split into
-   shards (the design), and, for contrast, a merchant with a single payable row;
+   shards (the design), and, for contrast, a merchant with a single payable row; with
+   `--shards 1,2,4,8,16` also a merchant with each of those shard counts (the curve the
+   default count is chosen from, docs/ledger.md);
 4. the time to read a balance with 10 thousand and with 1 million entries in the
    account's history (fixtures bulk-inserted server-side), beside the time a SUM over the
    postings would take.
 
 Figures are printed as ratios to pgbench measured in the same run; nothing is asserted, and
-`make test` does not run it.
+`make test` does not run it. `measure(args)` returns the same figures as a dict (for a JSON
+table); `main(argv)` prints them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import _shared
 from _shared import BenchError
@@ -44,6 +49,22 @@ START_BALANCE = 10**12
 def add_arguments(p: argparse.ArgumentParser) -> None:
     _shared.add_common_arguments(p, clients=8, seconds=10.0)
     p.add_argument("--large", type=int, default=1_000_000, help="entries in the large read fixture")
+    p.add_argument(
+        "--shards",
+        type=_shard_counts,
+        default=(),
+        help="also measure a hot merchant with each of these shard counts (e.g. 1,2,4,8,16)",
+    )
+
+
+def _shard_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of shard counts") from None
+    if not counts or not all(1 <= n <= 64 for n in counts):
+        raise argparse.ArgumentTypeError("shard counts are 1-64")
+    return counts
 
 
 # --- ledger workloads --------------------------------------------------------------------
@@ -145,7 +166,7 @@ def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> T
     )
 
 
-def _seed_buyers() -> None:
+def _seed_buyers(sweep: tuple[int, ...]) -> None:
     from zhifu.kernel.money import Money
     from zhifu.ledger import domain, services
 
@@ -155,6 +176,26 @@ def _seed_buyers() -> None:
     services.post("bench-seed", "topup", legs)
     services.open_account(domain.merchant("merchant:hot", "USD"))
     services.open_account(domain.merchant("merchant:hot-1-row", "USD"), shards=1)
+    for shards in sweep:
+        services.open_account(domain.merchant(f"merchant:hot-{shards}", "USD"), shards=shards)
+
+
+def _workloads(sweep: tuple[int, ...]) -> tuple[dict[str, str], dict[int, str]]:
+    """The workloads by label, and the label measuring each shard count of the curve."""
+    from zhifu.ledger.domain import MERCHANT_PAYABLE_SHARDS
+
+    default = f"hot merchant, {MERCHANT_PAYABLE_SHARDS} shards"
+    workloads = {
+        "random accounts": "random",
+        default: "merchant:hot",
+        "hot merchant, 1 row": "merchant:hot-1-row",
+    }
+    curve = {MERCHANT_PAYABLE_SHARDS: default, 1: "hot merchant, 1 row"}
+    for shards in sweep:
+        if shards not in curve:
+            curve[shards] = f"hot merchant, {shards} shards"
+            workloads[curve[shards]] = f"merchant:hot-{shards}"
+    return workloads, {n: curve[n] for n in sweep}
 
 
 # --- balance reads -----------------------------------------------------------------------
@@ -221,11 +262,13 @@ def _read_times(owner: str, entries: int) -> tuple[float, float]:
 # --- the run -----------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> None:
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every measurement; the figures as a dict (what `run` prints, for a JSON table)."""
     _shared.check_common_arguments(args, "ledger")
     suffix = f"{os.getpid()}"
     ledger_db, pgbench_db = f"zhifu_bench_ledger_{suffix}", f"zhifu_bench_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
+    sweep: tuple[int, ...] = getattr(args, "shards", ())
     print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
     began = time.perf_counter()
     _shared.create_db(args.database_url, pgbench_db)
@@ -235,12 +278,8 @@ def run(args: argparse.Namespace) -> None:
         tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
         _shared.drop_db(args.database_url, pgbench_db)
         _setup_django(_shared.with_db(args.database_url, ledger_db))
-        _seed_buyers()
-        workloads = {
-            "random accounts": "random",
-            "hot merchant, 8 shards": "merchant:hot",
-            "hot merchant, 1 row": "merchant:hot-1-row",
-        }
+        _seed_buyers(sweep)
+        workloads, curve = _workloads(sweep)
         # Interleaved rounds, so a change in the machine's load during the run does not
         # favour whichever workload happened to run in the quiet minute.
         results: dict[str, Throughput] = {}
@@ -255,6 +294,7 @@ def run(args: argparse.Namespace) -> None:
             _fixture(owner, entries)
             reads[entries] = _read_times(owner, entries)
         from zhifu.ledger import services
+        from zhifu.ledger.domain import MERCHANT_PAYABLE_SHARDS
 
         print("  ledger: check ...", flush=True)
         started = time.perf_counter()
@@ -267,27 +307,82 @@ def run(args: argparse.Namespace) -> None:
             connections.close_all()
         _shared.drop_db(args.database_url, pgbench_db)
         _shared.drop_db(args.database_url, ledger_db)
+    random_rate = results["random accounts"].entries_per_s
+    hot = results[f"hot merchant, {MERCHANT_PAYABLE_SHARDS} shards"]
+    return {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "pgbench_scale": scale,
+        "pgbench_tps": tps,
+        "workloads": {
+            label: {
+                "entries_per_s": result.entries_per_s,
+                "postings_per_s": result.postings_per_s,
+                "entries_per_tps": result.entries_per_s / tps,
+                "postings_per_tps": result.postings_per_s / tps,
+                "refused": result.refused,
+            }
+            for label, result in results.items()
+        },
+        "random_entries_per_tps": random_rate / tps,
+        "hot_merchant_shards": MERCHANT_PAYABLE_SHARDS,
+        "hot_merchant_entries_per_tps": hot.entries_per_s / tps,
+        "hot_over_random": hot.entries_per_s / random_rate,
+        "shard_curve": {
+            shards: {
+                "entries_per_s": results[label].entries_per_s,
+                "over_random": results[label].entries_per_s / random_rate,
+            }
+            for shards, label in sorted(curve.items())
+        },
+        "balance_read_ms": {
+            entries: {"stored": stored, "sum": summed}
+            for entries, (stored, summed) in reads.items()
+        },
+        "refused": sum(r.refused for r in results.values()),
+        "check_violations": len(violations),
+        "check_seconds": check_seconds,
+        "whole_run_seconds": time.perf_counter() - began,
+    }
 
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure, print the table, and return the figures."""
+    figures = measure(args)
+    tps = figures["pgbench_tps"]
     print()
-    print(f"pgbench TPC-B: {tps:,.0f} tps (scale {scale}, {args.clients} clients)")
+    print(
+        f"pgbench TPC-B: {tps:,.0f} tps (scale {figures['pgbench_scale']}, {args.clients} clients)"
+    )
     print(
         f"{'ledger workload':<26}{'entries/s':>11}{'postings/s':>12}"
         f"{'postings/s ÷ tps':>18}{'entries/s ÷ tps':>17}"
     )
-    for label, result in results.items():
+    for label, row in figures["workloads"].items():
         print(
-            f"{label:<26}{result.entries_per_s:>11,.0f}{result.postings_per_s:>12,.0f}"
-            f"{result.postings_per_s / tps:>18.2f}{result.entries_per_s / tps:>17.2f}"
+            f"{label:<26}{row['entries_per_s']:>11,.0f}{row['postings_per_s']:>12,.0f}"
+            f"{row['postings_per_tps']:>18.2f}{row['entries_per_tps']:>17.2f}"
         )
     print(f"{'balance read':<26}{'stored balance':>16}{'SUM(postings)':>16}")
-    for entries, (stored, summed) in reads.items():
-        print(f"{f'{entries:,} entries':<26}{stored:>13.3f} ms{summed:>13.1f} ms")
-    refused = sum(r.refused for r in results.values())
-    print(f"(whole run: {time.perf_counter() - began:.0f} s)")
+    for entries, read in figures["balance_read_ms"].items():
+        print(f"{f'{entries:,} entries':<26}{read['stored']:>13.3f} ms{read['sum']:>13.1f} ms")
+    print(f"(whole run: {figures['whole_run_seconds']:.0f} s)")
     print(
-        f"refused postings: {refused}; ledger check after the run: {len(violations)} "
-        f"violations ({check_seconds:.1f} s over every account and entry)"
+        f"refused postings: {figures['refused']}; ledger check after the run: "
+        f"{figures['check_violations']} violations ({figures['check_seconds']:.1f} s over "
+        "every account and entry)"
     )
+    print(
+        f"hot merchant ({figures['hot_merchant_shards']} shards) ÷ random accounts: "
+        f"{figures['hot_over_random']:.2f}"
+    )
+    if figures["shard_curve"]:
+        points = ", ".join(
+            f"{shards}: {point['over_random']:.2f}"
+            for shards, point in figures["shard_curve"].items()
+        )
+        print(f"shard curve (hot merchant entries/s ÷ random accounts, by shards): {points}")
+    return figures
 
 
 def _setup_django(url: str) -> None:

@@ -1,0 +1,73 @@
+"""PostgreSQL posts an entry in one statement (the stored function `ledger_post`).
+
+Counts statements, never time: the benchmark (bench/ledger.py) measures the throughput.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from zhifu.kernel.money import Money
+from zhifu.ledger import domain, errors, services
+from zhifu.ledger.domain import BALANCE_ON, AccountKind
+from zhifu.ledger.models import Account, Entry, Posting
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+BUYER = "user:one-statement"
+SHOP = "merchant:one-statement"
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+def test_an_entry_outside_a_transaction_is_one_statement_even_for_new_accounts() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        services.top_up(BALANCE_ON, BUYER, usd(500), "one-topup")
+        services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(200), "one-pay")
+    assert len(queries.captured_queries) == 2
+    assert all("ledger_post(" in q["sql"] for q in queries.captured_queries)
+    # The new merchant payable was opened with its kind's shard count, in the same statement.
+    shards = Account.objects.filter(owner=SHOP, kind=AccountKind.MERCHANT_PAYABLE)
+    assert shards.count() == domain.MERCHANT_PAYABLE_SHARDS
+    assert services.balance(domain.merchant(SHOP, "USD")).minor == 200
+    assert services.check() == []
+
+
+def test_a_refusal_inside_a_callers_transaction_leaves_it_usable() -> None:
+    with transaction.atomic():
+        services.top_up(BALANCE_ON, BUYER, usd(100), "usable-topup")
+        with pytest.raises(errors.InsufficientFunds) as refused:
+            services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(101), "usable-too-much")
+        with pytest.raises(errors.DuplicateReference):
+            services.top_up(BALANCE_ON, BUYER, usd(1), "usable-topup")
+        services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(100), "usable-pay")
+    assert refused.value.details["account"] == f"{BUYER}/buyer_balance/USD"
+    assert set(Entry.objects.values_list("reference", flat=True)) == {
+        "usable-topup",
+        "usable-pay",
+    }
+    assert services.balance(domain.buyer(BUYER, "USD")).minor == 0
+    assert services.check() == []
+
+
+def test_a_debit_of_a_sharded_payable_takes_from_the_fullest_shards_first() -> None:
+    rows = services.open_account(domain.merchant(SHOP, "USD"), shards=3)
+    services.top_up(BALANCE_ON, BUYER, usd(1000), "shards-topup")
+    for n in range(6):
+        services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(10 + n), f"shards-pay-{n}")
+    before = {row.pk: row.balance for row in Account.objects.filter(pk__in=[r.pk for r in rows])}
+    total = sum(before.values())
+
+    refund = services.refund_capture("shards-refund", SHOP, usd(total), buyer_owner=BUYER)
+
+    expected = domain.plan_debit(sorted(before.items()), total)
+    assert sorted((p[0], p[1]) for p in refund.postings if p[0] in before) == sorted(expected)
+    assert Posting.objects.filter(entry__reference="shards-refund").count() == len(expected) + 1
+    with pytest.raises(errors.InsufficientFunds) as refused:
+        services.refund_capture("shards-refund-2", SHOP, usd(1), buyer_owner=BUYER)
+    assert refused.value.details["account"] == f"{SHOP}/merchant_payable/USD"
+    assert services.check() == []
