@@ -76,6 +76,7 @@ class Throughput:
     postings: int
     seconds: float
     refused: int
+    client_cpu: float  # CPU seconds the client processes spent (Python, Django, psycopg)
 
     def __add__(self, other: Throughput) -> Throughput:
         return Throughput(
@@ -83,7 +84,12 @@ class Throughput:
             self.postings + other.postings,
             self.seconds + other.seconds,
             self.refused + other.refused,
+            self.client_cpu + other.client_cpu,
         )
+
+    @property
+    def client_cpu_ms_per_entry(self) -> float:
+        return 1000 * self.client_cpu / max(1, self.entries + self.refused)
 
     @property
     def postings_per_s(self) -> float:
@@ -99,7 +105,7 @@ def _worker(
     worker: int,
     seconds: float,
     round_no: int,
-    queue: mp.Queue[tuple[int, int, int]],
+    queue: mp.Queue[tuple[int, int, int, float]],
 ) -> None:
     from django.db import connections
 
@@ -110,6 +116,7 @@ def _worker(
 
     rng = random.Random(worker * 1000 + round_no)
     entries = postings = refused = 0
+    cpu_started = time.process_time()
     deadline = time.perf_counter() + seconds
     n = 0
     while time.perf_counter() < deadline:
@@ -138,7 +145,7 @@ def _worker(
         entries += 1
         postings += len(posted.postings)
     connections.close_all()
-    queue.put((entries, postings, refused))
+    queue.put((entries, postings, refused, time.process_time() - cpu_started))
 
 
 def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> Throughput:
@@ -146,7 +153,7 @@ def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> T
 
     connections.close_all()
     ctx = mp.get_context("fork")
-    queue: mp.Queue[tuple[int, int, int]] = ctx.Queue()
+    queue: mp.Queue[tuple[int, int, int, float]] = ctx.Queue()
     procs = [
         ctx.Process(target=_worker, args=(workload, i, seconds, round_no, queue))
         for i in range(clients)
@@ -163,6 +170,7 @@ def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> T
         postings=sum(r[1] for r in results),
         seconds=max(elapsed, seconds),
         refused=sum(r[2] for r in results),
+        client_cpu=sum(r[3] for r in results),
     )
 
 
@@ -321,6 +329,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "entries_per_tps": result.entries_per_s / tps,
                 "postings_per_tps": result.postings_per_s / tps,
                 "refused": result.refused,
+                "client_cpu_ms_per_entry": result.client_cpu_ms_per_entry,
             }
             for label, result in results.items()
         },
@@ -376,6 +385,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"hot merchant ({figures['hot_merchant_shards']} shards) ÷ random accounts: "
         f"{figures['hot_over_random']:.2f}"
     )
+    cpu = ", ".join(
+        f"{label} {row['client_cpu_ms_per_entry']:.2f}"
+        for label, row in figures["workloads"].items()
+    )
+    print(f"client CPU ms per entry: {cpu}")
     if figures["shard_curve"]:
         points = ", ".join(
             f"{shards}: {point['over_random']:.2f}"
