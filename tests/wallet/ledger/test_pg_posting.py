@@ -5,6 +5,8 @@ Counts statements, never time: the benchmark (bench/ledger.py) measures the thro
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -70,4 +72,38 @@ def test_a_debit_of_a_sharded_payable_takes_from_the_fullest_shards_first() -> N
     with pytest.raises(errors.InsufficientFunds) as refused:
         services.refund_capture("shards-refund-2", SHOP, usd(1), buyer_owner=BUYER)
     assert refused.value.details["account"] == f"{SHOP}/merchant_payable/USD"
+    assert services.check() == []
+
+
+def _hold(rows: list[int], held: threading.Event, release: threading.Event) -> None:
+    """Keep `rows` locked in a transaction of this thread's connection until `release`."""
+    try:
+        with transaction.atomic():
+            list(Account.objects.select_for_update().filter(pk__in=rows))
+            held.set()
+            release.wait(timeout=60)
+    finally:
+        connection.close()
+
+
+def test_a_credit_to_a_sharded_payable_takes_a_shard_no_one_holds() -> None:
+    """Payments to one merchant do not queue behind each other while a shard is free."""
+    services.top_up(BALANCE_ON, BUYER, usd(1000), "free-topup")  # the buyer's row comes first
+    rows = [row.pk for row in services.open_account(domain.merchant(SHOP, "USD"), shards=4)]
+    for n, free in enumerate(rows[:3]):
+        held, release = threading.Event(), threading.Event()
+        others = [pk for pk in rows if pk != free]
+        holder = threading.Thread(target=_hold, args=(others, held, release))
+        holder.start()
+        assert held.wait(timeout=60)
+        try:
+            with connection.cursor() as cursor:  # a wait would be an error, not a hang
+                cursor.execute("SET lock_timeout = '20s'")
+            posted = services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(1), f"free-{n}")
+        finally:
+            release.set()
+            holder.join(timeout=60)
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert [p[0] for p in posted.postings if p[0] in rows] == [free]
     assert services.check() == []

@@ -3,9 +3,9 @@
 The function does, server-side and in this order, what `services._apply` does on SQLite: it
 inserts the entry (a duplicate reference fails on the UNIQUE index before any account is
 touched), creates any missing account row, locks the rows it will change in ascending id
-order, chooses the postings (a credit to a sharded account goes to one shard at random; a
-debit takes from the fullest shards first), refuses a forbidden negative balance, and writes
-the postings and the new balances. One round trip instead of six, and no network wait while
+order, chooses the postings (a credit to a sharded account goes to a shard no other
+transaction holds; a debit takes from the fullest shards first), refuses a forbidden
+negative balance, and writes the postings and the new balances. One round trip instead of six, and no network wait while
 the rows are locked (docs/decisions/0013-ledger-posting-in-one-round-trip.md).
 
 Its refusals have SQLSTATEs of their own, which `ledger.pg_posting` maps back to the ledger's
@@ -31,7 +31,15 @@ DECLARE
     first_row integer[] := '{}'; -- where each logical account's rows start in all_rows
     row_count integer[] := '{}';
     all_rows bigint[] := '{}';
+    target bigint[] := '{}';     -- per account: the row its one posting goes to (NULL for a
+                                 -- sharded debit, which takes from several)
+    -- What to lock, one slot per row, or per sharded credit (any one of its shards):
+    slot_lo bigint[] := '{}';
+    slot_hi bigint[] := '{}';
+    slot_account integer[] := '{}';  -- the credited account, 0 for a single row
     lock_ids bigint[] := '{}';
+    in_order boolean := false;
+    acct integer;
     locked_ids bigint[] := '{}';
     locked_balances bigint[] := '{}';
     locked_negative boolean[] := '{}';
@@ -80,30 +88,86 @@ BEGIN
         row_count := row_count || cardinality(found_ids);
         all_rows := all_rows || found_ids;
         IF cardinality(found_ids) = 1 THEN
-            lock_ids := lock_ids || found_ids[1];
-        ELSIF p_nets[i] > 0 THEN  -- a credit locks one shard, chosen at random
-            chosen := found_ids[1 + floor(random() * cardinality(found_ids))::integer];
-            lock_ids := lock_ids || chosen;
-            all_rows[cardinality(all_rows) - cardinality(found_ids) + 1] := chosen;
-            row_count[i] := 1;
+            target := target || found_ids[1];
+            slot_lo := slot_lo || found_ids[1];
+            slot_hi := slot_hi || found_ids[1];
+            slot_account := slot_account || 0;
+        ELSIF p_nets[i] > 0 THEN  -- a credit locks one shard, any
+            target := target || NULL::bigint;
+            slot_lo := slot_lo || (SELECT min(x) FROM unnest(found_ids) AS x);
+            slot_hi := slot_hi || (SELECT max(x) FROM unnest(found_ids) AS x);
+            slot_account := slot_account || i;
+            in_order := true;
         ELSE                      -- a debit locks every shard
-            lock_ids := lock_ids || found_ids;
+            target := target || NULL::bigint;
+            slot_lo := slot_lo || found_ids;
+            slot_hi := slot_hi || found_ids;
+            slot_account := slot_account || array_fill(0, ARRAY[cardinality(found_ids)]);
         END IF;
     END LOOP;
 
-    -- Lock in ascending id: two entries over the same rows queue, never deadlock.
-    FOR r IN
-        SELECT a.id, a.balance, a.allow_negative FROM ledger_account a
-        WHERE a.id = ANY (lock_ids) ORDER BY a.id FOR UPDATE
-    LOOP
-        locked_ids := locked_ids || r.id;
-        locked_balances := locked_balances || r.balance;
-        locked_negative := locked_negative || r.allow_negative;
-    END LOOP;
+    -- Every lock is taken in ascending id, so two entries over the same rows queue and
+    -- never deadlock: a transaction only ever waits for a row above all the rows it holds.
+    -- A sharded credit takes, at its place in that order, a shard no one holds (SKIP
+    -- LOCKED), so payments to one merchant do not queue while a shard is free; it can keep
+    -- its place only if its shards' ids do not interleave with the entry's other rows (they
+    -- are created together, so they seldom do). Otherwise it takes a shard at random.
+    IF in_order THEN
+        SELECT array_agg(t.lo ORDER BY t.lo), array_agg(t.hi ORDER BY t.lo),
+               array_agg(t.credited ORDER BY t.lo)
+        INTO slot_lo, slot_hi, slot_account
+        FROM unnest(slot_lo, slot_hi, slot_account) AS t(lo, hi, credited);
+        FOR k IN 2..cardinality(slot_lo) LOOP
+            IF slot_lo[k] <= slot_hi[k - 1] THEN
+                in_order := false;
+            END IF;
+        END LOOP;
+    END IF;
+    IF in_order THEN
+        FOR k IN 1..cardinality(slot_lo) LOOP
+            acct := slot_account[k];
+            IF acct = 0 THEN
+                SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
+                WHERE a.id = slot_lo[k] FOR UPDATE;
+            ELSE
+                SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
+                WHERE a.id = ANY (all_rows[first_row[acct]:
+                                           first_row[acct] + row_count[acct] - 1])
+                ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
+                IF NOT FOUND THEN  -- every shard is held: wait for one, at random
+                    SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
+                    WHERE a.id = all_rows[first_row[acct]
+                                          + floor(random() * row_count[acct])::integer]
+                    FOR UPDATE;
+                END IF;
+                target[acct] := r.id;
+            END IF;
+            locked_ids := locked_ids || r.id;
+            locked_balances := locked_balances || r.balance;
+            locked_negative := locked_negative || r.allow_negative;
+        END LOOP;
+    ELSE
+        FOR i IN 1..n LOOP
+            IF target[i] IS NULL AND p_nets[i] > 0 THEN
+                target[i] := all_rows[first_row[i] + floor(random() * row_count[i])::integer];
+            END IF;
+        END LOOP;
+        lock_ids := ARRAY(SELECT t.id FROM unnest(target) AS t(id) WHERE t.id IS NOT NULL)
+            || ARRAY(SELECT t.lo FROM unnest(slot_lo, slot_account) AS t(lo, credited)
+                     WHERE t.credited = 0);
+        FOR r IN
+            SELECT a.id, a.balance, a.allow_negative FROM ledger_account a
+            WHERE a.id = ANY (lock_ids) ORDER BY a.id FOR UPDATE
+        LOOP
+            locked_ids := locked_ids || r.id;
+            locked_balances := locked_balances || r.balance;
+            locked_negative := locked_negative || r.allow_negative;
+        END LOOP;
+    END IF;
 
     FOR i IN 1..n LOOP
-        IF row_count[i] = 1 THEN
-            chosen := all_rows[first_row[i]];
+        IF target[i] IS NOT NULL THEN
+            chosen := target[i];
             pos := array_position(locked_ids, chosen);
             IF locked_balances[pos] + p_nets[i] < 0 AND NOT locked_negative[pos] THEN
                 RAISE USING ERRCODE = 'ZL001',
