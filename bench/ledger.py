@@ -7,8 +7,9 @@
 Everything runs on one PostgreSQL server, in scratch databases created for the run and
 dropped afterwards:
 
-1. pgbench's TPC-B-like script (`pgbench -i -s SCALE`, then `-c N -j N -T S`): the
-   server's transactions per second, the yardstick;
+1. pgbench's TPC-B-like script (`pgbench -i -s SCALE`, then `-c N -j N -T S/3` at the
+   start of each of the 3 rounds below, averaged): the server's transactions per second,
+   the yardstick;
 2. ledger postings per second with N client processes, each posting two-legged entries
    between **random buyer accounts** (1,000 of them);
 3. the same with every entry paying **one hot merchant**, whose payable is split into
@@ -282,20 +283,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     _shared.create_db(args.database_url, pgbench_db)
     _shared.create_db(args.database_url, ledger_db)
     try:
-        print(f"  pgbench TPC-B (scale {scale}) ...", flush=True)
-        tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
-        _shared.drop_db(args.database_url, pgbench_db)
+        print(f"  pgbench TPC-B (scale {scale}): initialize ...", flush=True)
+        pgbench_url = _shared.with_db(args.database_url, pgbench_db)
+        _shared.pgbench_init(args, pgbench_url, scale)
         _setup_django(_shared.with_db(args.database_url, ledger_db))
         _seed_buyers(sweep)
         workloads, curve = _workloads(sweep)
         # Interleaved rounds, so a change in the machine's load during the run does not
         # favour whichever workload happened to run in the quiet minute.
+        # pgbench runs in every round too, so the ratios compare figures of the same minutes.
         results: dict[str, Throughput] = {}
+        pgbench_rounds: list[float] = []
         for round_no in range(ROUNDS):
+            print(f"  pgbench TPC-B (round {round_no + 1}/{ROUNDS}) ...", flush=True)
+            pgbench_rounds.append(_shared.pgbench_run(args, pgbench_url, args.seconds / ROUNDS))
             for label, workload in workloads.items():
                 print(f"  ledger: {label} (round {round_no + 1}/{ROUNDS}) ...", flush=True)
                 part = _throughput(workload, args.clients, args.seconds / ROUNDS, round_no)
                 results[label] = results[label] + part if label in results else part
+        tps = statistics.fmean(pgbench_rounds)
+        _shared.drop_db(args.database_url, pgbench_db)
         reads = {}
         for owner, entries in (("read-10k", 10_000), ("read-large", args.large)):
             print(f"  ledger: balance read with {entries:,} entries ...", flush=True)
@@ -322,6 +329,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": args.seconds,
         "pgbench_scale": scale,
         "pgbench_tps": tps,
+        "pgbench_tps_rounds": pgbench_rounds,
         "workloads": {
             label: {
                 "entries_per_s": result.entries_per_s,
@@ -363,6 +371,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"pgbench TPC-B: {tps:,.0f} tps (scale {figures['pgbench_scale']}, {args.clients} clients)"
     )
+    rounds = ", ".join(f"{r:,.0f}" for r in figures["pgbench_tps_rounds"])
+    print(f"pgbench TPC-B by round (interleaved with the ledger's): {rounds} tps")
     print(
         f"{'ledger workload':<26}{'entries/s':>11}{'postings/s':>12}"
         f"{'postings/s ÷ tps':>18}{'entries/s ÷ tps':>17}"

@@ -6,6 +6,7 @@ Counts statements, never time: the benchmark (bench/ledger.py) measures the thro
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -106,4 +107,53 @@ def test_a_credit_to_a_sharded_payable_takes_a_shard_no_one_holds() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
         assert [p[0] for p in posted.postings if p[0] in rows] == [free]
+    assert services.check() == []
+
+
+def _wait_for_a_lock_wait() -> None:
+    """Until some connection of this database waits for a row lock (the condition, not a
+    time, is what the test waits for; the deadline only keeps a bug from hanging it)."""
+    deadline = time.monotonic() + 60
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no connection ever waited for a lock")
+
+
+def test_a_credit_waits_for_a_shard_when_every_shard_is_held() -> None:
+    services.top_up(BALANCE_ON, BUYER, usd(1000), "busy-topup")
+    rows = [row.pk for row in services.open_account(domain.merchant(SHOP, "USD"), shards=2)]
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold, args=(rows, held, release))
+    holder.start()
+    assert held.wait(timeout=60)
+    outcome: dict[str, object] = {}
+
+    def pay() -> None:
+        try:
+            outcome["posted"] = services.pay_from_balance(BALANCE_ON, BUYER, SHOP, usd(7), "busy")
+        except Exception as exc:  # shown by the assertion below
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    payer = threading.Thread(target=pay)
+    payer.start()
+    try:
+        _wait_for_a_lock_wait()
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        payer.join(timeout=60)
+    assert "error" not in outcome, outcome
+    posted = outcome["posted"]
+    assert isinstance(posted, services.PostedEntry)
+    assert [(p[0] in rows, p[1]) for p in posted.postings] == [(False, -7), (True, 7)]
+    assert services.balance(domain.merchant(SHOP, "USD")).minor == 7
     assert services.check() == []

@@ -127,7 +127,7 @@ BEGIN
         FOR k IN 1..cardinality(slot_lo) LOOP
             acct := slot_account[k];
             IF acct = 0 THEN
-                SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
+                SELECT a.id, a.balance, a.allow_negative INTO STRICT r FROM ledger_account a
                 WHERE a.id = slot_lo[k] FOR UPDATE;
             ELSE
                 SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
@@ -135,10 +135,11 @@ BEGIN
                                            first_row[acct] + row_count[acct] - 1])
                 ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
                 IF NOT FOUND THEN  -- every shard is held: wait for one, at random
-                    SELECT a.id, a.balance, a.allow_negative INTO r FROM ledger_account a
-                    WHERE a.id = all_rows[first_row[acct]
-                                          + floor(random() * row_count[acct])::integer]
-                    FOR UPDATE;
+                    -- (chosen first: random() in the WHERE would be drawn row by row)
+                    chosen := all_rows[first_row[acct]
+                                       + floor(random() * row_count[acct])::integer];
+                    SELECT a.id, a.balance, a.allow_negative INTO STRICT r
+                    FROM ledger_account a WHERE a.id = chosen FOR UPDATE;
                 END IF;
                 target[acct] := r.id;
             END IF;
