@@ -101,27 +101,45 @@ def drop_db(url: str, name: str) -> None:
 def pgbench_tps(args: argparse.Namespace, db_url: str, scale: int) -> float:
     """pgbench's TPC-B-like script on db_url (initialized at `scale`), with --clients
     connections and threads for --seconds: the server's transactions per second."""
+    pgbench_init(args, db_url, scale)
+    return pgbench_run(args, db_url, args.seconds)
+
+
+def _pgbench_env(db_url: str) -> tuple[dict[str, str], str]:
     parts = urlsplit(db_url)
     env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1",
            "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres"}  # fmt: skip
     if parts.password:
         env["PGPASSWORD"] = parts.password
-    dbname = parts.path.lstrip("/")
+    return env, parts.path.lstrip("/")
+
+
+def _pgbench(args: argparse.Namespace, db_url: str, options: list[str]) -> str:
+    env, dbname = _pgbench_env(db_url)
     try:
-        subprocess.run(
-            [args.pgbench, "-i", "-q", "-s", str(scale), dbname],
-            env=env, check=True, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
         done = subprocess.run(
-            [args.pgbench, "-n", "-c", str(args.clients), "-j", str(args.clients),
-             "-T", str(max(1, round(args.seconds))), dbname],
+            [args.pgbench, *options, dbname],
             env=env, check=True, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
     except FileNotFoundError:
         raise BenchError(f"pgbench not found ({args.pgbench}); pass --pgbench PATH") from None
     except subprocess.CalledProcessError as exc:
         raise BenchError(f"pgbench failed: {exc.stderr.strip()[:300]}") from None
-    match = re.search(r"tps = ([0-9.]+)", done.stdout)
+    return done.stdout
+
+
+def pgbench_init(args: argparse.Namespace, db_url: str, scale: int) -> None:
+    """`pgbench -i` at `scale` on db_url."""
+    _pgbench(args, db_url, ["-i", "-q", "-s", str(scale)])
+
+
+def pgbench_run(args: argparse.Namespace, db_url: str, seconds: float) -> float:
+    """One run of TPC-B-like on an initialized db_url: --clients connections and threads
+    for `seconds` (whole seconds, at least 1); its transactions per second."""
+    clients = str(args.clients)
+    out = _pgbench(args, db_url, ["-n", "-c", clients, "-j", clients,
+                                  "-T", str(max(1, round(seconds)))])  # fmt: skip
+    match = re.search(r"tps = ([0-9.]+)", out)
     if not match:
         raise BenchError("could not read tps from pgbench's output")
     return float(match.group(1))

@@ -1,23 +1,28 @@
 """Ledger throughput and balance-read time against pgbench.
 
-    .venv/bin/python bench/ledger.py [--clients 8] [--seconds 10] [--database-url URL]
+    .venv/bin/python bench/ledger.py [--clients 8] [--seconds 10] [--shards 1,2,4,8,16]
+                                     [--database-url URL]
     .venv/bin/zhifu bench ledger [the same options]      (the same script, from a checkout)
 
 Everything runs on one PostgreSQL server, in scratch databases created for the run and
 dropped afterwards:
 
-1. pgbench's TPC-B-like script (`pgbench -i -s SCALE`, then `-c N -j N -T S`): the
-   server's transactions per second, the yardstick;
+1. pgbench's TPC-B-like script (`pgbench -i -s SCALE`, then `-c N -j N -T S/3` at the
+   start of each of the 3 rounds below, averaged): the server's transactions per second,
+   the yardstick;
 2. ledger postings per second with N client processes, each posting two-legged entries
    between **random buyer accounts** (1,000 of them);
 3. the same with every entry paying **one hot merchant**, whose payable is split into
-   shards (the design), and, for contrast, a merchant with a single payable row;
+   shards (the design), and, for contrast, a merchant with a single payable row; with
+   `--shards 1,2,4,8,16` also a merchant with each of those shard counts (the curve the
+   default count is chosen from, docs/ledger.md);
 4. the time to read a balance with 10 thousand and with 1 million entries in the
    account's history (fixtures bulk-inserted server-side), beside the time a SUM over the
    postings would take.
 
 Figures are printed as ratios to pgbench measured in the same run; nothing is asserted, and
-`make test` does not run it.
+`make test` does not run it. `measure(args)` returns the same figures as a dict (for a JSON
+table); `main(argv)` prints them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import _shared
 from _shared import BenchError
@@ -44,6 +50,22 @@ START_BALANCE = 10**12
 def add_arguments(p: argparse.ArgumentParser) -> None:
     _shared.add_common_arguments(p, clients=8, seconds=10.0)
     p.add_argument("--large", type=int, default=1_000_000, help="entries in the large read fixture")
+    p.add_argument(
+        "--shards",
+        type=_shard_counts,
+        default=(),
+        help="also measure a hot merchant with each of these shard counts (e.g. 1,2,4,8,16)",
+    )
+
+
+def _shard_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of shard counts") from None
+    if not counts or not all(1 <= n <= 64 for n in counts):
+        raise argparse.ArgumentTypeError("shard counts are 1-64")
+    return counts
 
 
 # --- ledger workloads --------------------------------------------------------------------
@@ -55,6 +77,7 @@ class Throughput:
     postings: int
     seconds: float
     refused: int
+    client_cpu: float  # CPU seconds the client processes spent (Python, Django, psycopg)
 
     def __add__(self, other: Throughput) -> Throughput:
         return Throughput(
@@ -62,7 +85,12 @@ class Throughput:
             self.postings + other.postings,
             self.seconds + other.seconds,
             self.refused + other.refused,
+            self.client_cpu + other.client_cpu,
         )
+
+    @property
+    def client_cpu_ms_per_entry(self) -> float:
+        return 1000 * self.client_cpu / max(1, self.entries + self.refused)
 
     @property
     def postings_per_s(self) -> float:
@@ -78,7 +106,7 @@ def _worker(
     worker: int,
     seconds: float,
     round_no: int,
-    queue: mp.Queue[tuple[int, int, int]],
+    queue: mp.Queue[tuple[int, int, int, float]],
 ) -> None:
     from django.db import connections
 
@@ -89,6 +117,7 @@ def _worker(
 
     rng = random.Random(worker * 1000 + round_no)
     entries = postings = refused = 0
+    cpu_started = time.process_time()
     deadline = time.perf_counter() + seconds
     n = 0
     while time.perf_counter() < deadline:
@@ -117,7 +146,7 @@ def _worker(
         entries += 1
         postings += len(posted.postings)
     connections.close_all()
-    queue.put((entries, postings, refused))
+    queue.put((entries, postings, refused, time.process_time() - cpu_started))
 
 
 def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> Throughput:
@@ -125,7 +154,7 @@ def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> T
 
     connections.close_all()
     ctx = mp.get_context("fork")
-    queue: mp.Queue[tuple[int, int, int]] = ctx.Queue()
+    queue: mp.Queue[tuple[int, int, int, float]] = ctx.Queue()
     procs = [
         ctx.Process(target=_worker, args=(workload, i, seconds, round_no, queue))
         for i in range(clients)
@@ -142,10 +171,11 @@ def _throughput(workload: str, clients: int, seconds: float, round_no: int) -> T
         postings=sum(r[1] for r in results),
         seconds=max(elapsed, seconds),
         refused=sum(r[2] for r in results),
+        client_cpu=sum(r[3] for r in results),
     )
 
 
-def _seed_buyers() -> None:
+def _seed_buyers(sweep: tuple[int, ...]) -> None:
     from zhifu.kernel.money import Money
     from zhifu.ledger import domain, services
 
@@ -155,6 +185,26 @@ def _seed_buyers() -> None:
     services.post("bench-seed", "topup", legs)
     services.open_account(domain.merchant("merchant:hot", "USD"))
     services.open_account(domain.merchant("merchant:hot-1-row", "USD"), shards=1)
+    for shards in sweep:
+        services.open_account(domain.merchant(f"merchant:hot-{shards}", "USD"), shards=shards)
+
+
+def _workloads(sweep: tuple[int, ...]) -> tuple[dict[str, str], dict[int, str]]:
+    """The workloads by label, and the label measuring each shard count of the curve."""
+    from zhifu.ledger.domain import MERCHANT_PAYABLE_SHARDS
+
+    default = f"hot merchant, {MERCHANT_PAYABLE_SHARDS} shards"
+    workloads = {
+        "random accounts": "random",
+        default: "merchant:hot",
+        "hot merchant, 1 row": "merchant:hot-1-row",
+    }
+    curve = {MERCHANT_PAYABLE_SHARDS: default, 1: "hot merchant, 1 row"}
+    for shards in sweep:
+        if shards not in curve:
+            curve[shards] = f"hot merchant, {shards} shards"
+            workloads[curve[shards]] = f"merchant:hot-{shards}"
+    return workloads, {n: curve[n] for n in sweep}
 
 
 # --- balance reads -----------------------------------------------------------------------
@@ -221,40 +271,45 @@ def _read_times(owner: str, entries: int) -> tuple[float, float]:
 # --- the run -----------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> None:
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every measurement; the figures as a dict (what `run` prints, for a JSON table)."""
     _shared.check_common_arguments(args, "ledger")
     suffix = f"{os.getpid()}"
     ledger_db, pgbench_db = f"zhifu_bench_ledger_{suffix}", f"zhifu_bench_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
+    sweep: tuple[int, ...] = getattr(args, "shards", ())
     print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
     began = time.perf_counter()
     _shared.create_db(args.database_url, pgbench_db)
     _shared.create_db(args.database_url, ledger_db)
     try:
-        print(f"  pgbench TPC-B (scale {scale}) ...", flush=True)
-        tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
-        _shared.drop_db(args.database_url, pgbench_db)
+        print(f"  pgbench TPC-B (scale {scale}): initialize ...", flush=True)
+        pgbench_url = _shared.with_db(args.database_url, pgbench_db)
+        _shared.pgbench_init(args, pgbench_url, scale)
         _setup_django(_shared.with_db(args.database_url, ledger_db))
-        _seed_buyers()
-        workloads = {
-            "random accounts": "random",
-            "hot merchant, 8 shards": "merchant:hot",
-            "hot merchant, 1 row": "merchant:hot-1-row",
-        }
+        _seed_buyers(sweep)
+        workloads, curve = _workloads(sweep)
         # Interleaved rounds, so a change in the machine's load during the run does not
         # favour whichever workload happened to run in the quiet minute.
+        # pgbench runs in every round too, so the ratios compare figures of the same minutes.
         results: dict[str, Throughput] = {}
+        pgbench_rounds: list[float] = []
         for round_no in range(ROUNDS):
+            print(f"  pgbench TPC-B (round {round_no + 1}/{ROUNDS}) ...", flush=True)
+            pgbench_rounds.append(_shared.pgbench_run(args, pgbench_url, args.seconds / ROUNDS))
             for label, workload in workloads.items():
                 print(f"  ledger: {label} (round {round_no + 1}/{ROUNDS}) ...", flush=True)
                 part = _throughput(workload, args.clients, args.seconds / ROUNDS, round_no)
                 results[label] = results[label] + part if label in results else part
+        tps = statistics.fmean(pgbench_rounds)
+        _shared.drop_db(args.database_url, pgbench_db)
         reads = {}
         for owner, entries in (("read-10k", 10_000), ("read-large", args.large)):
             print(f"  ledger: balance read with {entries:,} entries ...", flush=True)
             _fixture(owner, entries)
             reads[entries] = _read_times(owner, entries)
         from zhifu.ledger import services
+        from zhifu.ledger.domain import MERCHANT_PAYABLE_SHARDS
 
         print("  ledger: check ...", flush=True)
         started = time.perf_counter()
@@ -267,27 +322,91 @@ def run(args: argparse.Namespace) -> None:
             connections.close_all()
         _shared.drop_db(args.database_url, pgbench_db)
         _shared.drop_db(args.database_url, ledger_db)
+    random_rate = results["random accounts"].entries_per_s
+    hot = results[f"hot merchant, {MERCHANT_PAYABLE_SHARDS} shards"]
+    return {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "pgbench_scale": scale,
+        "pgbench_tps": tps,
+        "pgbench_tps_rounds": pgbench_rounds,
+        "workloads": {
+            label: {
+                "entries_per_s": result.entries_per_s,
+                "postings_per_s": result.postings_per_s,
+                "entries_per_tps": result.entries_per_s / tps,
+                "postings_per_tps": result.postings_per_s / tps,
+                "refused": result.refused,
+                "client_cpu_ms_per_entry": result.client_cpu_ms_per_entry,
+            }
+            for label, result in results.items()
+        },
+        "random_entries_per_tps": random_rate / tps,
+        "hot_merchant_shards": MERCHANT_PAYABLE_SHARDS,
+        "hot_merchant_entries_per_tps": hot.entries_per_s / tps,
+        "hot_over_random": hot.entries_per_s / random_rate,
+        "shard_curve": {
+            shards: {
+                "entries_per_s": results[label].entries_per_s,
+                "over_random": results[label].entries_per_s / random_rate,
+            }
+            for shards, label in sorted(curve.items())
+        },
+        "balance_read_ms": {
+            entries: {"stored": stored, "sum": summed}
+            for entries, (stored, summed) in reads.items()
+        },
+        "refused": sum(r.refused for r in results.values()),
+        "check_violations": len(violations),
+        "check_seconds": check_seconds,
+        "whole_run_seconds": time.perf_counter() - began,
+    }
 
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure, print the table, and return the figures."""
+    figures = measure(args)
+    tps = figures["pgbench_tps"]
     print()
-    print(f"pgbench TPC-B: {tps:,.0f} tps (scale {scale}, {args.clients} clients)")
+    print(
+        f"pgbench TPC-B: {tps:,.0f} tps (scale {figures['pgbench_scale']}, {args.clients} clients)"
+    )
+    rounds = ", ".join(f"{r:,.0f}" for r in figures["pgbench_tps_rounds"])
+    print(f"pgbench TPC-B by round (interleaved with the ledger's): {rounds} tps")
     print(
         f"{'ledger workload':<26}{'entries/s':>11}{'postings/s':>12}"
         f"{'postings/s ÷ tps':>18}{'entries/s ÷ tps':>17}"
     )
-    for label, result in results.items():
+    for label, row in figures["workloads"].items():
         print(
-            f"{label:<26}{result.entries_per_s:>11,.0f}{result.postings_per_s:>12,.0f}"
-            f"{result.postings_per_s / tps:>18.2f}{result.entries_per_s / tps:>17.2f}"
+            f"{label:<26}{row['entries_per_s']:>11,.0f}{row['postings_per_s']:>12,.0f}"
+            f"{row['postings_per_tps']:>18.2f}{row['entries_per_tps']:>17.2f}"
         )
     print(f"{'balance read':<26}{'stored balance':>16}{'SUM(postings)':>16}")
-    for entries, (stored, summed) in reads.items():
-        print(f"{f'{entries:,} entries':<26}{stored:>13.3f} ms{summed:>13.1f} ms")
-    refused = sum(r.refused for r in results.values())
-    print(f"(whole run: {time.perf_counter() - began:.0f} s)")
+    for entries, read in figures["balance_read_ms"].items():
+        print(f"{f'{entries:,} entries':<26}{read['stored']:>13.3f} ms{read['sum']:>13.1f} ms")
+    print(f"(whole run: {figures['whole_run_seconds']:.0f} s)")
     print(
-        f"refused postings: {refused}; ledger check after the run: {len(violations)} "
-        f"violations ({check_seconds:.1f} s over every account and entry)"
+        f"refused postings: {figures['refused']}; ledger check after the run: "
+        f"{figures['check_violations']} violations ({figures['check_seconds']:.1f} s over "
+        "every account and entry)"
     )
+    print(
+        f"hot merchant ({figures['hot_merchant_shards']} shards) ÷ random accounts: "
+        f"{figures['hot_over_random']:.2f}"
+    )
+    cpu = ", ".join(
+        f"{label} {row['client_cpu_ms_per_entry']:.2f}"
+        for label, row in figures["workloads"].items()
+    )
+    print(f"client CPU ms per entry: {cpu}")
+    if figures["shard_curve"]:
+        points = ", ".join(
+            f"{shards}: {point['over_random']:.2f}"
+            for shards, point in figures["shard_curve"].items()
+        )
+        print(f"shard curve (hot merchant entries/s ÷ random accounts, by shards): {points}")
+    return figures
 
 
 def _setup_django(url: str) -> None:

@@ -38,10 +38,30 @@ def run_in_transaction(fn: Callable[[], T]) -> T:
     if connection.in_atomic_block:
         with transaction.atomic():
             return fn()
+    return _retrying(lambda: _atomic(fn))
+
+
+def run_one_statement(fn: Callable[[], T]) -> T:
+    """Run fn, which sends the database exactly one statement, as run_in_transaction would.
+
+    Outside a transaction that statement is a transaction of its own (autocommit): no BEGIN
+    or COMMIT round trip, and locks are held only while the server runs it. Inside a
+    caller's transaction it gets a savepoint, as with run_in_transaction.
+    """
+    if connection.in_atomic_block or not connection.get_autocommit():
+        return run_in_transaction(fn)
+    return _retrying(fn)
+
+
+def _atomic(fn: Callable[[], T]) -> T:
+    with transaction.atomic():
+        return fn()
+
+
+def _retrying(fn: Callable[[], T]) -> T:
     for attempt in range(_RETRIES):
         try:
-            with transaction.atomic():
-                return fn()
+            return fn()
         except OperationalError as exc:
             if not _is_retryable(exc) or attempt == _RETRIES - 1:
                 raise

@@ -15,6 +15,11 @@ Every posting runs in one transaction that
 3. checks the new balances (accounts that must never go negative are refused with
    InsufficientFunds) and writes them with the postings.
 
+On PostgreSQL the three steps are one statement, the stored function ``ledger_post``
+(migration 0004, called by :mod:`zhifu.ledger.pg_posting`): one round trip per entry, and
+outside a caller's transaction it commits by itself, so the rows stay locked only while the
+server runs it. SQLite keeps the same steps in the ORM (``_insert_entry`` and ``_apply``).
+
 The stored balance is therefore always the sum of the account's postings, and reading a
 balance is one indexed row (a few rows for a sharded account) whatever the history length.
 Deadlock or serialization failures, should the database still report one, are retried a
@@ -31,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -42,10 +47,10 @@ from django.db.models import (
     When,
 )
 
-from zhifu.db import run_in_transaction, violates_unique_field
+from zhifu.db import run_in_transaction, run_one_statement, violates_unique_field
 from zhifu.kernel import clock
 from zhifu.kernel.money import Money
-from zhifu.ledger import checks, domain, errors
+from zhifu.ledger import checks, domain, errors, pg_posting
 from zhifu.ledger.domain import AccountKind, AccountRef, Cursor, Leg, Violation
 from zhifu.ledger.models import Account, Entry, Posting
 
@@ -264,18 +269,38 @@ def _apply(
     )
 
 
+def _in_one_statement() -> bool:
+    """PostgreSQL posts with its stored function; SQLite (one writer) through the ORM."""
+    return connection.vendor == "postgresql"
+
+
 def _post_in_transaction(
     reference: str,
     kind: str,
     legs: Sequence[Leg],
-    accounts: Mapping[AccountRef, list[Account]],
     *,
     description: str = "",
     metadata: dict[str, Any] | None = None,
     related: Entry | None = None,
     reverses: Entry | None = None,
+    accounts: Mapping[AccountRef, list[Account]] | None = None,
 ) -> PostedEntry:
     net = {ref: amount for ref, amount in domain.net_by_account(legs).items() if amount}
+    posted_at = clock.now()
+    if _in_one_statement():
+        entry_id, postings = pg_posting.post_entry(
+            reference,
+            kind,
+            net,
+            description=description[:200],
+            metadata=metadata or {},
+            related_id=related.pk if related else None,
+            reverses_id=reverses.pk if reverses else None,
+            posted_at=posted_at,
+        )
+        return PostedEntry(entry_id, reference, kind, posted_at, postings)
+    if accounts is None:
+        accounts = ensure_accounts([leg.account for leg in legs])
     lock_ids: list[int] = []
     credit_shard: dict[AccountRef, int] = {}
     for ref, amount in net.items():
@@ -312,7 +337,7 @@ def _post_in_transaction(
         metadata=metadata or {},
         related=related,
         reverses=reverses,
-        posted_at=clock.now(),
+        posted_at=posted_at,
     )
     return _apply(entry, lock_ids, plan)
 
@@ -333,10 +358,16 @@ def post(
     """
     domain.validate_reference(reference)
     domain.validate_entry(legs)
+    if _in_one_statement():
+        return run_one_statement(
+            lambda: _post_in_transaction(
+                reference, kind, legs, description=description, metadata=metadata
+            )
+        )
     accounts = ensure_accounts([leg.account for leg in legs])
     return run_in_transaction(
         lambda: _post_in_transaction(
-            reference, kind, legs, accounts, description=description, metadata=metadata
+            reference, kind, legs, description=description, metadata=metadata, accounts=accounts
         )
     )
 
@@ -391,12 +422,10 @@ def reverse(reference: str, new_reference: str, *, description: str = "") -> Pos
                 for owner, kind, currency, amount in originals
             ]
         )
-        accounts = ensure_accounts([leg.account for leg in legs])
         return _post_in_transaction(
             new_reference,
             "reversal",
             legs,
-            accounts,
             description=description or f"Reversal of {reference}",
             reverses=original,
         )
@@ -506,12 +535,10 @@ def refund_payment(payment_reference: str, amount: Money, reference: str) -> Pos
             Leg(domain.merchant(meta["merchant"], amount.currency), -amount),
             Leg(domain.buyer(meta["owner"], amount.currency), amount),
         ]
-        accounts = ensure_accounts([leg.account for leg in legs])
         return _post_in_transaction(
             reference,
             "refund",
             legs,
-            accounts,
             description=f"Refund of {payment_reference}",
             metadata={"amount": amount.minor, "currency": amount.currency},
             related=payment,
@@ -558,12 +585,10 @@ def settle_withdrawal(
             Leg(domain.refunds_in_transit(amount.currency), -amount),
             Leg(domain.clearing(amount.currency, network), amount),
         ]
-        accounts = ensure_accounts([leg.account for leg in legs])
         return _post_in_transaction(
             reference,
             "withdrawal_settled",
             legs,
-            accounts,
             description=f"Payout of {withdrawal_reference}",
             related=withdrawal,
         )
