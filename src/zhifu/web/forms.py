@@ -68,6 +68,7 @@ def payment_password_field(
         widget=forms.PasswordInput(
             render_value=False,  # a PIN is never sent back to the browser
             attrs={
+                "class": "pin-input",
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "maxlength": str(length),
@@ -159,6 +160,7 @@ class CardRules:
     required: dict[str, Any]  # the message when that field is empty
     expiry_placeholder: Any
     scheme_table: Callable[[], str]  # the IIN table (JSON) for the live scheme logo
+    browser_messages: Callable[[], str]  # the messages (JSON) of the checks as one types
 
 
 class CardFieldsMixin(forms.Form):
@@ -190,11 +192,10 @@ class CardFieldsMixin(forms.Form):
         max_length=60,
         widget=forms.TextInput(attrs={"autocomplete": "cc-name", "spellcheck": "false"}),
     )
+    # Visible while typed, so that a typo can be seen (as Stripe's); never sent back.
     cvc = forms.CharField(
-        max_length=4,
-        widget=forms.PasswordInput(
-            attrs={"autocomplete": "cc-csc", "inputmode": "numeric", "maxlength": "4"}
-        ),
+        max_length=4,  # the maxlength attribute too; cards.js makes it 3 but for Amex
+        widget=forms.TextInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -204,6 +205,7 @@ class CardFieldsMixin(forms.Form):
             self.fields[name].label = rules.labels[name]
             self.fields[name].error_messages["required"] = rules.required[name]
         self.fields["number"].widget.attrs["data-schemes"] = rules.scheme_table()
+        self.fields["number"].widget.attrs["data-messages"] = rules.browser_messages()
         self.fields["expiry"].widget.attrs["placeholder"] = rules.expiry_placeholder
 
     @property
