@@ -177,3 +177,25 @@ def test_redelivered_outbox_message_sends_once(db: None) -> None:
 
 def test_unchanged_platform_is_irrelevant(platform: Platform) -> None:
     assert platform.balance_enabled is False  # off by default, per platform
+
+
+def test_the_unlock_time_is_in_the_buyers_time_zone_and_labelled() -> None:
+    """Rendered in the active time zone (a time-zone middleware sets the buyer's), with its
+    name; the date only when the lock ends on another day there."""
+    from django.utils import timezone, translation
+
+    from zhifu.credentials.errors import unlock_time
+
+    until = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC), tick=False):
+        with translation.override("en"):
+            assert unlock_time(until) == "noon (UTC)"
+            with timezone.override("Europe/Moscow"):
+                assert unlock_time(until) == "3 p.m. (MSK)"
+        with translation.override("ru"), timezone.override("Asia/Tokyo"):
+            # 21:00 in Tokyo, on the same day there as 18:00 now.
+            assert unlock_time(until) == "21:00 (JST)"
+    with time_machine.travel(dt.datetime(2026, 3, 1, 22, 30, tzinfo=dt.UTC), tick=False):
+        late = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
+        with translation.override("en"):
+            assert unlock_time(late) == "March 2, 2026, 1:30 a.m. (UTC)"
