@@ -20,6 +20,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zhifu.kernel import clock
+
 FieldErrors = dict[str, list[str]]
 
 
@@ -207,6 +209,9 @@ class CardFieldsMixin(forms.Form):
         self.fields["number"].widget.attrs["data-schemes"] = rules.scheme_table()
         self.fields["number"].widget.attrs["data-messages"] = rules.browser_messages()
         self.fields["expiry"].widget.attrs["placeholder"] = rules.expiry_placeholder
+        # The month the server is in: the page's "has expired" check must not follow a
+        # device whose clock is wrong (or a test's pinned clock).
+        self.fields["expiry"].widget.attrs["data-month"] = f"{clock.now():%Y-%m}"
 
     @property
     def has_field_errors(self) -> bool:

@@ -120,5 +120,5 @@ def test_the_payment_page_names_the_merchant_the_amount_and_the_card(client: Cli
     assert "Confirm your payment" in html
     assert "<dd>Bazaar</dd>" in html
     assert "1,780.00" in html
-    assert "•••• " + CHALLENGE_CARD[-4:] in html
+    assert "ending in " + CHALLENGE_CARD[-4:] in html
     assert CHALLENGE_CARD not in html

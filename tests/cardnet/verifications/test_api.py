@@ -226,7 +226,7 @@ def test_the_challenge_page_is_the_banks_and_names_the_card_and_who_asks(client:
     html = page.content.decode()
     assert "cardnet bank" in html
     assert "3-D Secure" in html
-    assert "•••• 3220" in html
+    assert "Visa ending in 3220" in html
     assert "4000000000003220" not in html  # the last four digits only
     assert "<dd>zhifu</dd>" in html
     assert "zhifu/icon.svg" not in html  # not the wallet's logo
@@ -236,6 +236,7 @@ def test_the_challenge_page_is_the_banks_and_names_the_card_and_who_asks(client:
     ).content.decode()
     assert "Банк cardnet" in ru
     assert "Подтвердите карту" in ru
+    assert "Visa, оканчивается на 3220" in ru
 
 
 @pytest.mark.parametrize("merchant", ["x" * 61, "shop\nname", 42])

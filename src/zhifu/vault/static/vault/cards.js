@@ -46,12 +46,14 @@
       if (d.length < 12 || d.length > 19) return "number_length";
       return luhn(d) ? "" : "number_checksum";
     },
-    expiry: function (v) {
+    expiry: function (v, form, field) {
       var m = /^(\d{2})\s*\/\s*(\d{2})$/.exec(v.trim());
       if (!m || +m[1] < 1 || +m[1] > 12) return "expiry_format";
-      var now = new Date(), year = 2000 + +m[2], month = +m[1];
-      var past = year < now.getFullYear() || (year === now.getFullYear() && month < now.getMonth() + 1);
-      return past ? "expiry_past" : "";
+      // The server's month (data-month, "2026-06"), not the device's clock.
+      var now = /^(\d{4})-(\d{2})$/.exec(field.getAttribute("data-month") || "");
+      if (!now) return "";
+      var card = (2000 + +m[2]) * 12 + +m[1], today = +now[1] * 12 + +now[2];
+      return card < today ? "expiry_past" : "";
     },
     cvc: function (v, form) {
       var want = form.getAttribute("data-scheme") === "amex" ? 4 : 3;
@@ -89,7 +91,7 @@
     function check(name, quiet) {
       var field = form.elements[name];
       if (!field || !checks[name]) return true;
-      var code = checks[name](field.value, form);
+      var code = checks[name](field.value, form, field);
       // While typing, only a finished value is judged (a half-typed number is not wrong).
       if (!quiet || !code) show(field, code ? messages[code] || "" : "");
       return !code;
