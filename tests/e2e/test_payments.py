@@ -380,7 +380,7 @@ def test_five_wrong_payment_passwords_lock_it(
         def in_russian() -> None:
             section = wrong_pin("Введите платёжный пароль")
             assert "Неверный платёжный пароль." in section
-            assert "Осталось 2 попытки до блокировки платёжного пароля." in section
+            assert "Осталось 2 попытки." in section
 
         walk.phone("cashier-wrong-pin", then=in_russian)
         section = wrong_pin()
