@@ -82,7 +82,9 @@ class Recorder:
         request = response.request
         headers = response.headers
         text = "\n".join(f"{k}: {v}" for k, v in headers.items())
-        if not 300 <= response.status < 400:
+        # A redirect has no body to read, nor has a 204 (the add-card page's script is told
+        # where to go by one, and goes there at once).
+        if not (300 <= response.status < 400 or response.status == 204):
             try:
                 text += "\n\n" + response.body().decode("utf-8", "replace")
             except Exception as exc:

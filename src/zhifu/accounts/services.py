@@ -321,6 +321,13 @@ def send_confirmation(user: User, email: str) -> EmailConfirmation:
     return confirmation
 
 
+def resend_wait(user: User) -> int:
+    """Seconds until another confirmation e-mail may go out (0: now); the page counts down."""
+    now = clock.now()
+    refused = domain.may_send(_recent_sends(user, now), now)
+    return refused.wait_seconds if refused else 0
+
+
 def last_confirmation(user: User) -> EmailConfirmation | None:
     return EmailConfirmation.objects.filter(user=user).order_by("-created_at").first()
 

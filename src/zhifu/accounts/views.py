@@ -273,6 +273,7 @@ def _gate(
             "connect_sent": services.last_connect_request(_user(request)),
             "connect_minutes": int(domain.CONNECT_LINK_LIFETIME.total_seconds() // 60),
             "sent": last,
+            "resend_wait": services.resend_wait(_user(request)) if last else 0,
             "mailbox_url": mailbox,
             "limit_error": limit_error,
             "rules": _send_rules(),

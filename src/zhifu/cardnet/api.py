@@ -173,7 +173,22 @@ def _answer(answer: services.Answer) -> JsonResponse:
     return response
 
 
-CARD_FIELDS = frozenset({"number", "exp_month", "exp_year", "cvc", "holder_name", "return_url"})
+CARD_FIELDS = frozenset(
+    {"number", "exp_month", "exp_year", "cvc", "holder_name", "return_url", "merchant"}
+)
+MERCHANT_MAX = 60
+
+
+def _merchant(body: dict[str, Any]) -> str:
+    """Who asks (the challenge page names it): optional, printable, at most 60 characters."""
+    name = _str(body, "merchant", required=False).strip()
+    if len(name) > MERCHANT_MAX or not name.isprintable():
+        raise InvalidRequest(
+            f"merchant must be printable and at most {MERCHANT_MAX} characters", param="merchant"
+        )
+    return name
+
+
 MONEY_FIELDS = frozenset({"amount", "currency"})
 
 
@@ -186,15 +201,17 @@ def verifications(request: HttpRequest) -> HttpResponse:
     body = _body(request, CARD_FIELDS)
     card = _card(body, cvc_required=True)
     return_url = _return_url(body)
+    merchant = _merchant(body)
     decision = domain.decide(card.number, card.exp_month, card.exp_year, card.cvc,
                              clock.now().date())  # fmt: skip
+    shown = challenge.Shown(domain.scheme_of(card.number), card.last4, merchant)
     del card, body
     verification_id = ids.new_id("ver")
     challenge_url = None
     if decision.status is domain.Status.CHALLENGE:
         if not return_url:
             raise InvalidRequest("this card needs a return_url", param="return_url")
-        challenge_url = challenge.url_for(verification_id, return_url)
+        challenge_url = challenge.url_for(verification_id, return_url, shown)
     if decision.sleep:
         time.sleep(TIMEOUT_SLEEP_S)  # the test card for "the network does not answer"
     log.info(
@@ -223,6 +240,7 @@ def authorizations(request: HttpRequest) -> HttpResponse:
         card=_card(body, cvc_required=False),
         amount=_money(body),
         return_url=_return_url(body),
+        merchant=_merchant(body),
     )
     del body
     if answer.sleep:

@@ -1,7 +1,8 @@
 """The simulated issuer challenge (3-D Secure-like): its signed tokens (the page: views.py).
 
 The challenge URL carries a signed (not secret) token naming the verification or the
-authorization and the return address (a verification's challenge keeps no state; an
+authorization, the return address and what the page shows (the card's scheme and last four
+digits, who asks) (a verification's challenge keeps no state; an
 authorization's answer is recorded by services.answer_challenge). The answer sent back to
 the wallet is signed with the challenge key cardnet shares with the wallet
 (ZHIFU_CARDNET_CHALLENGE_KEY, with its fallbacks during a rotation), so the wallet can
@@ -11,6 +12,7 @@ key must not be able to forge an "approved". Both tokens expire after 15 minutes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -44,9 +46,23 @@ def allowed_return(url: str) -> bool:
     )
 
 
-def url_for(reference: str, return_url: str) -> str:
+@dataclass(frozen=True)
+class Shown:
+    """What the challenge page shows the buyer besides the amount: the card's scheme and
+    last four digits (never more of it) and who asks. Carried in the page's signed token,
+    since a verification keeps no record."""
+
+    scheme: str = ""
+    last4: str = ""
+    merchant: str = ""
+
+
+def url_for(reference: str, return_url: str, shown: Shown | None = None) -> str:
     """The page that asks about ``reference`` (a verification or an authorization)."""
-    token = signer(CHALLENGE_SALT).dumps({"id": reference, "return": return_url})
+    shown = shown or Shown()
+    data = {"id": reference, "return": return_url, "scheme": shown.scheme,
+            "last4": shown.last4, "merchant": shown.merchant}  # fmt: skip
+    token = signer(CHALLENGE_SALT).dumps(data)
     return config().urls["cardnet"] + reverse("challenge", args=[token])
 
 
@@ -59,6 +75,13 @@ def load(token: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not allowed_return(str(data.get("return", ""))):
         return None
     return data
+
+
+def shown(data: dict[str, Any]) -> Shown:
+    """What a loaded token says to show (tokens made before it say nothing)."""
+    return Shown(
+        str(data.get("scheme") or ""), str(data.get("last4") or ""), str(data.get("merchant") or "")
+    )
 
 
 def is_authorization(data: dict[str, Any]) -> bool:

@@ -155,6 +155,7 @@ def authorize(
     card: domain.CardInput,
     amount: Money,
     return_url: str,
+    merchant: str = "",
 ) -> Answer:
     decision = domain.decide_authorization(card, clock.now().date())
     if decision.status is Status.CHALLENGE and not return_url:
@@ -176,7 +177,9 @@ def authorize(
             updated_at=now,
         )
         url = (
-            challenge.url_for(auth.id, return_url) if decision.status is Status.CHALLENGE else None
+            challenge.url_for(auth.id, return_url, challenge.Shown(scheme, last4, merchant))
+            if decision.status is Status.CHALLENGE
+            else None
         )
         body = {
             "id": auth.id,

@@ -89,5 +89,6 @@ def challenge_page(request: HttpRequest, token: str) -> HttpResponse:
         {
             "verification": data["id"],
             "amount": amount.format(language) if amount else None,
+            "shown": challenge.shown(data),
         },
     )

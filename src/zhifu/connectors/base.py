@@ -115,6 +115,7 @@ class VerifyRequest:
     idempotency_key: str
     card: CardDetails
     return_url: str = ""  # where the issuer's challenge page sends the buyer back
+    merchant: str = ""  # who asks, named on the issuer's challenge page
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class AuthorizeRequest:
     card: CardDetails
     amount: Money
     return_url: str = ""
+    merchant: str = ""  # the shop, named on the issuer's challenge page
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from zhifu.credentials import domain
+from zhifu.kernel import clock
 from zhifu.kernel.errors import Codes, Refusal
 from zhifu.web.forms import FormatMessage
 from zhifu.web.timezone import local_text
@@ -33,6 +35,27 @@ QUESTION_MESSAGES: dict[str, Any] = {
 }
 
 
+def attempts_left_message(left: int) -> str:
+    """What a buyer is told once a payment password was wrong: the tries left, and before
+    the last one what comes after it (the same words on every page that asks for it)."""
+    if left <= 1:
+        hours = domain.LOCK_HOURS
+        return ngettext(
+            "Last attempt: after it the payment password will be locked for %(hours)d hour.",
+            "Last attempt: after it the payment password will be locked for %(hours)d hours.",
+            hours,
+        ) % {"hours": hours}
+    return ngettext("%(left)d attempt left.", "%(left)d attempts left.", left) % {"left": left}
+
+
+def unlock_time(until: dt.datetime) -> str:
+    """``until`` in the current time zone (the buyer's, where a middleware set it), labelled
+    with that zone: "14:14 (MSK)"; with the date when it is not today there."""
+    local = timezone.localtime(until)
+    today = timezone.localtime(clock.now()).date()
+    return local_text(until, "TIME_FORMAT" if local.date() == today else "DATETIME_FORMAT")
+
+
 class CredentialsCode(Codes):
     LOCKED = "payment_password_locked"
     WRONG = "payment_password_wrong"
@@ -51,12 +74,13 @@ class PaymentPasswordLocked(CredentialsRefusal):
     """Too many wrong payment passwords: no check is made until ``until``."""
 
     code = CredentialsCode.LOCKED
-    default_message = _("Too many wrong payment passwords. It is locked until %(when)s.")
+    default_message = _("Too many wrong payment passwords: it is locked until %(when)s.")
     http_status = 423
 
     def __init__(self, until: dt.datetime, *, param: str | None = None) -> None:
-        # Formatted when raised: the refusal is read in the same request, in its language.
-        when = local_text(until)
+        # Formatted when raised: the refusal is read in the same request, in its language
+        # and its time zone.
+        when = unlock_time(until)
         super().__init__(param=param, params={"when": when}, until=until)
         self.until = until
 
@@ -72,16 +96,8 @@ class WrongPaymentPassword(CredentialsRefusal):
 
     @property
     def message(self) -> str:
-        # Each number takes its own plural: «Осталось 4 попытки … на 3 часа».
-        hours = domain.LOCK_HOURS
-        duration = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-        return ngettext(
-            "The payment password is wrong. %(left)d attempt left, then it is locked for "
-            "%(duration)s.",
-            "The payment password is wrong. %(left)d attempts left, then it is locked for "
-            "%(duration)s.",
-            self.attempts_left,
-        ) % {"left": self.attempts_left, "duration": duration}
+        wrong = gettext("The payment password is wrong.")
+        return f"{wrong} {attempts_left_message(self.attempts_left)}"
 
 
 class NoPaymentPassword(CredentialsRefusal):

@@ -49,7 +49,7 @@ def _page(
     return render(
         request,
         template,
-        {"form": form, "locked_until": services.lock_state(request.user)},
+        {"form": form},
         status=status,
     )
 

@@ -1048,7 +1048,7 @@ def _authorize(
     attempt_id: str, card: port.CardDetails, shown: Callable[[DeclineCode], DeclineCode]
 ) -> Outcome:
     """Send the authorization recorded as ``attempt_id`` and settle what it answers."""
-    attempt = PaymentAttempt.objects.select_related("payment").get(id=attempt_id)
+    attempt = PaymentAttempt.objects.select_related("payment__platform").get(id=attempt_id)
     try:
         result = _network().authorize(
             port.AuthorizeRequest(
@@ -1056,6 +1056,7 @@ def _authorize(
                 card=card,
                 amount=Money(attempt.amount, attempt.currency),
                 return_url=challenge_return_url(attempt.payment_id),
+                merchant=attempt.payment.platform.name,
             )
         )
     except port.Refused as exc:

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zhifu.accounts import services as accounts
 from zhifu.connectors.base import DeclineCode
 from zhifu.credentials import domain as credentials_domain
+from zhifu.credentials import errors as credentials_errors
 from zhifu.credentials import services as credentials
 from zhifu.kernel import clock
 from zhifu.kernel.errors import Refusal
@@ -101,18 +102,7 @@ def _minutes_left(expires_at: dt.datetime) -> int:
 
 def _attempts_hint(attempts_left: int) -> str:
     """What the buyer is told under the payment password once a try has been missed."""
-    hours = credentials_domain.LOCK_HOURS
-    if attempts_left == 1:
-        return ngettext(
-            "Last attempt: after it the payment password is locked for %(hours)d hour.",
-            "Last attempt: after it the payment password is locked for %(hours)d hours.",
-            hours,
-        ) % {"hours": hours}
-    return ngettext(
-        "%(left)d attempt left before the payment password is locked.",
-        "%(left)d attempts left before the payment password is locked.",
-        attempts_left,
-    ) % {"left": attempts_left}
+    return credentials_errors.attempts_left_message(attempts_left)
 
 
 def _pin_refused(form: Any, field: str, exc: credentials.CredentialsRefusal) -> int:

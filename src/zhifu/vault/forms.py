@@ -24,6 +24,7 @@ class AddCardForm(CardFieldsMixin):
         label=_("Your label for this card (optional)"),
         max_length=60,
         required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     # Step-up before adding a card (docs/security.md SEC-21), checked after the card fields.
     payment_password = payment_password_field(credentials_domain.PIN_LENGTH)

@@ -105,6 +105,30 @@ def scheme_table() -> str:
     )
 
 
+# Who asks the bank to verify a card (its challenge page names it): the wallet, by its brand.
+NETWORK_MERCHANT = "zhifu"
+
+# What cards.js checks as the buyer types, in the page's words (the server checks it all again).
+_BROWSER_CHECKS = (
+    domain.CardError.NUMBER_REQUIRED,
+    domain.CardError.NUMBER_LENGTH,
+    domain.CardError.NUMBER_CHECKSUM,
+    domain.CardError.EXPIRY_FORMAT,
+    domain.CardError.EXPIRY_PAST,
+    domain.CardError.NAME_REQUIRED,
+    domain.CardError.CVC_FORMAT,
+)
+
+
+def browser_messages() -> str:
+    """The messages of the browser's own checks (JSON), in the page's language."""
+    return json.dumps(
+        {code.value: str(CARD_MESSAGES[code]) for code in _BROWSER_CHECKS},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
 # The card fields of web.forms.CardFieldsMixin: the card pages' and the cashier's.
 CARD_FORM_RULES = CardRules(
     labels={
@@ -121,6 +145,7 @@ CARD_FORM_RULES = CardRules(
     },
     expiry_placeholder=_("MM/YY"),
     scheme_table=scheme_table,
+    browser_messages=browser_messages,
 )
 
 
@@ -324,6 +349,7 @@ def add_card(
                     holder_name=valid.holder_name,
                 ),
                 return_url=challenge_return_url(card_id),
+                merchant=NETWORK_MERCHANT,
             )
         )
     except network_port.Refused as exc:

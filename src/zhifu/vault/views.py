@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,10 +59,10 @@ def add_card(request: HttpRequest) -> HttpResponse:
         del data
     if isinstance(outcome, services.ChallengeRequired):
         # The issuer's confirmation page (cardnet's, on the network's own address).
-        return redirect(outcome.url)
+        return _go(request, outcome.url)
     throttled = outcome
     if not form.errors:
-        return redirect("cards:list")
+        return _go(request, reverse("cards:list"))
     # Refused for want of the step-up (docs/security.md SEC-21): 403; past the card-check
     # limits (SEC-36): 429; else 200 with the errors.
     status = 403 if "payment_password" in form.errors else 429 if throttled else 200
@@ -77,6 +78,19 @@ def add_card(request: HttpRequest) -> HttpResponse:
     if throttled:
         response["Retry-After"] = str(int(throttled.retry_after.total_seconds()) + 1)
     return response
+
+
+# cards.js sends the add-card form with fetch and this header, so that after a refusal it can
+# put back what the buyer typed (the card number included) without the page ever holding it.
+KEEP_FORM_HEADER = "X-Zhifu-Keep-Form"
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect; to cards.js's fetch, a 204 naming the place (it cannot read a redirect to
+    another origin, such as the bank's challenge page)."""
+    if request.headers.get(KEEP_FORM_HEADER):
+        return HttpResponse(status=204, headers={"X-Zhifu-Location": url})
+    return redirect(url)
 
 
 def _add_card(
@@ -154,7 +168,11 @@ def challenge_return(request: HttpRequest, card_id: str) -> HttpResponse:
         )
         return redirect("cards:add")
     except services.CardDeclined:
-        messages.error(request, _("Your bank did not confirm the card, so it was not saved."))
+        # The challenge page's only "no" is the buyer's Cancel (the bank's own checks came
+        # before it, in the verification), so the buyer is told it was their choice.
+        messages.error(
+            request, _("You cancelled the confirmation at your bank. The card was not saved.")
+        )
         return redirect("cards:add")
     messages.success(
         request, _("Card %(card)s saved.") % {"card": f"{card.scheme_name} {card.masked}"}

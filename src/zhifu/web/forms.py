@@ -20,6 +20,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zhifu.kernel import clock
+
 FieldErrors = dict[str, list[str]]
 
 
@@ -68,6 +70,7 @@ def payment_password_field(
         widget=forms.PasswordInput(
             render_value=False,  # a PIN is never sent back to the browser
             attrs={
+                "class": "pin-input",
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "maxlength": str(length),
@@ -159,6 +162,7 @@ class CardRules:
     required: dict[str, Any]  # the message when that field is empty
     expiry_placeholder: Any
     scheme_table: Callable[[], str]  # the IIN table (JSON) for the live scheme logo
+    browser_messages: Callable[[], str]  # the messages (JSON) of the checks as one types
 
 
 class CardFieldsMixin(forms.Form):
@@ -190,11 +194,10 @@ class CardFieldsMixin(forms.Form):
         max_length=60,
         widget=forms.TextInput(attrs={"autocomplete": "cc-name", "spellcheck": "false"}),
     )
+    # Visible while typed, so that a typo can be seen (as Stripe's); never sent back.
     cvc = forms.CharField(
-        max_length=4,
-        widget=forms.PasswordInput(
-            attrs={"autocomplete": "cc-csc", "inputmode": "numeric", "maxlength": "4"}
-        ),
+        max_length=4,  # the maxlength attribute too; cards.js makes it 3 but for Amex
+        widget=forms.TextInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -204,7 +207,11 @@ class CardFieldsMixin(forms.Form):
             self.fields[name].label = rules.labels[name]
             self.fields[name].error_messages["required"] = rules.required[name]
         self.fields["number"].widget.attrs["data-schemes"] = rules.scheme_table()
+        self.fields["number"].widget.attrs["data-messages"] = rules.browser_messages()
         self.fields["expiry"].widget.attrs["placeholder"] = rules.expiry_placeholder
+        # The month the server is in: the page's "has expired" check must not follow a
+        # device whose clock is wrong (or a test's pinned clock).
+        self.fields["expiry"].widget.attrs["data-month"] = f"{clock.now():%Y-%m}"
 
     @property
     def has_field_errors(self) -> bool:

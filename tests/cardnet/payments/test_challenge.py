@@ -110,3 +110,15 @@ def test_the_challenge_card_needs_a_return_address(client: Client) -> None:
     resp = authorize(client, number=CHALLENGE_CARD)
     assert resp.status_code == 400
     assert resp.json()["error"]["param"] == "return_url"
+
+
+def test_the_payment_page_names_the_merchant_the_amount_and_the_card(client: Client) -> None:
+    data = authorize(client, 178000, "RUB", key=new_key("authorize"), number=CHALLENGE_CARD,
+                     return_url=WALLET_RETURN, merchant="Bazaar").json()  # fmt: skip
+    page = data["challenge_url"].removeprefix(config().urls["cardnet"])
+    html = client.get(page).content.decode()
+    assert "Confirm your payment" in html
+    assert "<dd>Bazaar</dd>" in html
+    assert "1,780.00" in html
+    assert "ending in " + CHALLENGE_CARD[-4:] in html
+    assert CHALLENGE_CARD not in html

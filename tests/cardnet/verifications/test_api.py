@@ -218,3 +218,31 @@ def test_a_challenge_key_moved_to_the_fallbacks_still_verifies(
         signing.Signer(old.reveal(), salt=salt).loads(token)
     settings.ZHIFU = dataclasses.replace(cfg, secrets=secrets)  # the fallback removed
     assert client.get(path).status_code == 404
+
+
+def test_the_challenge_page_is_the_banks_and_names_the_card_and_who_asks(client: Client) -> None:
+    data = verify(client, "4000000000003220", return_url=WALLET_RETURN, merchant="zhifu").json()
+    page = client.get(data["challenge_url"].removeprefix(config().urls["cardnet"]))
+    html = page.content.decode()
+    assert "cardnet bank" in html
+    assert "3-D Secure" in html
+    assert "Visa ending in 3220" in html
+    assert "4000000000003220" not in html  # the last four digits only
+    assert "<dd>zhifu</dd>" in html
+    assert "zhifu/icon.svg" not in html  # not the wallet's logo
+    ru = client.get(
+        data["challenge_url"].removeprefix(config().urls["cardnet"]),
+        headers={"Accept-Language": "ru"},
+    ).content.decode()
+    assert "Банк cardnet" in ru
+    assert "Подтвердите карту" in ru
+    assert "Visa, оканчивается на 3220" in ru
+
+
+@pytest.mark.parametrize("merchant", ["x" * 61, "shop\nname", 42])
+def test_a_merchant_name_too_long_unprintable_or_not_text_is_refused(
+    client: Client, merchant: Any
+) -> None:
+    resp = verify(client, "4242424242424242", merchant=merchant)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == "merchant"

@@ -70,6 +70,31 @@ def test_sending_shows_the_notice_mailbox_link_and_send_again(signed: Client) ->
     assert mail.outbox[-1].to == ["edited@example.com"]
 
 
+def test_send_again_waits_out_the_cooldown_and_the_mailbox_is_the_next_step(
+    signed: Client,
+) -> None:
+    """The page tells resend.js how long the server's cooldown still runs: the button is
+    disabled until then; «Перейти к почте» is the primary action."""
+    with time_machine.travel(START, tick=False):
+        sign_in(signed, User.objects.get(), Platform.objects.get())
+        signed.post("/confirm-email/", {"email": "edited@example.com"})
+    with time_machine.travel(START + dt.timedelta(seconds=18), tick=False):
+        html = signed.get("/confirm-email/", headers={"Accept-Language": "ru"}).content.decode()
+    button = re.search(r"<button[^>]*data-wait[^>]*>", html)
+    assert button is not None
+    assert 'data-wait="42"' in button.group(0)
+    assert " disabled" in button.group(0)
+    assert 'data-countdown="Отправить ещё раз ({time})"' in button.group(0)
+    assert 'class="secondary outline"' in button.group(0)
+    assert re.search(r'<a href="[^"]*/_dev/mail/" role="button" class="next-step">', html)
+    with time_machine.travel(START + dt.timedelta(seconds=61), tick=False):
+        html = signed.get("/confirm-email/").content.decode()
+    button = re.search(r"<button[^>]*data-wait[^>]*>", html)
+    assert button is not None
+    assert 'data-wait="0"' in button.group(0)
+    assert " disabled" not in button.group(0)
+
+
 def test_the_email_is_in_the_buyers_language(signed: Client, buyer: User) -> None:
     buyer.locale = "ru"
     buyer.save()

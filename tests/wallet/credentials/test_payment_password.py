@@ -84,10 +84,7 @@ def test_change_pin_needs_the_current_one(client: Client, user: User) -> None:
         {"current_pin": "000001", "pin": "480913", "pin_repeat": "480913"},
     )
     assert resp.status_code == 400
-    assert (
-        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours."
-        in resp.content.decode()
-    )
+    assert "The payment password is wrong. 4 attempts left." in resp.content.decode()
     assert services.verify_payment_password(user, GOOD_PIN)
 
 
@@ -101,8 +98,7 @@ def test_change_pin_when_locked_says_until_when(client: Client, user: User) -> N
                 {"current_pin": "000001", "pin": "480913", "pin_repeat": "480913"},
             )
     assert (
-        "Too many wrong payment passwords. It is locked until March 1, 2026, noon\xa0(UTC)."
-        in resp.content.decode()
+        "Too many wrong payment passwords: it is locked until noon\xa0(UTC)." in resp.content.decode()
     )
 
 
@@ -181,3 +177,25 @@ def test_redelivered_outbox_message_sends_once(db: None) -> None:
 
 def test_unchanged_platform_is_irrelevant(platform: Platform) -> None:
     assert platform.balance_enabled is False  # off by default, per platform
+
+
+def test_the_unlock_time_is_in_the_buyers_time_zone_and_labelled() -> None:
+    """Rendered in the active time zone (a time-zone middleware sets the buyer's), with its
+    name; the date only when the lock ends on another day there."""
+    from django.utils import timezone, translation
+
+    from zhifu.credentials.errors import unlock_time
+
+    until = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC), tick=False):
+        with translation.override("en"):
+            assert unlock_time(until) == "noon\xa0(UTC)"
+            with timezone.override("Europe/Moscow"):
+                assert unlock_time(until) == "3 p.m. (MSK)"
+        with translation.override("ru"), timezone.override("Asia/Tokyo"):
+            # 21:00 in Tokyo, on the same day there as 18:00 now.
+            assert unlock_time(until) == "21:00 (JST)"
+    with time_machine.travel(dt.datetime(2026, 3, 1, 22, 30, tzinfo=dt.UTC), tick=False):
+        late = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
+        with translation.override("en"):
+            assert unlock_time(late) == "March 2, 2026, 1:30 a.m. (UTC)"

@@ -231,7 +231,7 @@ def test_a_wrong_payment_password_says_how_many_tries_are_left(
     assert resp.status_code == 403
     html = resp.content.decode()
     assert "The payment password is wrong." in field_error(html, "payment_password")
-    assert "4 attempts left before the payment password is locked." in html
+    assert "4 attempts left." in html
     assert "000001" not in html
     assert services.receipt(buyer, payment.id).status is PaymentStatus.REQUIRES_PAYMENT_METHOD
 
@@ -245,12 +245,12 @@ def test_five_wrong_passwords_lock_it_and_a_new_payment_does_not_reset_the_count
         assert pay_saved(client, payment.id, "000001", card_id).status_code == 403
     other = new_payment(platform, order="order-43")
     html = pay_saved(client, other.id, "000001", card_id).content.decode()
-    assert "Last attempt: after it the payment password is locked for 3 hours." in html
+    assert "Last attempt: after it the payment password will be locked for 3 hours." in html
     locked = pay_saved(client, other.id, "000001", card_id)
     assert locked.status_code == 423
     html = locked.content.decode()
     assert "Your payment password is locked until" in html
-    assert 'href="/account/forgot-payment-password/"' in html
+    assert 'href="/recovery/"' in html
     assert "You can still pay with a new card." in html
     # Locked: even the right password is refused, and the first payment's page says so too.
     assert pay_saved(client, payment.id, GOOD_PIN, card_id).status_code == 423

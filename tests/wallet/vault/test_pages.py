@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -105,7 +106,7 @@ def test_adding_a_card_needs_the_payment_password(
     html = resp.content.decode()
     assert field_error(html, "payment_password") in (
         "Enter your payment password.",
-        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours.",
+        "The payment password is wrong. 4 attempts left.",
     )
     assert network.calls == 0
     assert services.list_cards(buyer) == []
@@ -166,7 +167,7 @@ def test_delete_needs_the_payment_password(
     card = services.add_card(buyer, card_input(), network=network, step_up=adding(buyer))
     html = client.post(f"/cards/{card.id}/delete/", {"payment_password": "000000"}).content.decode()
     assert field_error(html, "payment_password") == (
-        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours."
+        "The payment password is wrong. 4 attempts left."
     )
     assert 'value="000000"' not in html
     assert len(services.list_cards(buyer)) == 1
@@ -246,3 +247,80 @@ def test_a_challenge_sends_the_buyer_to_the_network_and_back(
     html = client.get(f"/cards/challenge/{pending.id}/?result=approve", follow=True)
     assert "Card Visa 4242 •••• •••• 4242 saved." in html.content.decode()
     assert client.get(f"/cards/challenge/{pending.id}/?result=approve").status_code == 404
+
+
+def test_a_cancelled_challenge_says_the_buyer_cancelled(
+    client: Client, buyer: object, network: FakeCardNetwork
+) -> None:
+    network.outcomes[VISA] = VerifyResult(
+        NetworkStatus.CHALLENGE, "ver_9", challenge_url="http://127.0.0.1:8002/challenge/t/"
+    )
+    client.post("/cards/add/", FORM)
+    [pending] = StoredCard.objects.filter(status="pending")
+    resp = client.get(f"/cards/challenge/{pending.id}/?result=decline", follow=True)
+    assert "You cancelled the confirmation at your bank. The card was not saved." in (
+        resp.content.decode()
+    )
+    assert not StoredCard.objects.exists()
+
+
+def test_the_pages_script_gets_the_next_place_and_the_refusal_without_the_number(
+    client: Client, buyer: object, network: FakeCardNetwork
+) -> None:
+    """cards.js posts with X-Zhifu-Keep-Form: a redirect becomes a 204 naming the place (even
+    the bank's, on another origin); a refusal is the page, without the number or the CVC."""
+    keep = {"X-Zhifu-Keep-Form": "1"}
+    network.outcomes[VISA] = VerifyResult(
+        NetworkStatus.CHALLENGE, "ver_9", challenge_url="http://127.0.0.1:8002/challenge/t/"
+    )
+    resp = client.post("/cards/add/", FORM, headers=keep)
+    assert resp.status_code == 204
+    assert resp["X-Zhifu-Location"] == "http://127.0.0.1:8002/challenge/t/"
+    wrong = client.post("/cards/add/", {**FORM, "payment_password": "000000"}, headers=keep)
+    assert wrong.status_code == 403
+    html = wrong.content.decode()
+    assert "The payment password is wrong. 4 attempts left." in html
+    assert "4242 4242 4242 4242" not in html
+    assert "4242424242424242" not in html
+    assert 'value="739"' not in html
+    assert 'value="Salary"' in html  # not a secret: sent back as usual
+    saved = client.post("/cards/add/", {**FORM, "number": MASTERCARD}, headers=keep)
+    assert (saved.status_code, saved["X-Zhifu-Location"]) == (204, "/cards/")
+
+
+def test_a_locked_payment_password_is_told_at_the_top_and_the_form_is_disabled(
+    client: Client, buyer: Any, network: FakeCardNetwork
+) -> None:
+    from zhifu.credentials import services as credentials
+
+    card = services.add_card(buyer, card_input(), network=network, step_up=adding(buyer))
+    for _ in range(5):
+        with contextlib.suppress(credentials.CredentialsRefusal):
+            credentials.step_up(buyer, "000000", "pin.change")
+    for url in ("/cards/add/", f"/cards/{card.id}/delete/"):
+        html = client.get(url).content.decode()
+        notice = html.index('id="payment-password-locked"')
+        assert notice < html.index('<form method="post"', html.index("<main")), url
+        assert "Your payment password is locked until" in html
+        assert "after 5 wrong attempts." in html
+        assert '<fieldset class="plain" disabled>' in html, url
+    ru = client.get("/cards/add/", headers={"Accept-Language": "ru"}).content.decode()
+    assert "после 5 неверных попыток." in ru
+
+
+def test_the_add_card_form_states_its_fields_for_phones_and_the_script(
+    client: Client, buyer: object
+) -> None:
+    html = client.get("/cards/add/").content.decode()
+    pin = re.search(r'<input type="password" name="payment_password"[^>]*>', html)
+    assert pin is not None
+    for attr in ('inputmode="numeric"', 'maxlength="6"', 'pattern="[0-9]{6}"',
+                 'autocomplete="off"'):  # fmt: skip
+        assert attr in pin.group(0)
+    label = re.search(r'<input type="text" name="label"[^>]*>', html)
+    assert label is not None
+    assert 'autocomplete="off"' in label.group(0)
+    cvc = re.search(r'<input type="text" name="cvc"[^>]*>', html)  # visible, to see a typo
+    assert cvc is not None
+    assert 'autocomplete="cc-csc"' in cvc.group(0)
+    assert "This card number is not valid. Check it for typos." in html  # data-messages

@@ -125,6 +125,9 @@ def _money(amount: Money) -> dict[str, Any]:
     return {"amount": amount.minor, "currency": amount.currency}
 
 
+MERCHANT_MAX = 60  # cardnet's limit on the name its challenge page shows
+
+
 def _segment(value: str) -> str:
     if not value:
         raise ValueError("an empty reference")
@@ -135,6 +138,8 @@ def verify_request(base_url: str, api_key: str, request: VerifyRequest) -> http.
     body = _card(request.card)
     if request.return_url:
         body["return_url"] = request.return_url
+    if request.merchant:
+        body["merchant"] = request.merchant[:MERCHANT_MAX]
     return http.Request.json(
         "POST", base_url + VERIFICATIONS, body, _headers(api_key, request.idempotency_key)
     )
@@ -144,6 +149,8 @@ def authorize_request(base_url: str, api_key: str, request: AuthorizeRequest) ->
     body = {**_card(request.card), **_money(request.amount)}
     if request.return_url:
         body["return_url"] = request.return_url
+    if request.merchant:
+        body["merchant"] = request.merchant[:MERCHANT_MAX]
     return http.Request.json(
         "POST", base_url + AUTHORIZATIONS, body, _headers(api_key, request.idempotency_key)
     )
