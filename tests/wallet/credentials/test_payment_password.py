@@ -98,7 +98,8 @@ def test_change_pin_when_locked_says_until_when(client: Client, user: User) -> N
                 {"current_pin": "000001", "pin": "480913", "pin_repeat": "480913"},
             )
     assert (
-        "Too many wrong payment passwords: it is locked until noon\xa0(UTC)." in resp.content.decode()
+        "Too many wrong payment passwords: it is locked until noon\xa0(UTC)."
+        in resp.content.decode()
     )
 
 
