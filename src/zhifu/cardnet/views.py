@@ -46,7 +46,7 @@ CARD_NAMES: dict[str, StrPromise] = {
 
 def home(request: HttpRequest) -> HttpResponse:
     approving = [
-        {"scheme": CARD_NAMES.get(c.scheme, c.scheme), "grouped": c.grouped}
+        {"scheme": CARD_NAMES.get(c.scheme, c.scheme), "grouped": c.grouped, "number": c.number}
         for c in TEST_CARDS
         if c.behaviour is Behaviour.APPROVE
     ]
