@@ -14,4 +14,5 @@ if config().demo:
     urlpatterns += [
         path("_dev/mail/", views.dev_mailbox, name="dev-mailbox"),
         path("_dev/mail/<str:name>", views.dev_mail_message, name="dev-mail-message"),
+        path("_dev/mail/<str:name>/html", views.dev_mail_html, name="dev-mail-html"),
     ]
