@@ -131,7 +131,7 @@ def test_buyer_adds_sees_masked_and_deletes_a_card(demo: Demo, browser: Any, sho
     try:
         register_buyer(page, demo, address)
         # The account page links to the cards; the list starts empty.
-        page.get_by_role("link", name="Bank cards").click()
+        page.locator("main").get_by_role("link", name="Bank cards").click()
         page.wait_for_url(f"{wallet}/cards/")
         assert "No cards yet. Save a card so you don't have to type it" in page.inner_text("main")
         shot("cards-empty")

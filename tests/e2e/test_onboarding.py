@@ -206,7 +206,10 @@ def test_buyer_goes_from_shop_sign_up_to_the_wallet_account(
         page.get_by_role("button", name="Go to my account").click()
         page.wait_for_url(f"{wallet}/account/")
         assert BALANCE_NOTICE in page.locator("main").inner_text()
-        assert page.get_by_role("link", name="Bank cards").count() == 1
+        assert page.locator("main").get_by_role("link", name="Bank cards").count() == 1
+        # The wallet's menu (issue 14, P7) leads there too.
+        menu = page.get_by_role("navigation", name="Wallet")
+        assert menu.get_by_role("link", name="Bank cards").count() == 1
         shops = page.locator("#shops").inner_text()
         assert "Connected shops" in shops
         assert "You are signed in through this shop." in shops

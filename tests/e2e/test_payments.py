@@ -260,9 +260,11 @@ def test_a_registered_buyer_pays_with_the_saved_card_and_then_a_new_one(
         page.goto(f"{wallet}/cards/")
         assert masked(NEW_MASTERCARD) in page.inner_text("main")
 
-        # The account page leads to the history; both payments are there, newest first.
+        # The account page shows the latest payments and leads to the history; both payments
+        # are there, newest first.
         page.goto(f"{wallet}/account/")
-        page.get_by_role("link", name="Payment history").click()
+        assert page.locator("#payments .payment-row").count() == 2
+        page.get_by_role("link", name="All payments").click()
         page.wait_for_url(f"{wallet}/pay/history/")
         rows = page.locator(".payment-row")
         assert rows.count() == 2

@@ -244,7 +244,7 @@ def test_a_second_shop_account_claiming_a_victims_address_reaches_nothing_of_the
     victim_page = victim_context.new_page()
     victim_page.set_default_timeout(20_000)
     register_buyer(victim_page, demo, victim)
-    victim_page.get_by_role("link", name="Bank cards").click()
+    victim_page.locator("main").get_by_role("link", name="Bank cards").click()
     victim_page.get_by_role("button", name="Add card").click()
     add_card(victim_page, card, label="Victim")
     victim_page.get_by_role("button", name="Save card").click()

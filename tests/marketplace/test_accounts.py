@@ -176,9 +176,11 @@ def test_lockout_counts_one_e_mail_however_it_is_typed(client: Client, buyer: Bu
 
 def test_logout_needs_a_post(signed_in: Client) -> None:
     assert signed_in.get("/logout/").status_code == 405
+    signed_in.cookies["zhifu_marketplace_lang"] = "ru"
     response = signed_in.post("/logout/")
     assert response.status_code == 302
     assert "_auth_user_id" not in signed_in.session
+    assert "Вы вышли из аккаунта магазина." in signed_in.get("/").content.decode()
 
 
 def test_password_reset_by_e_mail_link_in_the_buyers_language(client: Client, buyer: Buyer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.marketplace.conftest import PASSWORD, finish_sign_up
 from zhifu.marketplace import seed
 from zhifu.marketplace.models import Buyer, Order, Product
 
@@ -61,11 +62,70 @@ def test_cart_quantity_can_be_changed_and_removed(client: Client) -> None:
     assert "Your cart is empty." in client.get("/cart/").content.decode()
 
 
-def test_placing_an_order_needs_login(client: Client) -> None:
+def test_placing_an_order_needs_login_and_says_why(client: Client) -> None:
     client.post("/products/silk-scarf/add/", {"quantity": "1"})
     response = client.post("/checkout/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/?next=/checkout/")
+    # Back to the cart afterwards, never to POST-only /checkout/ (a GET there is a 405).
+    assert response["Location"] == "/login/?next=/cart/%3Fcheckout%3D1"
+    client.cookies["zhifu_marketplace_lang"] = "ru"
+    login_page = client.get(response["Location"]).content.decode()
+    assert "Войдите, чтобы оформить заказ." in login_page
+    assert 'href="/signup/?next=/cart/%3Fcheckout%3D1"' in login_page
+    assert (
+        "чтобы оформить заказ" in client.get("/signup/?next=/cart/%3Fcheckout%3D1").content.decode()
+    )
+
+
+def test_after_login_checkout_comes_back_to_the_cart_and_the_order_is_one_press_away(
+    client: Client, buyer: Buyer
+) -> None:
+    client.post("/products/silk-scarf/add/", {"quantity": "1"})
+    login_url = client.post("/checkout/")["Location"]
+    response = client.post(
+        login_url,
+        {"username": buyer.email, "password": PASSWORD, "next": "/cart/?checkout=1"},
+    )
+    assert response["Location"] == "/cart/?checkout=1"
+    cart = client.get(response["Location"])
+    assert cart.status_code == 200
+    html = cart.content.decode()
+    assert "Вы вошли. Проверьте корзину и оформите заказ." in html  # the buyer's language
+    assert "Шёлковый платок" in html  # the cart survived the log-in
+    assert client.post("/checkout/").status_code == 302
+    assert Order.objects.filter(buyer=buyer).count() == 1
+
+
+def test_after_sign_up_checkout_comes_back_to_the_cart(client: Client) -> None:
+    client.post("/products/silk-scarf/add/", {"quantity": "1"})
+    login_url = client.post("/checkout/")["Location"]
+    signup_url = login_url.replace("/login/", "/signup/")
+    form = {
+        "name": "Ivan",
+        "email": "ivan@example.org",
+        "locale": "en",
+        "next": "/cart/?checkout=1",
+    }
+    client.post(signup_url, {**form, "password": PASSWORD})
+    response = finish_sign_up(client, "ivan@example.org")
+    assert response["Location"] == "/cart/?checkout=1"
+    html = client.get(response["Location"]).content.decode()
+    assert "You are logged in. Check your cart and place the order." in html
+    assert "Silk scarf" in html
+    client.post("/checkout/")
+    assert Order.objects.filter(buyer__email="ivan@example.org").count() == 1
+
+
+def test_a_signed_out_post_to_an_orders_form_comes_back_to_the_order_page(
+    client: Client,
+) -> None:
+    response = client.post("/orders/ZS-NOPE/cancel/")
+    assert response["Location"] == "/login/?next=/orders/ZS-NOPE/"
+
+
+def test_the_cart_says_nothing_of_checkout_to_a_signed_out_visitor(client: Client) -> None:
+    client.post("/products/silk-scarf/add/", {"quantity": "1"})
+    assert "You are logged in" not in client.get("/cart/?checkout=1").content.decode()
 
 
 def test_a_placed_order_is_awaiting_payment(signed_in: Client, buyer: Buyer) -> None:

@@ -69,6 +69,12 @@ def session_expired(
 # The session keys of the platform a session signed in through (services.remember_platform).
 PLATFORM_KEY = "zhifu_platform_id"
 PLATFORM_NAME_KEY = "zhifu_platform_name"
+# Its home page, where the wallet's "Back to the shop" leads.
+PLATFORM_HOME_KEY = "zhifu_platform_home"
+# After "Sign out": the platform signed out of (the home page says so once), and the state of
+# the "Sign out of the shop too" request, which the shop sends back to the home page.
+SIGNED_OUT_KEY = "zhifu_signed_out_of"
+SHOP_SIGN_OUT_KEY = "zhifu_shop_sign_out"
 # The user's ``sessions_epoch`` when a session started: an older one is ended (middleware).
 SESSION_EPOCH_KEY = "zhifu_sessions_epoch"
 
@@ -78,3 +84,10 @@ def masked_address(address: str) -> str:
     to recognise their new one, not enough to hand a stranger the new address."""
     local, _, host = address.partition("@")
     return f"{local[:1]}***@{host}" if host else "***"
+
+
+def shop_home(issuer: str) -> str:
+    """The shop's home page: the origin of its OIDC issuer (``https://shop.example/o`` ->
+    ``https://shop.example/``), the one address of a shop the wallet is sure of."""
+    parts = urlsplit(issuer)
+    return f"{parts.scheme}://{parts.netloc}/"

@@ -170,6 +170,28 @@ def discover(issuer: str, *, transport: http.Transport | None = None) -> dict[st
     return doc
 
 
+def end_session_url(
+    issuer: str, client_id: str, state: str, *, transport: http.Transport | None = None
+) -> str | None:
+    """The provider's RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), coming
+    back to the wallet's home with ``state``; None when the provider has no
+    ``end_session_endpoint`` or cannot be reached (the wallet then offers nothing)."""
+    try:
+        doc = discover(issuer, transport=transport)
+        endpoint = doc.get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            return None
+        check_https(endpoint)
+    except LoginError:
+        return None
+    params = {
+        "client_id": client_id,
+        "post_logout_redirect_uri": config().urls["wallet"] + "/",
+        "state": state,
+    }
+    return f"{endpoint}?{urlencode(params)}"
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

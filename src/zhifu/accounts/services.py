@@ -129,6 +129,43 @@ def begin_sso(session: Any, slug: str, next_path: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class ShopSignOut:
+    """The offer after the wallet's sign-out: sign out of the shop too, at ``url``."""
+
+    shop: str
+    url: str
+
+
+def offer_shop_sign_out(session: Any, platform_id: int | None) -> ShopSignOut | None:
+    """Where to sign out of the shop this (ended) session came through, if its provider
+    supports RP-initiated logout; the request's state is kept in the new session, so the
+    home page knows the shop's answer when it comes back."""
+    if platform_id is None:
+        return None
+    platform = Platform.objects.filter(pk=platform_id, is_active=True).first()
+    if platform is None:
+        return None
+    state = secrets.token_urlsafe(24)
+    url = oidc.end_session_url(platform.issuer, platform.client_id, state)
+    if url is None:
+        return None
+    session[domain.SHOP_SIGN_OUT_KEY] = {"state": state, "shop": platform.name}
+    return ShopSignOut(shop=platform.name, url=url)
+
+
+def shop_signed_out(session: Any, state: str | None) -> str | None:
+    """The shop's name when ``state`` is that of this browser's "sign out of the shop too"
+    (once: it is forgotten), else None."""
+    pending = session.get(domain.SHOP_SIGN_OUT_KEY)
+    if not state or not isinstance(pending, dict):
+        return None
+    if not secrets.compare_digest(str(pending.get("state", "")), state):
+        return None
+    del session[domain.SHOP_SIGN_OUT_KEY]
+    return str(pending.get("shop", ""))
+
+
+@dataclass(frozen=True)
 class SignedIn:
     """A completed sign-in: the view logs ``user`` in and goes to ``next_path``."""
 
@@ -174,6 +211,7 @@ def remember_platform(session: Any, platform: Platform) -> None:
     """Keep the platform in the (already rotated) session: its balance switch, its name."""
     session[PLATFORM_KEY] = platform.pk
     session[PLATFORM_NAME_KEY] = platform.name
+    session[domain.PLATFORM_HOME_KEY] = domain.shop_home(platform.issuer)
 
 
 def sign_in(platform: Platform, claims: dict[str, Any]) -> User:

@@ -11,16 +11,24 @@ from functools import wraps
 from typing import Any
 
 import structlog
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhifu.accounts import domain, services
-from zhifu.accounts.errors import AccountsRefusal, LinkProblem, SignInFailed
+from zhifu.accounts.errors import (
+    AccountsRefusal,
+    LinkExpired,
+    LinkProblem,
+    LinkUnknown,
+    SignInFailed,
+)
 from zhifu.accounts.forms import (
     ChangeEmailForm,
     ConnectForm,
@@ -114,6 +122,9 @@ def home(request: HttpRequest) -> HttpResponse:
             **choice,
             "next": next_path,
             "ended": ended,
+            # Sent here by a signed-in page (/cards/…): say why, as /account/ does.
+            "signed_out": bool(next_path),
+            **_sign_out_notice(request),
             **_session_limits(),
         },
     )
@@ -124,6 +135,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _login_failed(request: HttpRequest, refused: SignInFailed) -> HttpResponse:
     log.warning("sso.refused", reason=refused.reason)
+    if request.user.is_authenticated:
+        # A stale or forged callback in a signed-in browser: the session stands, and "press
+        # the button again" would make no sense to its buyer.
+        messages.info(request, _("You are already signed in to your wallet."))
+        return redirect("accounts:account")
     return render(
         request,
         "accounts/home.html",
@@ -175,9 +191,25 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     last = request.session.get(LAST_PLATFORM_KEY)
+    platform_id = request.session.get(services.PLATFORM_KEY)
     logout(request)  # deletes the session on the server
     _remember_choice(request, last)  # the next sign-in offers the same shop first
+    # The home page says "You signed out" once, and offers to sign out of the shop too.
+    request.session[domain.SIGNED_OUT_KEY] = platform_id
     return redirect("accounts:home")
+
+
+def _sign_out_notice(request: HttpRequest) -> dict[str, Any]:
+    """Right after "Sign out": that, and the offer to sign out of the shop too; back from
+    the shop's sign-out: that it is done."""
+    if domain.SIGNED_OUT_KEY in request.session:
+        platform_id = request.session.pop(domain.SIGNED_OUT_KEY)
+        return {
+            "wallet_signed_out": True,
+            "shop_sign_out": services.offer_shop_sign_out(request.session, platform_id),
+        }
+    shop = services.shop_signed_out(request.session, request.GET.get("state"))
+    return {"shop_signed_out": shop} if shop is not None else {}
 
 
 # --- e-mail gate ---------------------------------------------------------------------
@@ -320,13 +352,18 @@ def connect(request: HttpRequest, token: str) -> HttpResponse:
 def _link_problem(
     request: HttpRequest, refused: AccountsRefusal, user: services.User
 ) -> HttpResponse:
+    connect = isinstance(refused, services.ConnectLinkProblem)
+    message = refused.message
+    if user.email_confirmed and isinstance(refused, LinkUnknown | LinkExpired):
+        # Not "send a new confirmation e-mail": there is nothing left to confirm.
+        message = _("Your e-mail is already confirmed: you no longer need this link.")
     return render(
         request,
         "accounts/link_problem.html",
         {
-            "message": refused.message,
+            "message": message,
             "confirmed": user.email_confirmed,
-            "connect": isinstance(refused, services.ConnectLinkProblem),
+            "connect": connect,
         },
         status=refused.http_status,
     )

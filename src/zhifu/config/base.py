@@ -36,6 +36,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After sessions, language and user: the pages it renders need all three.
+    "zhifu.web.errors.ErrorPageMiddleware",
 ]
 
 
@@ -158,6 +160,7 @@ def build(
         # Flash messages live in the site's own session, never in a shared "messages" cookie.
         "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
         "CSRF_TRUSTED_ORIGINS": list(urls.values()),
+        "CSRF_FAILURE_VIEW": "zhifu.web.errors.csrf_failure",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",

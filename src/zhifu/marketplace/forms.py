@@ -4,7 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +123,27 @@ class NewPasswordForm(SetPasswordForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("New password")
+        self.fields["new_password1"].help_text = _(
+            "At least 8 characters; a long passphrase is best."
+        )
+        self.fields["new_password2"].label = _("Repeat new password")
+        self.fields["new_password2"].help_text = ""
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Settings → "Change my password" for a signed-in buyer: the current one, then the new
+    one twice, with the reset form's labels."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": _("This is not your current password. Type it again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
         self.fields["new_password1"].label = _("New password")
         self.fields["new_password1"].help_text = _(
             "At least 8 characters; a long passphrase is best."

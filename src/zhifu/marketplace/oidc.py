@@ -22,11 +22,12 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import clear_expired
+from oauth2_provider.exceptions import InvalidOIDCClientError
+from oauth2_provider.models import clear_expired, get_application_model
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
-from oauth2_provider.views import ConnectDiscoveryInfoView
+from oauth2_provider.views import ConnectDiscoveryInfoView, RPInitiatedLogoutView
 
 CLAIMS = ("sub", "email", "email_verified", "name", "locale")
 
@@ -127,3 +128,14 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         ]
         response.content = json.dumps(data).encode()
         return response
+
+
+class ShopLogoutView(RPInitiatedLogoutView):
+    """DOT's RP-initiated logout (the wallet's "Log out of the shop too"), with an unknown
+    ``client_id`` refused as a bad request: DOT lets ``DoesNotExist`` become a 500."""
+
+    def get_request_application(self, id_token: Any, client_id: str | None) -> Any:
+        try:
+            return super().get_request_application(id_token, client_id)
+        except get_application_model().DoesNotExist:
+            raise InvalidOIDCClientError() from None

@@ -7,7 +7,7 @@ are registered by the operator (see docs/marketplace.md), never by buyers.
 from django.urls import URLPattern, path, re_path
 from oauth2_provider import views
 
-from zhifu.marketplace.oidc import DiscoveryView
+from zhifu.marketplace.oidc import DiscoveryView, ShopLogoutView
 
 app_name = "oauth2_provider"
 
@@ -22,4 +22,5 @@ urlpatterns: list[URLPattern] = [
     ),
     path(".well-known/jwks.json", views.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
+    path("logout/", ShopLogoutView.as_view(), name="rp-initiated-logout"),
 ]

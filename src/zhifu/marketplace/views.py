@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -33,6 +37,7 @@ from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
     AddToCartForm,
     ChallengeForm,
+    ChangePasswordForm,
     LocalizedPasswordResetForm,
     LoginForm,
     NewPasswordForm,
@@ -73,6 +78,33 @@ def _with_language_cookie(response: HttpResponseBase, locale: str) -> HttpRespon
         secure=settings.SESSION_COOKIE_SECURE,
     )
     return response
+
+
+# Where "Place order" comes back to after a log-in or a sign-up: the cart, saying so; never
+# /checkout/ itself, which answers only POST (a redirect there is a GET, so a 405).
+CHECKOUT_RETURN = "/cart/?checkout=1"
+
+View = Callable[..., HttpResponseBase]
+
+
+def login_first(back: Callable[..., str]) -> Callable[[View], View]:
+    """For a form's POST-only URL: a signed-out buyer logs in (or signs up) and comes back to
+    ``back(**kwargs)``, the page the form is on, where one press sends it again."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(back(**kwargs))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _order_page(number: str) -> str:
+    return reverse("order", args=[number])
 
 
 # --- catalogue and cart ------------------------------------------------------------------
@@ -165,7 +197,10 @@ def _cart_context(request: HttpRequest) -> dict[str, Any]:
 
 @require_GET
 def cart_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "marketplace/cart.html", _cart_context(request))
+    context = _cart_context(request)
+    # Back from the log-in that "Place order" asked for: the order is one press away.
+    context["back_to_checkout"] = request.user.is_authenticated and "checkout" in request.GET
+    return render(request, "marketplace/cart.html", context)
 
 
 @require_POST
@@ -190,7 +225,7 @@ def cart_update(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@login_first(lambda: CHECKOUT_RETURN)
 def checkout(request: HttpRequest) -> HttpResponseBase:
     try:
         orders = services.place_orders(_buyer(request), cart.read(request))
@@ -230,7 +265,7 @@ def _pay(request: HttpRequest, number: str) -> HttpResponseBase:
 
 
 @require_POST
-@login_required
+@login_first(_order_page)
 def order_pay(request: HttpRequest, number: str) -> HttpResponseBase:
     return _pay(request, number)
 
@@ -296,7 +331,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@login_first(_order_page)
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
         services.cancel_order(_buyer(request), number)
@@ -337,7 +372,7 @@ def staff_orders(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@login_first(lambda number: reverse("staff-orders"))
 def staff_refund(request: HttpRequest, number: str) -> HttpResponse:
     staff = _staff(request)
     form = RefundForm(request.POST)
@@ -374,6 +409,7 @@ def _signup_page(
         "next": next_url,
         "closed": gate is domain.Gate.CLOSED,
         "challenge_failed": challenge_failed,
+        "checkout_asking": next_url == CHECKOUT_RETURN,
     }
     if gate is domain.Gate.CHALLENGE:
         context["challenge"] = services.new_challenge()
@@ -447,6 +483,7 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["wallet_is_asking"] = _wallet_is_asking(context.get("next") or "")
+        context["checkout_asking"] = context.get("next") == CHECKOUT_RETURN
         if getattr(context.get("form"), "challenge_required", False):
             context["challenge"] = services.new_challenge()
         return context
@@ -481,6 +518,7 @@ def locked_out(
             "network_locked": network_locked(request),
             "next": next_url,
             "wallet_is_asking": _wallet_is_asking(next_url),
+            "checkout_asking": next_url == CHECKOUT_RETURN,
         },
         status=429,
     )
@@ -488,6 +526,45 @@ def locked_out(
 
 class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out of the shop."))  # said, not guessed
+        return response
+
+
+# Wrong current passwords one session may type on the change-password form before it is
+# signed out: a stolen session must not become a way to guess the password.
+PASSWORD_CHANGE_TRIES = 5
+_CHANGE_FAILURES_KEY = "zhifu_password_change_failures"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Settings → "Change my password": current and new password, for a signed-in buyer
+    (Django's view: the buyer's other sessions end, this one stays)."""
+
+    form_class = ChangePasswordForm
+    template_name = "marketplace/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: ChangePasswordForm) -> HttpResponse:
+        self.request.session.pop(_CHANGE_FAILURES_KEY, None)
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form: ChangePasswordForm) -> HttpResponse:
+        if form.has_error("old_password", "password_incorrect"):
+            failures = self.request.session.get(_CHANGE_FAILURES_KEY, 0) + 1
+            self.request.session[_CHANGE_FAILURES_KEY] = failures
+            if failures >= PASSWORD_CHANGE_TRIES:
+                auth_logout(self.request)
+                messages.error(
+                    self.request,
+                    _("Too many wrong passwords: you were logged out. Log in again."),
+                )
+                return HttpResponseRedirect(reverse("login"))
+        return super().form_invalid(form)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

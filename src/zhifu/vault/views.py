@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhifu.credentials import services as credentials
 from zhifu.security.errors import FreshConfirmationNeeded, SecurityRefusal
@@ -25,6 +25,15 @@ from zhifu.web.client_ip import client_ip
 def card_list(request: HttpRequest) -> HttpResponse:
     cards = services.list_cards(request.user)
     return render(request, "vault/list.html", {"cards": cards})
+
+
+@login_required
+@require_GET
+def card_summary(request: HttpRequest) -> HttpResponse:
+    """The account page's "Cards" box: how many, and the default one (htmx fragment)."""
+    cards = services.list_cards(request.user)
+    default = next((c for c in cards if c.is_default), None)
+    return render(request, "vault/_summary.html", {"cards": cards, "default_card": default})
 
 
 # Error reports (500 e-mails, logs) never carry these fields: Django replaces them by stars.

@@ -13,6 +13,13 @@ SITE_NAMES = {
     "marketplace": _("zhifu shop"),
     "cardnet": _("cardnet simulator"),
 }
+# The template every page of the site extends; the shared pages (error pages, the demo
+# mailbox) extend it too, so they keep the site's header, menu and styles.
+LAYOUTS = {
+    "wallet": "accounts/wallet_base.html",
+    "marketplace": "marketplace/base.html",
+    "cardnet": "zhifu/base.html",
+}
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
@@ -20,6 +27,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "zhifu_site": cfg.site,
         "zhifu_site_name": SITE_NAMES[cfg.site],
+        "zhifu_layout": LAYOUTS[cfg.site],
         "zhifu_urls": cfg.urls,
         "zhifu_demo": cfg.demo,
         "zhifu_shop_platform": cfg.env.shop_platform_slug,

@@ -22,7 +22,7 @@ from django.test import Client
 from zhifu.accounts import oidc
 from zhifu.accounts.middleware import LAST_SEEN_AT, SIGNED_IN_AT
 from zhifu.accounts.models import Platform, User
-from zhifu.accounts.services import PLATFORM_KEY, PLATFORM_NAME_KEY
+from zhifu.accounts.services import remember_platform
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import QuestionChoice
 from zhifu.kernel import clock, http
@@ -66,6 +66,8 @@ class FakeProvider:
             "locale": "ru",
         }
         self.tamper: dict[str, Any] = {}
+        # RP-initiated logout: None for a provider without it.
+        self.end_session_endpoint: str | None = f"{issuer}/logout/"
 
     # The provider's HTTP side, as a kernel.http MockTransport handler.
     def handle(self, request: http.Request) -> http.Response:
@@ -92,6 +94,11 @@ class FakeProvider:
                 "token_endpoint": f"{self.issuer}/token/",
                 "jwks_uri": f"{self.issuer}/.well-known/jwks.json",
                 "userinfo_endpoint": f"{self.issuer}/userinfo/",
+                **(
+                    {"end_session_endpoint": self.end_session_endpoint}
+                    if self.end_session_endpoint
+                    else {}
+                ),
             }
         if url.endswith("/.well-known/jwks.json"):
             jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
@@ -194,8 +201,7 @@ def sign_in(client: Client, user: User, platform: Platform | None = None) -> Non
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN_AT] = now
     if platform:
-        session[PLATFORM_KEY] = platform.pk
-        session[PLATFORM_NAME_KEY] = platform.name
+        remember_platform(session, platform)
     session.save()
 
 

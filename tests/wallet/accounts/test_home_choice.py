@@ -96,4 +96,4 @@ def test_sign_out_is_offered_to_a_signed_in_buyer_only(
     html = client.get("/confirm-email/").content.decode()
     assert 'action="/logout/"' in html
     assert "Sign out" in html
-    assert "via Test shop" in html
+    assert 'via <a href="https://shop.test/">Test shop</a>' in html

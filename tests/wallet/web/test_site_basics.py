@@ -147,3 +147,14 @@ def test_a_plain_text_message_has_no_html_view(client: Client) -> None:
     assert "<iframe" not in client.get(f"/_dev/mail/{newest}").content.decode()
     assert client.get(f"/_dev/mail/{newest}/html").status_code == 404
     assert client.get("/_dev/mail/../secrets/pepper/html").status_code == 404
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+def test_demo_mailbox_is_in_the_wallets_layout_and_stacks_on_a_phone(client: Client) -> None:
+    mail.send_mail("Confirm your e-mail", "Text", None, ["buyer@example.com"])
+    listing = client.get("/_dev/mail/").content.decode()
+    assert "accounts/wallet.css" in listing  # the wallet's layout, not the bare one
+    assert '<table class="mailbox">' in listing  # zhifu.css stacks it under 576 px
+    assert '<td data-label="Date">' in listing
+    newest = sorted(Path(config().mail_dir).glob("*.eml"))[-1].name
+    assert "accounts/wallet.css" in client.get(f"/_dev/mail/{newest}").content.decode()

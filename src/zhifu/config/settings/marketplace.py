@@ -84,4 +84,9 @@ OAUTH2_PROVIDER = {
     # None are issued (zhifu.marketplace.oidc); any left from before go an hour after
     # their access token expired, at the next cleartokens.
     "REFRESH_TOKEN_EXPIRE_SECONDS": 3600,
+    # RP-initiated logout (end_session_endpoint at /o/logout/): the wallet's "Sign out of the
+    # shop too". The shop always asks first (a link cannot sign anyone out), and returns only
+    # to a post_logout_redirect_uri registered for the client.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
 }

@@ -1,4 +1,5 @@
-"""URL patterns every site has: health check, language switch, demo mailbox."""
+"""URL patterns every site has: health check, language switch, demo mailbox; and the
+error pages' views, which each site's URLconf names (``handler404 = common.handler404``…)."""
 
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -16,3 +17,9 @@ if config().demo:
         path("_dev/mail/<str:name>", views.dev_mail_message, name="dev-mail-message"),
         path("_dev/mail/<str:name>/html", views.dev_mail_html, name="dev-mail-html"),
     ]
+
+# Django looks these up on the root URLconf; each site's module imports them from here.
+handler400 = "zhifu.web.errors.bad_request"
+handler403 = "zhifu.web.errors.permission_denied"
+handler404 = "zhifu.web.errors.page_not_found"
+handler500 = "zhifu.web.errors.server_error"

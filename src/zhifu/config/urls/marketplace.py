@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from zhifu.config.urls import common
+from zhifu.config.urls.common import handler400, handler403, handler404, handler500
 from zhifu.marketplace import views as marketplace_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -10,3 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("o/", include("zhifu.marketplace.oidc_urls")),
     path("", include("zhifu.marketplace.urls")),
 ]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

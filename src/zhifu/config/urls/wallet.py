@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from zhifu.config.urls import common
+from zhifu.config.urls.common import handler400, handler403, handler404, handler500
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *common.urlpatterns,
@@ -13,3 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("recovery/", include("zhifu.recovery.urls", namespace="recovery")),
     path("captcha/", include("captcha.urls")),
 ]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
