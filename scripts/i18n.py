@@ -7,11 +7,15 @@
                                             without gettext)
 
 Each app keeps its own catalogue in src/zhifu/<app>/locale/, so areas never edit one file.
+Every step keeps the gettext Russian plural header (three forms: one, few, many): Django's
+makemessages copies a four-form header from Django's own catalogue, and a catalogue that
+declares fewer forms than its formula yields prints English for "5 товаров".
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "src" / "zhifu"
 LANGUAGES = ["ru"]  # English is the source language
+
+# The GNU gettext formula for Russian: 0 = one (1, 21), 1 = few (2-4, 22-24), 2 = many.
+RU_PLURAL_FORMS = (
+    "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
+    "(n%100<10 || n%100>=20) ? 1 : 2);"
+)
+_HEADER = re.compile(r'^"Plural-Forms:(?:[^"\\]|\\.)*"\n(?:"(?:[^"\\]|\\.)*"\n)*?(?<=\\n"\n)', re.M)
+_EXTRA_FORM = re.compile(r'^msgstr\[[3-9]\] .*\n(?:".*\n)*', re.M)
+_ONLY_TWO = re.compile(r'^(msgstr\[1\] .*\n(?:".*\n)*+)(?!msgstr\[2\])', re.M)
 
 
 def apps_with_locale() -> list[Path]:
@@ -37,9 +50,31 @@ def make(apps: list[Path]) -> None:
             )  # fmt: skip
 
 
+def keep_plural_forms(po: Path) -> None:
+    """Give the catalogue the three-form Russian header and every plural message exactly
+    three forms (a missing one is left empty for `missing` to report), editing only those
+    lines so the catalogue's other text (and a merge of it) stays as it was."""
+    text = po.read_text(encoding="utf-8")
+    header = f'"Plural-Forms: {RU_PLURAL_FORMS}\\n"\n'
+    found = _HEADER.search(text)
+    if found is None:
+        fixed = text.replace('"Content-Type:', header + '"Content-Type:', 1)
+    elif (
+        "".join(re.findall(r'^"(.*)"$', found.group(0), re.M))
+        != f"Plural-Forms: {RU_PLURAL_FORMS}\\n"
+    ):
+        fixed = text[: found.start()] + header + text[found.end() :]
+    else:
+        fixed = text  # right already, however it is wrapped
+    fixed = _ONLY_TWO.sub(lambda m: m.group(1) + 'msgstr[2] ""\n', _EXTRA_FORM.sub("", fixed))
+    if fixed != text:
+        po.write_text(fixed, encoding="utf-8")
+
+
 def compile_all(apps: list[Path]) -> None:
     for app in apps:
         for po in (app / "locale").glob("*/LC_MESSAGES/*.po"):
+            keep_plural_forms(po)
             subprocess.run(["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)],
                            check=True)  # fmt: skip
 
@@ -54,7 +89,7 @@ def fill(app: Path, mapping: dict[str, str]) -> None:
 
     with _po(app).open("rb") as fh:
         catalog = read_po(fh)
-    catalog.locale = Locale.parse("ru")  # keeps Language and Plural-Forms in the header
+    catalog.locale = Locale.parse("ru")  # keeps Language in the header
     catalog.fuzzy = False
     for message in catalog:
         key = message.id if isinstance(message.id, str) else message.id[0]
@@ -64,6 +99,7 @@ def fill(app: Path, mapping: dict[str, str]) -> None:
             message.flags.discard("fuzzy")
     with _po(app).open("wb") as fh:
         write_po(fh, catalog, width=100)
+    keep_plural_forms(_po(app))
 
 
 def missing(apps: list[Path]) -> int:
@@ -96,4 +132,4 @@ if __name__ == "__main__":
         for app in chosen:
             (app / "locale").mkdir(exist_ok=True)
         make(chosen)
-    compile_all(chosen)
+    compile_all(chosen)  # keeps the plural header of what make wrote

@@ -42,8 +42,10 @@ DATE_SENSITIVE = {
         "tests/unit/harness/test_clock_pin.py",
         "tests/unit/kernel/test_signing.py",
         "tests/unit/outbox/test_retry.py",
+        "tests/unit/kernel/test_local_time.py",
     ],
     "wallet": [
+        "tests/wallet/recovery/test_time_zones.py",
         "tests/wallet/merchants/test_keys.py",
         "tests/wallet/merchants/test_idempotency_rules.py",
         "tests/wallet/merchants/test_killed_request.py",

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - Russian text is what the buyer sees
 """The shop as OpenID Connect provider for the wallet (the contract in docs/marketplace.md)."""
 
 from __future__ import annotations
@@ -327,6 +326,6 @@ def test_a_client_without_skip_authorization_gets_a_translated_consent_page(
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Войти в Other wallet с аккаунтом магазина?" in html
+    assert "Войти в Other wallet через аккаунт магазина?" in html
     assert "Ваш адрес электронной почты" in html
     assert "Разрешить" in html

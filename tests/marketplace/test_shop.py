@@ -30,7 +30,28 @@ def test_prices_follow_the_page_language(client: Client) -> None:
     client.cookies["zhifu_marketplace_lang"] = "ru"
     html = client.get("/products/ceramic-mug/").content.decode()
     assert "Керамическая кружка" in html
-    assert "890,00\xa0₽" in html
+    assert "890\xa0₽" in html
+
+
+def test_a_russian_cart_names_its_currencies_and_amounts_as_a_russian_shop_does(
+    client: Client,
+) -> None:
+    client.cookies["zhifu_marketplace_lang"] = "ru"
+    client.post("/products/paper-lantern/add/", {"quantity": "1"})
+    client.post("/products/ceramic-mug/add/", {"quantity": "1"})
+    html = client.get("/cart/").content.decode()
+    assert "Валюта заказа: китайский юань" in html
+    assert "Валюта заказа: российский рубль" in html
+    assert "CNY" not in html
+    assert "49\xa0¥" in html
+    assert "Оформить 2 заказа" in html
+    client.post("/cart/paper-lantern/", {"quantity": "0"})
+    assert "Оформить заказ<" in client.get("/cart/").content.decode()  # not «Оформить 1 заказ»
+
+
+def test_the_unit_never_breaks_from_its_number(client: Client) -> None:
+    client.cookies["zhifu_marketplace_lang"] = "ru"
+    assert "350\xa0мл" in client.get("/products/ceramic-mug/").content.decode()
 
 
 def test_seed_is_idempotent(db: None) -> None:

@@ -37,8 +37,19 @@ PAYMENT_LABELS: dict[Behaviour, StrPromise] = {
 }
 
 
+# The test cards' notes in the page's language (the scheme names stay as they are).
+CARD_NAMES: dict[str, StrPromise] = {
+    "Mastercard (2-series)": _("Mastercard (2-series)"),
+    "UnionPay (no Luhn digit)": _("UnionPay (no Luhn digit)"),
+}
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    approving = [c for c in TEST_CARDS if c.behaviour is Behaviour.APPROVE]
+    approving = [
+        {"scheme": CARD_NAMES.get(c.scheme, c.scheme), "grouped": c.grouped}
+        for c in TEST_CARDS
+        if c.behaviour is Behaviour.APPROVE
+    ]
     special = [
         {
             "card": c,

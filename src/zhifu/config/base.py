@@ -17,12 +17,14 @@ from zhifu.config.site import SiteConfig
 from zhifu.kernel.client_ip import parse_networks
 
 COMMON_APPS = [
+    # First: its catalogue words Django's stock messages zhifu's way, and the first app's
+    # translation of a message wins (zhifu.web.stock_messages).
+    "zhifu.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "zhifu.web",
 ]
 
 MIDDLEWARE = [
@@ -31,6 +33,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "zhifu.web.timezone.TimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from zhifu.credentials import domain
 from zhifu.kernel.errors import Codes, Refusal
 from zhifu.web.forms import FormatMessage
+from zhifu.web.timezone import local_text
 
 # Why a new payment password or a set of questions is refused, by ``domain``'s rule code.
 PIN_MESSAGES: dict[str, Any] = {
@@ -51,12 +51,12 @@ class PaymentPasswordLocked(CredentialsRefusal):
     """Too many wrong payment passwords: no check is made until ``until``."""
 
     code = CredentialsCode.LOCKED
-    default_message = _("Too many wrong payment passwords. It is locked until %(when)s (UTC).")
+    default_message = _("Too many wrong payment passwords. It is locked until %(when)s.")
     http_status = 423
 
     def __init__(self, until: dt.datetime, *, param: str | None = None) -> None:
         # Formatted when raised: the refusal is read in the same request, in its language.
-        when = formats.date_format(until, "DATETIME_FORMAT")
+        when = local_text(until)
         super().__init__(param=param, params={"when": when}, until=until)
         self.until = until
 
@@ -72,12 +72,16 @@ class WrongPaymentPassword(CredentialsRefusal):
 
     @property
     def message(self) -> str:
+        # Each number takes its own plural: «Осталось 4 попытки … на 3 часа».
         hours = domain.LOCK_HOURS
+        duration = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
         return ngettext(
-            "The payment password is wrong. Attempts left before a %(hours)d-hour lock: %(left)d.",
-            "The payment password is wrong. Attempts left before a %(hours)d-hour lock: %(left)d.",
-            hours,
-        ) % {"hours": hours, "left": self.attempts_left}
+            "The payment password is wrong. %(left)d attempt left, then it is locked for "
+            "%(duration)s.",
+            "The payment password is wrong. %(left)d attempts left, then it is locked for "
+            "%(duration)s.",
+            self.attempts_left,
+        ) % {"left": self.attempts_left, "duration": duration}
 
 
 class NoPaymentPassword(CredentialsRefusal):

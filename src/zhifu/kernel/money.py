@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import parse_pattern
-
-from zhifu.kernel import currencies
+from zhifu.kernel import currencies, money_format
 
 
 class MoneyError(ValueError):
@@ -135,18 +132,9 @@ class Money:
         return f"{self.to_decimal():.{self.exponent}f}"
 
     def format(self, locale: str = "en") -> str:
-        """Format for people, following CLDR for the locale: "$12.30", "12,30 €"."""
-        try:
-            loc = Locale.parse(locale.replace("-", "_"))
-        except (UnknownLocaleError, ValueError):
-            loc = Locale.parse("en")
-        standard = loc.currency_formats["standard"]
-        pattern = parse_pattern(standard.pattern)
-        # ISO minor units, not CLDR's display digits, decide the decimals.
-        pattern.frac_prec = (self.exponent, self.exponent)
-        return str(
-            pattern.apply(self.to_decimal(), loc, currency=self.currency, currency_digits=False)
-        )
+        """Format for people reading `locale` (zhifu.kernel.money_format): "$12.30",
+        "RUB 890.00", "890 ₽", "3 900 ₸"."""
+        return money_format.format_amount(self.minor, self.currency, self.exponent, locale)
 
     def __str__(self) -> str:
         return f"{self.amount_str()} {self.currency}"

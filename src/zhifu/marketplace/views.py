@@ -32,6 +32,7 @@ from django.views.i18n import set_language as django_set_language
 
 from zhifu.client import WebhookVerificationError
 from zhifu.config.site import config
+from zhifu.kernel import money_format
 from zhifu.marketplace import branding, cart, domain, services
 from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
@@ -179,6 +180,7 @@ def _cart_context(request: HttpRequest) -> dict[str, Any]:
         sections.append(
             {
                 "currency": currency,
+                "currency_name": money_format.currency_name(currency, lang),
                 "total": domain.total(group, currency).format(lang),
                 "lines": [
                     {

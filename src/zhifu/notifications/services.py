@@ -32,6 +32,7 @@ from zhifu.notifications import domain
 from zhifu.notifications.models import SentEmail
 from zhifu.outbox import services as outbox
 from zhifu.web.emails import Email, layout_context
+from zhifu.web.shop_names import shop_name
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,8 @@ def compose(template: str, language: str, context: Mapping[str, Any]) -> Email:
             "wallet_url": config().urls["wallet"],
             **context,
         }
+        if "shop" in ctx:  # queued as registered, written as the buyer's language names it
+            ctx["shop"] = shop_name(ctx["shop"])
         subject = " ".join(
             render_to_string(f"notifications/email/{template}_subject.txt", ctx).split()
         )

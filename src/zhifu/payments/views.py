@@ -51,6 +51,7 @@ from zhifu.security import errors as security_errors
 from zhifu.vault import services as vault
 from zhifu.vault.errors import CARD_MESSAGES, FIELD_FOR_DECLINE
 from zhifu.web.client_ip import client_ip
+from zhifu.web.shop_names import shop_name
 
 log = structlog.get_logger(__name__)
 
@@ -401,7 +402,7 @@ def _not_open(
         {
             "payment": payment,
             "message": exc.message,
-            "shop": services.shop_names([payment])[payment.platform_slug],
+            "shop": shop_name(services.shop_names([payment])[payment.platform_slug]),
             "return_url": services.return_url_for(payment),
         },
         status=409,
@@ -470,7 +471,7 @@ def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
             "payment": payment,
             "paid": payment.status in PAID,
             "waiting": payment.status == domain.PaymentStatus.PROCESSING,
-            "shop": services.shop_names([payment])[payment.platform_slug],
+            "shop": shop_name(services.shop_names([payment])[payment.platform_slug]),
             "paid_with": _card_label(payment),
             "return_url": services.return_url_for(payment),
             "light": not user.email_confirmed,
@@ -487,7 +488,7 @@ def history(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "payment": p,
-            "shop": names[p.platform_slug],
+            "shop": shop_name(names[p.platform_slug]),
             "paid_with": _card_label(p),
         }
         for p in found.items
@@ -513,7 +514,7 @@ def history_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
         {
             "payment": payment,
             "paid": payment.status in PAID,
-            "shop": services.shop_names([payment])[payment.platform_slug],
+            "shop": shop_name(services.shop_names([payment])[payment.platform_slug]),
             "paid_with": _card_label(payment),
             "refunded": Money(payment.amount_refunded, payment.amount.currency),
         },

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import email.utils
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -53,6 +55,16 @@ def _language(msg: EmailMessage) -> str:
     return value if _LANGUAGE_TAG.match(value) else ""
 
 
+def _sent_at(msg: EmailMessage) -> dt.datetime | None:
+    """The Date header as an aware datetime (shown in the reader's zone), None if unreadable;
+    "-0000" (no zone given) is read as UTC."""
+    try:
+        sent = email.utils.parsedate_to_datetime(str(msg["Date"] or ""))
+    except (TypeError, ValueError):
+        return None
+    return sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC)
+
+
 def _body(msg: EmailMessage, kind: str = "plain") -> str:
     part = msg.get_body(preferencelist=(kind,))
     return str(part.get_content()) if part is not None else ""
@@ -82,7 +94,7 @@ def dev_mailbox(request: HttpRequest) -> HttpResponse:
                 "name": path.name,
                 "to": msg["To"],
                 "subject": msg["Subject"],
-                "date": msg["Date"],
+                "date": _sent_at(msg),
                 "lang": _language(msg),
             }
         )
@@ -103,6 +115,7 @@ def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
             "has_html": bool(_body(msg, "html")),
             "name": name,
             "lang": _language(msg),
+            "sent_at": _sent_at(msg),
         },
     )
 

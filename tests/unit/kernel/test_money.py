@@ -115,7 +115,7 @@ def test_garbage_amounts_get_a_clear_error(text: str) -> None:
     [
         (Money(123456, "USD"), "en", "$1,234.56"),
         (Money(123456, "JPY"), "en", "¥123,456"),
-        (Money(1234567, "KWD"), "en", "KWD1,234.567"),
+        (Money(1234567, "KWD"), "en", "KWD\xa01,234.567"),  # CLDR currency spacing
         (Money(123456, "RUB"), "ru", "1\xa0234,56\xa0₽"),
         (Money(-5, "EUR"), "en", "-€0.05"),
     ],

@@ -85,7 +85,7 @@ def test_change_pin_needs_the_current_one(client: Client, user: User) -> None:
     )
     assert resp.status_code == 400
     assert (
-        "The payment password is wrong. Attempts left before a 3-hour lock: 4."
+        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours."
         in resp.content.decode()
     )
     assert services.verify_payment_password(user, GOOD_PIN)
@@ -101,7 +101,7 @@ def test_change_pin_when_locked_says_until_when(client: Client, user: User) -> N
                 {"current_pin": "000001", "pin": "480913", "pin_repeat": "480913"},
             )
     assert (
-        "Too many wrong payment passwords. It is locked until March 1, 2026, noon (UTC)."
+        "Too many wrong payment passwords. It is locked until March 1, 2026, noon\xa0(UTC)."
         in resp.content.decode()
     )
 

@@ -129,10 +129,11 @@ def test_a_wrong_pin_gives_no_proof_and_says_how_many_attempts_are_left(user: Us
     assert wrong.value.attempts_left == domain.MAX_FAILURES - 1
     assert wrong.value.code == "payment_password_wrong"
     with translation.override("en"):
-        assert "Attempts left before a 3-hour lock: 4." in wrong.value.message
+        assert "4 attempts left, then it is locked for 3 hours." in wrong.value.message
     with translation.override("ru"):
         assert wrong.value.message == (
-            "Неверный платёжный пароль. Осталось попыток до блокировки на 3 часа: 4."
+            "Неверный платёжный пароль. Осталось 4 попытки, "
+            "затем платёжный пароль будет заблокирован на 3 часа."
         )
     assert not StepUpProof.objects.exists()
 
@@ -219,14 +220,15 @@ def test_wrong_pins_on_every_page_share_one_counter_and_lock_them_all(
             resp = client.post(url, data)
             assert resp.status_code in (400, 403), url
             left = domain.MAX_FAILURES - n
-            assert f"Attempts left before a 3-hour lock: {left}." in resp.content.decode(), url
+            tries = f"{left} attempt left" if left == 1 else f"{left} attempts left"
+            assert f"{tries}, then it is locked for 3 hours." in resp.content.decode(), url
         # The fifth wrong PIN, on any page, locks every page; even the right one is refused.
         resp = client.post("/cards/add/", {**add, "payment_password": wrong})
-        assert "It is locked until March 1, 2026, noon (UTC)." in resp.content.decode()
+        assert "It is locked until March 1, 2026, noon\xa0(UTC)." in resp.content.decode()
         for url, data in posts:
             data = {**data, ("payment_password" if "cards" in url else "current_pin"): GOOD_PIN}
             html = client.post(url, data).content.decode()
-            assert "It is locked until March 1, 2026, noon (UTC)." in html, url
+            assert "It is locked until March 1, 2026, noon\xa0(UTC)." in html, url
     assert PaymentPassword.objects.get(user=user).failures == domain.MAX_FAILURES
     assert len(vault.list_cards(user)) == 1
     assert network.calls == 1  # the first card only: no locked or wrong step-up reached it

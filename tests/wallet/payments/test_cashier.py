@@ -130,9 +130,9 @@ def test_the_page_shows_the_shop_the_order_the_amount_and_the_time_left(
     assert "Payment to <strong>Test shop</strong>" in html
     assert "order-42" in html
     assert "Tea and a teapot" in html
-    assert "RUB1,780.00" in html or "₽1,780.00" in html
+    assert "RUB\xa01,780.00" in html
     assert "60 minutes" in html
-    assert "Pay RUB1,780.00" in html or "Pay ₽1,780.00" in html
+    assert "Pay RUB\xa01,780.00" in html
 
 
 def test_saved_cards_come_default_first_and_the_default_is_chosen(
@@ -164,7 +164,7 @@ def test_the_fields_carry_what_a_phone_needs(
 def test_the_page_in_russian(client: Client, buyer: Any, platform: Platform) -> None:
     html = main(client, pay_url(new_payment(platform).id), headers={"Accept-Language": "ru"})
     assert "Введите платёжный пароль" in html
-    assert "Оплатить 1\xa0780,00\xa0₽" in html
+    assert "Оплатить 1\xa0780\xa0₽" in html
     assert "Забыли платёжный пароль?" in html
     assert "Сохранить эту карту" in html
     assert "60 минут" in html

@@ -105,7 +105,7 @@ def test_adding_a_card_needs_the_payment_password(
     html = resp.content.decode()
     assert field_error(html, "payment_password") in (
         "Enter your payment password.",
-        "The payment password is wrong. Attempts left before a 3-hour lock: 4.",
+        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours.",
     )
     assert network.calls == 0
     assert services.list_cards(buyer) == []
@@ -166,7 +166,7 @@ def test_delete_needs_the_payment_password(
     card = services.add_card(buyer, card_input(), network=network, step_up=adding(buyer))
     html = client.post(f"/cards/{card.id}/delete/", {"payment_password": "000000"}).content.decode()
     assert field_error(html, "payment_password") == (
-        "The payment password is wrong. Attempts left before a 3-hour lock: 4."
+        "The payment password is wrong. 4 attempts left, then it is locked for 3 hours."
     )
     assert 'value="000000"' not in html
     assert len(services.list_cards(buyer)) == 1

@@ -46,3 +46,34 @@ def challenge_question(challenge: Any) -> str:
         "first": _NUMBERS[challenge.first],
         "second": _NUMBERS[challenge.second],
     }
+
+
+# What went wrong in a refused sign-in request, in the buyer's language: the OAuth library's
+# descriptions are English ("Invalid client_id parameter value."), so only its code is kept.
+_OAUTH_ERRORS = {
+    "invalid_client": gettext_lazy("The site that sent you is not registered with this shop."),
+    "unauthorized_client": gettext_lazy("The site that sent you may not sign in buyers here."),
+    "invalid_scope": gettext_lazy("The site asked for information the shop does not share."),
+    "unsupported_response_type": gettext_lazy("The site asked for a kind of sign-in the shop "
+                                              "does not offer."),
+    "access_denied": gettext_lazy("The sign-in was cancelled."),
+    "server_error": gettext_lazy("The shop could not handle the request. Try again later."),
+    "temporarily_unavailable": gettext_lazy("The shop cannot sign you in right now. Try again "
+                                            "in a few minutes."),
+}  # fmt: skip
+_CLIENT_ID = gettext_lazy("The site that sent you is not registered with this shop.")
+_REDIRECT = gettext_lazy("The site asked to send you back to an address it has not registered.")
+_REQUEST = gettext_lazy("The request is missing something, or holds a wrong value.")
+
+
+@register.simple_tag
+def oauth_error_text(error: Any) -> str:
+    """The buyer's-language explanation of an OAuth error (``error.error``, its code, and
+    ``error.description``, English) on the sign-in request page."""
+    code = str(getattr(error, "error", "") or "")
+    description = str(getattr(error, "description", "") or "").lower()
+    if code == "invalid_request" and "client_id" in description:
+        return str(_CLIENT_ID)
+    if "redirect" in description:
+        return str(_REDIRECT)
+    return str(_OAUTH_ERRORS.get(code, _REQUEST))

@@ -1,0 +1,11 @@
+"""Django, not just gettext, picks the Russian plural form the wallet's catalogues hold."""
+
+from django.apps import apps
+
+from tests.harness.plurals import django_mismatches, plural_messages
+
+
+def test_the_wallet_renders_each_plural_message_in_its_russian_form() -> None:
+    installed = {config.name.rpartition(".")[2] for config in apps.get_app_configs()}
+    assert plural_messages(installed)  # the wallet has plural messages to check
+    assert django_mismatches(installed) == []
