@@ -32,7 +32,9 @@ from tests.e2e.axe import run_axe
 from tests.e2e.test_cards import masked
 from tests.e2e.test_onboarding import confirmation_link
 from tests.harness.demo import Demo
+from tests.harness.language import english_words as find_english_words
 from tests.harness.leaks import card_number, good_pin
+from tests.harness.targets import small_targets as find_small_targets
 
 pytestmark = pytest.mark.slow
 
@@ -49,22 +51,11 @@ CHALLENGED = "4000000000003220"  # cardnet's documented challenge card (docs/tes
 CONSENT = re.compile("Authori[sz]e|Allow|Continue|Разрешить|Продолжить")
 
 
-# TODO(ux-mail): the two checkers come from h/ux-forms (tests/harness/targets.py) and
-# h/ux-i18n (tests/harness/language.py); until those branches are merged here, a missing
-# checker is itself a finding, so the walk fails rather than passing unchecked.
 def small_targets(page: Any) -> list[str]:
-    try:
-        from tests.harness.targets import small_targets as find
-    except ImportError:
-        return ["TODO: tests/harness/targets.py is not merged yet"]
-    return [str(target) for target in find(page)]
+    return [str(target) for target in find_small_targets(page)]
 
 
 def english_words(page: Any) -> list[str]:
-    try:
-        from tests.harness.language import english_words as find
-    except ImportError:
-        return ["TODO: tests/harness/language.py is not merged yet"]
     text = page.inner_text("body")
     attributes = page.evaluate(
         """() => [...document.querySelectorAll('[aria-label],[placeholder],[title],[alt],'
@@ -72,7 +63,7 @@ def english_words(page: Any) -> list[str]:
             .flatMap(e => ['aria-label', 'placeholder', 'title', 'alt', 'value']
                 .map(a => e.getAttribute(a)).filter(v => v))"""
     )
-    return list(find(text, attributes))
+    return list(find_english_words(text, attributes))
 
 
 _EN = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
