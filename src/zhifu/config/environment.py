@@ -151,6 +151,10 @@ class Environment(BaseSettings):
     # ZHIFU_MAIL_DIR names another: the demo's second shop writes to the first one's).
     mail_dir: Annotated[Path | None, Blank] = None
     email_from: str = "zhifu <no-reply@zhifu.localhost>"
+    # The address e-mails and pages give wherever they say "contact support".
+    support_email: str = Field(
+        default="support@zhifu.localhost", pattern=r"^[^@\s<>\"']+@[^@\s<>\"']+$", max_length=254
+    )
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_user: str = ""

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template import loader
@@ -19,7 +18,7 @@ from django.utils import translation
 
 from zhifu.config.site import config
 from zhifu.kernel import clock
-from zhifu.marketplace import domain
+from zhifu.marketplace import branding, domain
 from zhifu.marketplace.errors import (
     EmptyCart,
     OrderNotCancellable,
@@ -36,6 +35,7 @@ from zhifu.marketplace.models import (
     Product,
     RateEvent,
 )
+from zhifu.web.emails import Email, layout_context
 
 __all__ = ["LOCALES", "EmptyCart", "OrderNotCancellable", "OrderNotFound", "SignupLinkInvalid"]
 
@@ -108,18 +108,28 @@ def register_buyer(*, email: str, password: str, name: str, locale: str) -> Buye
 
 
 def send_mail(to: str, template: str, language: str, context: dict[str, Any]) -> None:
-    """Render marketplace/email/<template>.txt (and its _subject) in ``language`` and send.
+    """Render marketplace/email/<template>.html (and its _subject.txt) in ``language``, with
+    its plain-text twin, and send it.
 
     A failure is logged, never shown: the page a buyer sees must not depend on it.
     """
-    context = {"shop_url": config().urls["marketplace"], **context}
+    user = context.get("user")
     with translation.override(language):
-        subject_lines = loader.render_to_string(
-            f"marketplace/email/{template}_subject.txt", context
-        ).splitlines()
-        body = loader.render_to_string(f"marketplace/email/{template}.txt", context)
+        # The layout's keys last: Django's reset form brings a site_name of its own.
+        context = {
+            "shop_url": config().urls["marketplace"],
+            "name": getattr(user, "name", "") or getattr(user, "email", ""),
+            **context,
+            **layout_context(branding.name(), branding.accent()),
+        }
+        subject = " ".join(
+            loader.render_to_string(f"marketplace/email/{template}_subject.txt", context).split()
+        )
+        html = loader.render_to_string(
+            f"marketplace/email/{template}.html", {**context, "subject": subject}
+        )
     try:
-        EmailMultiAlternatives("".join(subject_lines), body, None, [to]).send()
+        Email(subject=subject, html=html, language=language).message(to).send()
     except Exception:
         logger.exception("the %s e-mail could not be sent", template)
 

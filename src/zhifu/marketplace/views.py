@@ -572,7 +572,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = LocalizedPasswordResetForm
     template_name = "marketplace/password_reset_form.html"
-    email_template_name = "marketplace/email/password_reset.txt"
+    email_template_name = "marketplace/email/password_reset.html"
     subject_template_name = "marketplace/email/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
 

@@ -18,7 +18,8 @@ link of their own (``freeze_link=True``, ``freeze_for=``): :func:`new_freeze_lin
 when the e-mail is rendered, so for an outbox e-mail in the worker and never in the
 outbox's table. Recovery spends it (:func:`spend_freeze_link`) and freezes the wallet.
 
-Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.txt``.
+Templates: ``notifications/email/<name>_subject.txt`` and ``<name>.html`` (extending the
+wallet's ``base.html``); the plain-text part is derived from the HTML (``zhifu.web.emails``).
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from zhifu.config.site import config
 from zhifu.kernel import clock
 from zhifu.notifications import domain
 from zhifu.notifications.models import FreezeLink, SentEmail
 from zhifu.outbox import services as outbox
+from zhifu.web.emails import Email, layout_context
 from zhifu.web.shop_names import shop_name
 
 log = structlog.get_logger(__name__)
@@ -52,20 +54,30 @@ def language_of(user: Any) -> str:
     return domain.language_for([getattr(user, "locale", ""), translation.get_language()])
 
 
-def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    ctx = {"wallet_url": config().urls["wallet"], **context}
+def compose(template: str, language: str, context: Mapping[str, Any]) -> Email:
     with translation.override(language):
+        ctx = {
+            **layout_context(gettext("zhifu wallet")),
+            "wallet_url": config().urls["wallet"],
+            **context,
+        }
         if "shop" in ctx:  # queued as registered, written as the buyer's language names it
             ctx["shop"] = shop_name(ctx["shop"])
-        subject = render_to_string(f"notifications/email/{template}_subject.txt", ctx)
-        body = render_to_string(f"notifications/email/{template}.txt", ctx)
-    return " ".join(subject.split()), body
+        subject = " ".join(
+            render_to_string(f"notifications/email/{template}_subject.txt", ctx).split()
+        )
+        html = render_to_string(f"notifications/email/{template}.html", {**ctx, "subject": subject})
+    return Email(subject=subject, html=html, language=language)
+
+
+def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """The subject and the plain-text part of an e-mail."""
+    email = compose(template, language, context)
+    return email.subject, email.text
 
 
 def _send(to: str, template: str, language: str, context: Mapping[str, Any]) -> None:
-    subject, body = render(template, language, context)
-    # Content-Language (RFC 3282): mail readers, and the demo mailbox, mark the text's language.
-    EmailMessage(subject=subject, body=body, to=[to], headers={"Content-Language": language}).send()
+    compose(template, language, context).message(to).send()
     log.info("email.sent", template=template, language=language)
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhifu.config.site import config
 from zhifu.recovery import domain, services
 from zhifu.recovery.errors import RecoveryRefusal, SelfServiceLocked
 from zhifu.recovery.forms import AnswersForm, NewPinForm, RequestForm
@@ -59,7 +60,11 @@ def _refused(request: HttpRequest, refusal: RecoveryRefusal) -> HttpResponse:
 
 
 def _support(request: HttpRequest, message: str = "", status: int = 200) -> HttpResponse:
-    return render(request, "recovery/support.html", {"message": message}, status=status)
+    # The address every e-mail names for support (ZHIFU_SUPPORT_EMAIL).
+    support = config().env.support_email
+    return render(
+        request, "recovery/support.html", {"message": message, "support": support}, status=status
+    )
 
 
 def _limits() -> dict[str, int]:

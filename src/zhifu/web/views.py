@@ -12,6 +12,7 @@ from django.db import DatabaseError, connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from zhifu.config.site import config
@@ -31,6 +32,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def _message_path(name: str) -> Path:
+    """The demo mailbox's file of that name; 404 for any other name or path."""
+    path = config().mail_dir / name
+    if not _MAIL_NAME.match(name) or not path.is_file():
+        raise Http404
+    return path
 
 
 def _read(path: Path) -> EmailMessage:
@@ -56,9 +65,19 @@ def _sent_at(msg: EmailMessage) -> dt.datetime | None:
     return sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC)
 
 
-def _body(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain", "html"))
+def _body(msg: EmailMessage, kind: str = "plain") -> str:
+    part = msg.get_body(preferencelist=(kind,))
     return str(part.get_content()) if part is not None else ""
+
+
+# The HTML part of a demo e-mail is shown in a sandboxed frame of its own: no scripts, no
+# forms, no requests at all (inline styles and data: images only, as a mail reader shows
+# it), and its links open in the mailbox's window, as a mail reader would open them.
+_MAIL_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    "base-uri 'none'; frame-ancestors 'self'; sandbox allow-top-navigation-by-user-activation"
+)
+_HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
 
 
 @never_cache
@@ -85,12 +104,7 @@ def dev_mailbox(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
-    if not _MAIL_NAME.match(name):
-        raise Http404
-    path = config().mail_dir / name
-    if not path.is_file():
-        raise Http404
-    msg = _read(path)
+    msg = _read(_message_path(name))
     return render(
         request,
         "web/dev_mail_message.html",
@@ -98,8 +112,23 @@ def dev_mail_message(request: HttpRequest, name: str) -> HttpResponse:
             "msg": msg,
             "subject": msg["Subject"],
             "body": _body(msg),
+            "has_html": bool(_body(msg, "html")),
             "name": name,
             "lang": _language(msg),
             "sent_at": _sent_at(msg),
         },
     )
+
+
+@never_cache
+@require_GET
+@xframe_options_sameorigin
+def dev_mail_html(request: HttpRequest, name: str) -> HttpResponse:
+    """Demo only: the HTML part of a message, for the sandboxed frame of its page."""
+    html = _body(_read(_message_path(name)), "html")
+    if not html:
+        raise Http404
+    html = _HEAD.sub(lambda m: m.group(0) + '<base target="_top">', html, count=1)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = _MAIL_HTML_CSP
+    return response

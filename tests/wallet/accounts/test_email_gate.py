@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.wallet.accounts.support import new_buyer, sign_in
 from zhifu.accounts.models import EmailConfirmation, Identity, Platform, User
+from zhifu.config.site import config
 from zhifu.kernel import clock
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +221,12 @@ def test_sending_without_csrf_token_is_refused(buyer: User, platform: Platform) 
 def test_clock_is_the_kernel_clock() -> None:
     with time_machine.travel(START, tick=False):
         assert clock.now() == START
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+def test_an_unconfirmed_buyer_reads_the_demo_mailbox_with_its_html(signed: Client) -> None:
+    """The gate lets the mailbox through, the frame of an e-mail's HTML part too."""
+    signed.post("/confirm-email/", {"email": "gate@example.com"})
+    newest = sorted(Path(config().mail_dir).glob("*.eml"))[-1].name
+    for url in ("/_dev/mail/", f"/_dev/mail/{newest}", f"/_dev/mail/{newest}/html"):
+        assert signed.get(url).status_code == 200, url

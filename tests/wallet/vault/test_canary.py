@@ -137,10 +137,17 @@ def test_no_card_number_or_cvc_reaches_a_table_a_log_or_an_e_mail(
         for text in (record.getMessage(), str(record.msg)):
             (sql_logs if where == "sql-log" else haystacks).append((where, text))
     for message in mail.outbox:
-        # Message-ID is "<time.pid.random@host>": digit runs that are no card number.
-        text = message.message().as_string()
-        haystacks.append(("mail", re.sub(r"(?m)^Message-ID: .*$", "", text)))
+        # Message-ID is "<time.pid.random@host>" and the MIME boundary "====...digits==":
+        # digit runs that are no card number.
+        mime = message.message()
+        text = mime.as_string()
+        haystacks.append(("mail", re.sub(r"(?m)={15}[0-9]+==|^Message-ID: .*$", "", text)))
         exact_only.append(("mail (whole)", text))
+        for part in mime.walk():  # each part decoded too (quoted-printable hides nothing)
+            if part.get_content_maintype() == "text":
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                haystacks.append((f"mail ({part.get_content_type()})", payload.decode()))
     assert any("vault_storedcard" in h for _, h in sql_logs)  # the SQL log did run
     assert any("vault.card_added" in h for _, h in haystacks)  # and the app's own events
 

@@ -113,6 +113,43 @@ def test_sqlite_runs_in_wal_mode() -> None:
 
 
 @override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+def test_demo_mailbox_shows_the_html_part_in_a_sandboxed_frame(client: Client) -> None:
+    message = mail.EmailMultiAlternatives("Hi", "Open: http://localhost/x", to=["b@example.com"])
+    message.attach_alternative(
+        '<html><head></head><body><p onclick="steal()">Hi <a href="http://localhost/x">'
+        "Open</a></p><script>steal()</script></body></html>",
+        "text/html",
+    )
+    message.send()
+    newest = sorted(Path(config().mail_dir).glob("*.eml"))[-1].name
+    page = client.get(f"/_dev/mail/{newest}").content.decode()
+    assert (
+        f'<iframe class="mail-html" src="/_dev/mail/{newest}/html" '
+        'sandbox="allow-top-navigation-by-user-activation"'
+    ) in page
+    assert "steal()" not in page  # the HTML is only ever in the frame
+    assert '<a href="http://localhost/x"' in page  # the text part, links clickable
+    frame = client.get(f"/_dev/mail/{newest}/html")
+    csp = frame.headers["Content-Security-Policy"]
+    # No script runs in it (sandbox, and no script-src), it loads nothing from anywhere.
+    assert "default-src 'none'" in csp
+    assert "script-src" not in csp
+    assert "sandbox allow-top-navigation-by-user-activation" in csp
+    assert "frame-ancestors 'self'" in csp
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert '<head><base target="_top">' in frame.content.decode()
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
+def test_a_plain_text_message_has_no_html_view(client: Client) -> None:
+    mail.send_mail("Hi", "Text only", None, ["b@example.com"])
+    newest = sorted(Path(config().mail_dir).glob("*.eml"))[-1].name
+    assert "<iframe" not in client.get(f"/_dev/mail/{newest}").content.decode()
+    assert client.get(f"/_dev/mail/{newest}/html").status_code == 404
+    assert client.get("/_dev/mail/../secrets/pepper/html").status_code == 404
+
+
+@override_settings(EMAIL_BACKEND="zhifu.web.mail.EmlFileBackend")
 def test_demo_mailbox_is_in_the_wallets_layout_and_stacks_on_a_phone(client: Client) -> None:
     mail.send_mail("Confirm your e-mail", "Text", None, ["buyer@example.com"])
     listing = client.get("/_dev/mail/").content.decode()

@@ -35,14 +35,18 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def test_mail_is_delivered_over_smtp(smtp_server: tuple[Inbox, int]) -> None:
-    inbox, port = smtp_server
-    with override_settings(
+def _smtp(port: int) -> override_settings:
+    return override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=port,
         EMAIL_USE_TLS=False,
-    ):
+    )
+
+
+def test_mail_is_delivered_over_smtp(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    with _smtp(port):
         sent = mail.send_mail("Ваш кошелёк", "Привет", "zhifu <no-reply@zhifu.test>", ["b@x.test"])
     assert sent == 1
     [(sender, recipients, raw)] = inbox.messages
@@ -50,3 +54,25 @@ def test_mail_is_delivered_over_smtp(smtp_server: tuple[Inbox, int]) -> None:
     assert recipients == ["b@x.test"]
     message = message_from_bytes(raw)
     assert "Привет" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+def test_a_wallet_e_mail_arrives_with_both_parts(smtp_server: tuple[Inbox, int]) -> None:
+    from email import policy
+    from email.message import EmailMessage
+
+    from zhifu.notifications import services
+
+    inbox, port = smtp_server
+    with _smtp(port):
+        services._send("b@x.test", "registration_complete", "ru", {})
+    [(_, _, raw)] = inbox.messages
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Content-Language"] == "ru"
+    html, text = message.get_body(("html",)), message.get_body(("plain",))
+    assert html is not None
+    assert text is not None
+    assert "Перейти к моему счёту</a>" in str(html.get_content())
+    # SMTP carries CRLF line ends.
+    plain = str(text.get_content()).replace("\r\n", "\n")
+    assert "Перейти к моему счёту:\nhttp://localhost:8000/account/\n" in plain

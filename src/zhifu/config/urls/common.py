@@ -15,6 +15,7 @@ if config().demo:
     urlpatterns += [
         path("_dev/mail/", views.dev_mailbox, name="dev-mailbox"),
         path("_dev/mail/<str:name>", views.dev_mail_message, name="dev-mail-message"),
+        path("_dev/mail/<str:name>/html", views.dev_mail_html, name="dev-mail-html"),
     ]
 
 # Django looks these up on the root URLconf; each site's module imports them from here.
