@@ -21,4 +21,5 @@ def test_the_name_and_label_limits_are_read_from_the_domain() -> None:
 def test_the_limits_read_naturally_in_russian() -> None:
     with translation.override("ru"):
         assert str(MESSAGES[domain.CardError.NAME_LENGTH]) == "Имя на карте — от 2 до 26 символов."
-        assert str(MESSAGES[domain.CardError.LABEL_LENGTH]) == "Название карты — не длиннее 40 символов."
+        label = "Название карты — не длиннее 40 символов."
+        assert str(MESSAGES[domain.CardError.LABEL_LENGTH]) == label
