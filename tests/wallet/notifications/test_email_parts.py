@@ -31,6 +31,7 @@ CONTEXT: dict[str, Any] = {
     "minutes": 30,
     "days": 7,
     "cool_off_hours": 24,
+    "until": "12:00",
 }
 GREETING = {"en": "Hello,", "ru": "Здравствуйте!"}
 SIGN_OFF = {"en": "zhifu wallet", "ru": "Кошелёк zhifu"}
@@ -53,7 +54,7 @@ def _part(message: EmailMessage, kind: str) -> str:
 
 
 def test_every_kind_is_tested() -> None:
-    assert len(KINDS) == 16
+    assert len(KINDS) == 17
     assert {p.stem for p in TEMPLATES.glob("*.html")} >= set(KINDS)
 
 
