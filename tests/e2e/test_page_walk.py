@@ -56,7 +56,15 @@ def small_targets(page: Any) -> list[str]:
 
 
 def english_words(page: Any) -> list[str]:
-    text = page.inner_text("body")
+    # Code, and text marked as another language (an English e-mail in the mailbox), are not
+    # the page's Russian.
+    text = page.evaluate(
+        """() => { const body = document.body.cloneNode(true);
+            body.querySelectorAll('code, [translate=no], [lang]:not([lang=ru])')
+                .forEach(e => e.remove());
+            document.documentElement.appendChild(body);
+            const text = body.innerText; body.remove(); return text; }"""
+    )
     attributes = page.evaluate(
         """() => [...document.querySelectorAll('[aria-label],[placeholder],[title],[alt],'
                  + 'input[type=submit],input[type=button]')]

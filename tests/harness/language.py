@@ -32,6 +32,8 @@ NAMES = frozenset(
         "luhn",
         # what a card prints beside the code on its back
         "cvc", "cvv",
+        # «IP-адрес» and «API», as Russian writes them; the browsers' own names
+        "ip", "api", "chrome", "chromium", "firefox", "safari", "edge", "opera",
     }
 )  # fmt: skip
 # Names of more than one word, taken out whole so their words do not count alone.

@@ -48,3 +48,14 @@ def _sqlite_flush_purges_the_security_log() -> Iterator[None]:
     operations.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
     operations.sql_flush = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    """A test that activates a language (a view's LocaleMiddleware, translation.activate)
+    must not leave it to the next one on the same worker: messages read in English would
+    come out in Russian depending on the order the tests ran in."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language
 
 from zhifu.client import (
     Client,
@@ -123,8 +124,10 @@ def start_payment(buyer: Buyer, number: str, return_url: str) -> str:
 
 
 def _description(order: Order) -> str:
-    """What the cashier shows the buyer: the products, in the shop's source language."""
-    names = [line.product.name_en for line in order.lines.select_related("product")]
+    """What the cashier shows the buyer: the products, in the language the buyer is using
+    the shop in (the request's) when paying."""
+    language = get_language() or "en"
+    names = [line.product.name(language) for line in order.lines.select_related("product")]
     return ", ".join(names)[: domain.PAYMENT_DESCRIPTION_MAX]
 
 

@@ -65,6 +65,7 @@ from zhifu.payments.models import Refund as RefundRow
 from zhifu.security import services as security
 from zhifu.vault import domain as vault_domain
 from zhifu.vault import services as vault
+from zhifu.web.shop_names import shop_name
 
 log = structlog.get_logger(__name__)
 
@@ -1056,7 +1057,8 @@ def _authorize(
                 card=card,
                 amount=Money(attempt.amount, attempt.currency),
                 return_url=challenge_return_url(attempt.payment_id),
-                merchant=attempt.payment.platform.name,
+                # The bank's page names the shop as the buyer's language writes it.
+                merchant=shop_name(attempt.payment.platform.name),
             )
         )
     except port.Refused as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhifu.security.domain import EventKind
@@ -40,4 +41,8 @@ assert set(LABELS) == set(EventKind)
 @register.filter
 def event_label(event: Any) -> str:
     label = str(LABELS.get(event.kind, event.kind))
-    return f"{label} (•••• {event.detail})" if event.detail else label
+    if not event.detail:
+        return label
+    # The card as the payment history names it (never "•••• 1234": a mask shows 4 + 4 digits).
+    card = gettext("ending in %(last4)s") % {"last4": event.detail}
+    return f"{label} ({card})"
