@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -332,6 +332,23 @@ def last_confirmation(user: User) -> EmailConfirmation | None:
     return EmailConfirmation.objects.filter(user=user).order_by("-created_at").first()
 
 
+# The rows of this area's e-mailed links: a hashed token, an owner, a time of use.
+LinkRow = TypeVar("LinkRow", EmailConfirmation, EmailChange)
+
+
+def _own_unused_link(model: type[LinkRow], user: User, token: str) -> LinkRow:
+    """The row of an e-mailed link's token, if it is this user's and not used yet (the
+    checks every link of this area starts with, in this order)."""
+    row = model.objects.filter(token_hash=_hash(token)).first()
+    if row is None:
+        raise LinkUnknown
+    if row.user_id != user.pk:
+        raise LinkOtherAccount
+    if row.used_at is not None:
+        raise LinkUsed
+    return row
+
+
 def check_link(user: User, token: str) -> EmailConfirmation:
     """The confirmation row for this link, if the signed-in user may use it now.
 
@@ -339,13 +356,7 @@ def check_link(user: User, token: str) -> EmailConfirmation:
     time the lookup takes can only tell a guesser about the hash of *their* guess, which
     does not bring them closer to a 256-bit token whose hash they do not know.
     """
-    row = EmailConfirmation.objects.filter(token_hash=_hash(token)).first()
-    if row is None:
-        raise LinkUnknown
-    if row.user_id != user.pk:
-        raise LinkOtherAccount
-    if row.used_at is not None:
-        raise LinkUsed
+    row = _own_unused_link(EmailConfirmation, user, token)
     if user.email_confirmed:
         raise LinkAlreadyConfirmed
     if clock.now() >= row.expires_at:
@@ -590,13 +601,7 @@ def request_email_change(user: User, new_email: str, pin: str) -> None:
 
 def check_email_change(user: User, token: str) -> EmailChange:
     """The change this link confirms, if this session's user may use it now."""
-    row = EmailChange.objects.filter(token_hash=_hash(token)).first()
-    if row is None:
-        raise LinkUnknown
-    if row.user_id != user.pk:
-        raise LinkOtherAccount
-    if row.used_at is not None:
-        raise LinkUsed
+    row = _own_unused_link(EmailChange, user, token)
     if clock.now() >= row.expires_at:
         raise LinkExpired
     return row
