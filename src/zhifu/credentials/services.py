@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -85,13 +86,15 @@ def lock_state(user: Any) -> dt.datetime | None:
     return None
 
 
-def _check(user: Any, pin: str) -> domain.AttemptState:
+def _check(
+    user: Any, pin: str, on_success: Callable[[], None] | None = None
+) -> domain.AttemptState:
     """Check ``pin`` under the row lock and count the attempt; the state after it.
 
     The check and the counter update happen under a row lock, so concurrent guesses cannot
     slip past the limit. Raises PaymentPasswordLocked while locked (a locked account gets
     no answer about the PIN at all) or when this failure locks it, NoPaymentPassword if
-    none is set.
+    none is set. ``on_success`` runs in the same transaction when the PIN is right.
     """
     with transaction.atomic():
         row = PaymentPassword.objects.select_for_update().filter(user=user).first()
@@ -104,10 +107,13 @@ def _check(user: Any, pin: str) -> domain.AttemptState:
             raise PaymentPasswordLocked(row.locked_until)
         ok = hashing.check(PIN, pin, row.pin_hash)
         state = domain.after_success() if ok else domain.after_failure(state, now)
-        row.failures, row.locked_until = state.failures, state.locked_until
-        row.save(update_fields=["failures", "locked_until"])
+        if (row.failures, row.locked_until) != (state.failures, state.locked_until):
+            row.failures, row.locked_until = state.failures, state.locked_until
+            row.save(update_fields=["failures", "locked_until"])
         kind = EventKind.PIN_OK if ok else EventKind.PIN_WRONG
         security.record(row.user_id, kind)
+        if ok and on_success is not None:
+            on_success()
         if state.locked_until is not None:
             security.record(row.user_id, EventKind.PIN_LOCKED)
             # Someone may be guessing: the owner hears of it, with a "This wasn't me" link.
@@ -139,13 +145,11 @@ def step_up(user: Any, pin: str, action: str) -> StepUp:
     for ``domain.STEP_UP_LIFETIME``. Raises WrongPaymentPassword (with the attempts left),
     PaymentPasswordLocked or NoPaymentPassword; the attempt is counted either way.
     """
-    state = _check(user, pin)
-    if state.failures:
-        raise WrongPaymentPassword(domain.MAX_FAILURES - state.failures)
     owner_id, now = _owner_id(user), clock.now()
     token = secrets.token_urlsafe(32)
     expires_at = now + domain.STEP_UP_LIFETIME
-    with transaction.atomic():
+
+    def issue() -> None:  # in the check's transaction: the proof exists iff the PIN was right
         # Housekeeping: this owner's expired proofs, spent or not, are of no further use.
         StepUpProof.objects.filter(owner_id=owner_id, expires_at__lte=now).delete()
         StepUpProof.objects.create(
@@ -155,6 +159,10 @@ def step_up(user: Any, pin: str, action: str) -> StepUp:
             created_at=now,
             expires_at=expires_at,
         )
+
+    state = _check(user, pin, issue)
+    if state.failures:
+        raise WrongPaymentPassword(domain.MAX_FAILURES - state.failures)
     return StepUp(token=token, action=action, expires_at=expires_at)
 
 

@@ -41,8 +41,15 @@ class SavedCardForm(forms.Form):
     )
     payment_password = _pin()
 
-    def __init__(self, *args: Any, cards: Sequence[Any] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cards: Sequence[Any] | None = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if cards is None:  # not read: the card is any id, and the vault says whose it is
+            choice = self.fields["card_id"]
+            self.fields["card_id"] = forms.CharField(
+                label=choice.label, max_length=64, error_messages=choice.error_messages
+            )
+            self.cards: list[Any] = []
+            return
         self.cards = list(cards)
         field = self.fields["card_id"]
         assert isinstance(field, forms.ChoiceField)

@@ -676,16 +676,46 @@ def _open_for(user: Any, payment_id: str) -> Payment:
     return payment
 
 
+def _payable(user: Any, payment_id: str) -> PaymentRow:
+    """The open payment this buyer may pay, as :func:`_open_for` decides, in one read
+    without a lock when it is bound to them already and not due to expire (the attempt's
+    transaction locks it and checks it all again); otherwise through :func:`_bind_row`."""
+    _check_id(payment_id, errors.PaymentNotFound)
+    if getattr(user, "pk", None) is None:
+        raise errors.PaymentNotFound()
+    row = _rows().filter(id=payment_id).first()
+    if row is None:
+        raise errors.PaymentNotFound()
+    if row.buyer_id is None or (row.status in domain.OPEN and clock.now() >= row.expires_at):
+        row = _bind_row(user, payment_id)
+    elif row.buyer_id != user.pk:
+        raise errors.PaymentNotFound()
+    if row.status not in domain.OPEN:
+        raise errors.PaymentNotOpen(PaymentStatus(row.status))
+    return row
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """An authorization attempt recorded and committed: what its network call needs."""
+
+    attempt_id: str
+    idempotency_key: str
+    payment_id: str
+    amount: Money
+    shop: str  # the platform's name, as the bank's page shows it
+
+
 def _begin_authorize(
     user: Any,
     payment_id: str,
     method: PaymentMethodSummary,
     card_id: str,
     redeem: Callable[[], None] | None,
-) -> str:
+) -> _Begun:
     """Record the authorization attempt (payment -> processing), committed before the call."""
 
-    def run() -> str:
+    def run() -> _Begun:
         row = _lock(payment_id)
         if not _is_buyer_of(user, row):
             raise errors.PaymentNotFound()
@@ -696,7 +726,8 @@ def _begin_authorize(
         security.check_payment(user, Money(row.amount, row.currency))
         if redeem is not None:
             redeem()
-        _close_challenges(row)  # a buyer back from an abandoned challenge tries again
+        if row.status == S.REQUIRES_ACTION:  # only then has it a challenge open
+            _close_challenges(row)  # a buyer back from an abandoned challenge tries again
         _move(row, S.PROCESSING)
         _set_method(row, method, card_id)
         row.failure_code = row.failure_message = ""
@@ -710,7 +741,9 @@ def _begin_authorize(
             attempt_id=attempt_id,
         )
         _emit(row, "payment.processing")
-        return attempt.id
+        return _Begun(
+            attempt.id, attempt.idempotency_key, row.id, _amount(attempt), row.platform.name
+        )
 
     return run_in_transaction(run)
 
@@ -724,26 +757,46 @@ def _set_method(row: PaymentRow, method: PaymentMethodSummary, card_id: str) -> 
     row.card_exp_year = method.card_exp_year
 
 
-@sensitive_variables("details")
 def pay_with_saved_card(user: Any, payment_id: str, *, card_id: str, step_up: StepUp) -> Outcome:
     """Pay with a saved card, confirmed by the payment password (``step_up`` for
-    :func:`pay_action`; checked before the network is asked, spent with the attempt)."""
+    :func:`pay_action`; spent in the transaction that records the attempt, before the card
+    is revealed and the network asked)."""
     _open_for(user, payment_id)
+    return _pay_saved(user, payment_id, card_id, step_up)
+
+
+@sensitive_variables("pin")
+def confirm_saved_card(user: Any, payment_id: str, *, card_id: str, pin: str) -> Outcome:
+    """The cashier's saved-card form: the payment checked first (a payment that is not the
+    buyer's or not open costs no payment-password attempt), then the payment password
+    (``credentials.step_up``, counted), then :func:`pay_with_saved_card`'s payment, the
+    payment read once before the attempt's transaction locks it."""
+    _payable(user, payment_id)
+    proof = credentials.step_up(user, pin, pay_action(payment_id))
+    return _pay_saved(user, payment_id, card_id, proof)
+
+
+@sensitive_variables("details")
+def _pay_saved(user: Any, payment_id: str, card_id: str, step_up: StepUp) -> Outcome:
     action = pay_action(payment_id)
-    credentials.check_step_up(user, step_up, action)
-    card = vault.get_card(user, card_id)  # another buyer's card: CardNotFound
-    details = vault.card_details_for_payment(user, card_id, purpose=f"payment {payment_id}")
+    chosen = vault.card_for_payment(user, card_id)  # another buyer's card: CardNotFound
+    card = chosen.card
     method = PaymentMethodSummary(
         "card", card.scheme_name, card.last4, card.expiry.month, card.expiry.year
     )
-    attempt_id = _begin_authorize(
+    begun = _begin_authorize(
         user,
         payment_id,
         method,
         card.id,
         lambda: credentials.redeem_step_up(user, step_up, action),
     )
-    return _authorize(attempt_id, details, lambda code: code)
+    try:  # revealed only once the proof is spent
+        details = chosen.reveal(purpose=f"payment {payment_id}")
+    except Exception:
+        _settle_not_sent(begun.attempt_id, "card_not_revealed")  # nothing was sent
+        raise
+    return _authorize(begun, details, lambda code: code)
 
 
 @sensitive_variables("card", "valid", "number", "details")
@@ -774,9 +827,9 @@ def pay_with_new_card(
         holder_name=valid.holder_name,
     )
     del valid
-    attempt_id = _begin_authorize(user, payment_id, method, "", None)
+    begun = _begin_authorize(user, payment_id, method, "", None)
     outcome = _authorize(
-        attempt_id, details, lambda code: vault.card_declined(ticket, code).decline_code
+        begun, details, lambda code: vault.card_declined(ticket, code).decline_code
     )
     del details
     if save and isinstance(outcome, Paid):
@@ -810,6 +863,24 @@ def pay_with_balance(
     exactly the payment's amount, `fx.quote_to_receive`) the balance in the quote's other
     currency is converted first, in the same transaction as the hold: both or neither."""
     _open_for(user, payment_id)
+    return _pay_balance(user, payment_id, step_up, quote_id)
+
+
+@sensitive_variables("pin")
+def confirm_balance(
+    user: Any, payment_id: str, *, pin: str, quote_id: str | None = None
+) -> Outcome:
+    """The cashier's balance form, as :func:`confirm_saved_card`: the payment (and the
+    platform's balance switch) checked first, then the payment password, then
+    :func:`pay_with_balance`'s transaction."""
+    row = _payable(user, payment_id)
+    if not accounts.balance_policy(row.platform).enabled:
+        raise errors.BalanceUnavailable()
+    proof = credentials.step_up(user, pin, pay_action(payment_id))
+    return _pay_balance(user, payment_id, proof, quote_id)
+
+
+def _pay_balance(user: Any, payment_id: str, step_up: StepUp, quote_id: str | None) -> Outcome:
     action = pay_action(payment_id)
 
     def run() -> Payment:
@@ -823,7 +894,8 @@ def pay_with_balance(
             raise errors.PaymentNotOpen(PaymentStatus(row.status))
         security.check_payment(user, Money(row.amount, row.currency))  # as _begin_authorize
         credentials.redeem_step_up(user, step_up, action)
-        _close_challenges(row)
+        if row.status == S.REQUIRES_ACTION:  # as _begin_authorize
+            _close_challenges(row)
         _move(row, S.PROCESSING)
         _set_method(row, PaymentMethodSummary("balance"), "")
         row.failure_code = row.failure_message = ""
@@ -1031,6 +1103,21 @@ def _lock_open(attempt_id: str) -> tuple[PaymentRow, PaymentAttempt] | None:
     return row, attempt
 
 
+def _lock_and_close(attempt_id: str, state: str, **fields: Any) -> PaymentRow | None:
+    """The payment (locked) once its attempt is closed as ``state`` here, if it was still
+    open; else None (settled already). :func:`_lock_open` and :func:`_finish` in one
+    statement less, for a caller that knows the attempt's fixed fields (kind, amount): the
+    state is tested by the UPDATE itself, under the payment's lock, so of two settlers
+    exactly one closes it."""
+    row = _rows().select_for_update(of=("self",)).filter(attempts__id=attempt_id).first()
+    if row is None:
+        raise PaymentAttempt.DoesNotExist(attempt_id)
+    closed = PaymentAttempt.objects.filter(id=attempt_id, state=AttemptState.OPEN).update(
+        state=state, settled_at=clock.now(), **fields
+    )
+    return row if closed else None
+
+
 def _finish(attempt: PaymentAttempt, state: str, **fields: Any) -> None:
     attempt.state = state
     attempt.settled_at = clock.now()
@@ -1046,19 +1133,20 @@ def _current(attempt_id: str) -> Payment:
 
 @sensitive_variables("card")
 def _authorize(
-    attempt_id: str, card: port.CardDetails, shown: Callable[[DeclineCode], DeclineCode]
+    begun: _Begun, card: port.CardDetails, shown: Callable[[DeclineCode], DeclineCode]
 ) -> Outcome:
-    """Send the authorization recorded as ``attempt_id`` and settle what it answers."""
-    attempt = PaymentAttempt.objects.select_related("payment__platform").get(id=attempt_id)
+    """Send the authorization recorded by :func:`_begin_authorize` and settle what it
+    answers."""
+    attempt_id = begun.attempt_id
     try:
         result = _network().authorize(
             port.AuthorizeRequest(
-                idempotency_key=attempt.idempotency_key,
+                idempotency_key=begun.idempotency_key,
                 card=card,
-                amount=Money(attempt.amount, attempt.currency),
-                return_url=challenge_return_url(attempt.payment_id),
+                amount=begun.amount,
+                return_url=challenge_return_url(begun.payment_id),
                 # The bank's page names the shop as the buyer's language writes it.
-                merchant=shop_name(attempt.payment.platform.name),
+                merchant=shop_name(begun.shop),
             )
         )
     except port.Refused as exc:
@@ -1070,18 +1158,20 @@ def _authorize(
     except port.NetworkUnavailable as exc:
         _settle_not_sent(attempt_id, exc.code)
         raise errors.PaymentNetworkUnavailable() from None
-    if result.status is NetworkStatus.AUTHORIZED and not _same_amount(attempt, result.amount):
+    if result.status is NetworkStatus.AUTHORIZED and not _same_amount(
+        attempt_id, begun.amount, result.amount
+    ):
         _settle_declined(attempt_id, DeclineCode.OTHER)
         raise errors.PaymentDeclined(DeclineCode.OTHER)
     return _after_authorization(attempt_id, result.status, result.reference, result.challenge_url)
 
 
-def _same_amount(attempt: PaymentAttempt, amount: Money | None) -> bool:
+def _same_amount(attempt_id: str, asked: Money, amount: Money | None) -> bool:
     """A network that authorizes another amount than asked breaks the protocol: the payment
     is not held on a different sum than the network holds (settled as declined)."""
-    if amount is None or amount == Money(attempt.amount, attempt.currency):
+    if amount is None or amount == asked:
         return True
-    log.error("payments.amount_mismatch", attempt=attempt.id, authorized=str(amount))
+    log.error("payments.amount_mismatch", attempt=attempt_id, authorized=str(amount))
     return False
 
 
@@ -1094,8 +1184,8 @@ def _after_authorization(
         return _settle_challenge(attempt_id, reference, challenge_url)
     if status not in {NetworkStatus.AUTHORIZED, NetworkStatus.APPROVED}:
         raise ValueError(f"an authorization cannot answer {status}")
-    capture_id = _settle_authorized(attempt_id, reference)
-    payment = _send_capture(capture_id) if capture_id is not None else _current(attempt_id)
+    capture = _settle_authorized(attempt_id, reference)
+    payment = _send_capture(capture.id, capture) if capture is not None else _current(attempt_id)
     if payment.status in {S.SUCCEEDED, S.REQUIRES_CAPTURE}:
         return Paid(payment)
     return Pending(payment)
@@ -1140,15 +1230,13 @@ def _release_now(row: PaymentRow, target: PaymentStatus) -> None:
     _emit(row, f"payment.{target.value}")
 
 
-def _settle_authorized(attempt_id: str, reference: str) -> str | None:
+def _settle_authorized(attempt_id: str, reference: str) -> PaymentAttempt | None:
     """Hold the money; returns the capture attempt to send (automatic capture) or None."""
 
-    def run() -> str | None:
-        found = _lock_open(attempt_id)
-        if found is None:
+    def run() -> PaymentAttempt | None:
+        row = _lock_and_close(attempt_id, AttemptState.SUCCEEDED, network_reference=reference[:64])
+        if row is None:
             return None
-        row, attempt = found
-        _finish(attempt, AttemptState.SUCCEEDED, network_reference=reference[:64])
         row.authorization = reference[:64]
         row.challenge_url = ""
         ledger.hold_payment(f"{row.id}:hold", Money(row.amount, row.currency), network=NETWORK)
@@ -1159,8 +1247,7 @@ def _settle_authorized(attempt_id: str, reference: str) -> str | None:
             _emit(row, "payment.requires_capture")
             return None
         row.save()  # still processing: the capture is next
-        capture = _new_attempt(row, Attempt.CAPTURE, domain.capture_key(row.id), row.amount)
-        return capture.id
+        return _new_attempt(row, Attempt.CAPTURE, domain.capture_key(row.id), row.amount)
 
     return run_in_transaction(run)
 
@@ -1240,8 +1327,9 @@ def _amount(attempt: PaymentAttempt) -> Money:
     return Money(attempt.amount, attempt.currency)
 
 
-def _send_capture(attempt_id: str) -> Payment:
-    attempt = PaymentAttempt.objects.get(id=attempt_id)
+def _send_capture(attempt_id: str, attempt: PaymentAttempt | None = None) -> Payment:
+    """``attempt``: the open capture attempt as just recorded, if the caller has it."""
+    attempt = attempt or PaymentAttempt.objects.get(id=attempt_id)
     answer = _ask(
         attempt,
         lambda: _network().capture(
@@ -1254,7 +1342,7 @@ def _send_capture(attempt_id: str) -> Payment:
     )
     if answer is None:
         return _current(attempt_id)
-    return _settle(attempt_id, answer)
+    return _settle(attempt, answer)
 
 
 def _begin_void(row: PaymentRow, purpose: str) -> PaymentAttempt:
@@ -1287,29 +1375,32 @@ def _send_void(attempt_id: str) -> Payment:
     )
     if answer is None:
         return _current(attempt_id)
-    return _settle(attempt_id, answer)
+    return _settle(attempt, answer)
 
 
-def _settle(attempt_id: str, answer: Any) -> Payment:
-    """Settle a capture or a void the network answered (a result, or Refused), once."""
+def _settle(attempt: PaymentAttempt, answer: Any) -> Payment:
+    """Settle a capture or a void the network answered (a result, or Refused), once.
+    ``attempt`` as read before the call: only its fixed fields (kind, amount, purpose) are
+    used; whether it is still open is decided under the payment's lock."""
+    refused = isinstance(answer, port.Refused)
 
     def run() -> Payment:
-        found = _lock_open(attempt_id)
-        if found is None:
-            return _current(attempt_id)
-        row, attempt = found
-        if isinstance(answer, port.Refused):
+        if refused:
+            code = answer.decline_code.value
+            row = _lock_and_close(attempt.id, AttemptState.FAILED, decline_code=code)
+        else:
+            row = _lock_and_close(attempt.id, AttemptState.SUCCEEDED)
+        if row is None:
+            return _current(attempt.id)
+        if refused:
             # Still authorized: the shop may try again, or cancel.
-            _finish(attempt, AttemptState.FAILED, decline_code=answer.decline_code.value)
             row.failure_code, row.failure_message = _REFUSED[Attempt(attempt.kind)]
             _move(row, S.REQUIRES_CAPTURE)
             row.save()
             _emit(row, "payment.requires_capture")
         elif attempt.kind == Attempt.CAPTURE:
-            _finish(attempt, AttemptState.SUCCEEDED)
             _capture_now(row, attempt.amount)
         else:
-            _finish(attempt, AttemptState.SUCCEEDED)
             _release_now(row, _VOID_TARGET[attempt.purpose])
         return _payment(row)
 
@@ -1464,7 +1555,7 @@ def _reconcile_authorization(attempt: PaymentAttempt) -> None:
         _settle_declined(attempt.id, status.decline_code or DeclineCode.OTHER)
         return
     if status.status in {NetworkStatus.AUTHORIZED, NetworkStatus.APPROVED}:
-        if not _same_amount(attempt, status.amount):
+        if not _same_amount(attempt.id, _amount(attempt), status.amount):
             _settle_declined(attempt.id, DeclineCode.OTHER)
             return
         _after_authorization(attempt.id, NetworkStatus.AUTHORIZED, status.reference, "")

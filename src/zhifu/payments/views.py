@@ -39,7 +39,12 @@ from zhifu.kernel import clock
 from zhifu.kernel.errors import Refusal
 from zhifu.kernel.money import Money
 from zhifu.payments import domain, services
-from zhifu.payments.errors import PaymentDeclined, PaymentNotFound, PaymentNotOpen
+from zhifu.payments.errors import (
+    BalanceUnavailable,
+    PaymentDeclined,
+    PaymentNotFound,
+    PaymentNotOpen,
+)
 from zhifu.payments.forms import (
     BALANCE,
     NEW_CARD,
@@ -50,7 +55,7 @@ from zhifu.payments.forms import (
 )
 from zhifu.security import errors as security_errors
 from zhifu.vault import services as vault
-from zhifu.vault.errors import CARD_MESSAGES, FIELD_FOR_DECLINE
+from zhifu.vault.errors import CARD_MESSAGES, FIELD_FOR_DECLINE, CardNotFound
 from zhifu.web.client_ip import client_ip
 from zhifu.web.shop_names import shop_name
 
@@ -125,11 +130,17 @@ def _decline_field(exc: PaymentDeclined) -> str | None:
 
 
 class _Page:
-    """The cashier's three forms and the status of the answer being built."""
+    """The cashier's three forms and the status of the answer being built.
+
+    Built without the page's view (``view=None``) for a confirmation with the payment
+    password: the posted form is checked and the payment made without reading what only
+    the page shows (cards, balances, quotes); :meth:`show` adds it when the page is drawn
+    again with an error."""
 
     def __init__(self, view: Any, post: Any = None, method: str = "") -> None:
-        registered = view.can_use_saved_cards
-        self.saved = SavedCardForm(post if method == SAVED_CARD else None, cards=view.cards)
+        registered = view is not None and view.can_use_saved_cards
+        cards = view.cards if view is not None else None
+        self.saved = SavedCardForm(post if method == SAVED_CARD else None, cards=cards)
         self.new = NewCardForm(post if method == NEW_CARD else None, can_save=registered)
         self.balance = BalanceForm(post if method == BALANCE else None)
         self.method = method
@@ -137,6 +148,18 @@ class _Page:
         self.retry_after: int | None = None
         # In a recovery's cool-off: the refusal's message links the e-mail confirmation.
         self.needs_confirmation = False
+
+    def show(self, view: Any) -> None:
+        """The forms not posted, as the page offers them (the posted one keeps its data
+        and errors)."""
+        if self.method != SAVED_CARD:
+            self.saved = SavedCardForm(None, cards=view.cards)
+        if self.method != NEW_CARD:
+            self.new = NewCardForm(None, can_save=view.can_use_saved_cards)
+
+
+class _NotOffered(Exception):
+    """The method posted is not one the page offers this buyer."""
 
 
 @accounts.gate_exempt
@@ -146,6 +169,9 @@ def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _sign_in_first(request, payment_id)
     user = _user(request)
+    method = request.POST.get("method", "") if request.method == "POST" else ""
+    if method in (SAVED_CARD, BALANCE):
+        return _confirm(request, user, payment_id, method)
     try:
         view = services.cashier(user, payment_id)
     except PaymentNotFound:
@@ -154,29 +180,56 @@ def cashier(request: HttpRequest, payment_id: str) -> HttpResponse:
         return _not_open(request, user, payment_id, exc)
     if request.method != "POST":
         return _render(request, view, _Page(view))
-    method = request.POST.get("method", "")
+    if method != NEW_CARD:  # no such method offered on this page: the page as it is
+        page = _Page(view)
+        page.status = 400
+        return _render(request, view, page)
     page = _Page(view, request.POST, method)
     try:
-        if method == SAVED_CARD and view.can_use_saved_cards:
-            outcome = _pay_saved(user, payment_id, page)
-        elif method == NEW_CARD:
-            outcome = _pay_new(request, user, payment_id, page)
-        elif method == BALANCE and view.balance is not None and view.can_use_saved_cards:
-            outcome = _pay_balance(user, payment_id, page)
-        else:  # no such method offered on this page: the page as it is
-            page = _Page(view)
-            page.status = 400
-            return _render(request, view, page)
+        outcome = _pay_new(request, user, payment_id, page)
     except PaymentNotOpen as exc:
         return _not_open(request, user, payment_id, exc)
     if outcome is not None:
         return _after(request, outcome)
-    for form in (page.saved, page.new, page.balance):
-        form.forget_secrets()
-    try:  # the attempts left and the lock have moved: show them as they are now
-        view = services.cashier(user, payment_id)
+    return _again(request, user, payment_id, page)
+
+
+def _confirm(request: HttpRequest, user: Any, payment_id: str, method: str) -> HttpResponse:
+    """A saved card or the balance with the payment password: paid without building the
+    page (the service checks the payment before the password); the page only on an error."""
+    page = _Page(None, request.POST, method)
+    try:
+        if method == SAVED_CARD:
+            outcome = _pay_saved(user, payment_id, page)
+        else:
+            outcome = _pay_balance(user, payment_id, page)
+    except PaymentNotFound:
+        raise Http404 from None
     except PaymentNotOpen as exc:
         return _not_open(request, user, payment_id, exc)
+    except _NotOffered:
+        return _again(request, user, payment_id, None)
+    if outcome is not None:
+        return _after(request, outcome)
+    return _again(request, user, payment_id, page)
+
+
+def _again(request: HttpRequest, user: Any, payment_id: str, page: _Page | None) -> HttpResponse:
+    """The page drawn again after a refusal (``page``), or as it is with a 400 (None)."""
+    if page is not None:
+        for form in (page.saved, page.new, page.balance):
+            form.forget_secrets()
+    try:  # the attempts left and the lock have moved: show them as they are now
+        view = services.cashier(user, payment_id)
+    except PaymentNotFound:
+        raise Http404 from None
+    except PaymentNotOpen as exc:
+        return _not_open(request, user, payment_id, exc)
+    if page is None:
+        page = _Page(view)
+        page.status = 400
+    else:
+        page.show(view)
     response = _render(request, view, page)
     if page.retry_after is not None:
         response["Retry-After"] = str(page.retry_after)
@@ -189,18 +242,23 @@ def _pay_saved(user: Any, payment_id: str, page: _Page) -> Any:
         page.status = 400
         return None
     try:
-        proof = credentials.step_up(
-            user, form.cleaned_data["payment_password"], services.pay_action(payment_id)
+        return services.confirm_saved_card(
+            user,
+            payment_id,
+            card_id=form.cleaned_data["card_id"],
+            pin=form.cleaned_data["payment_password"],
         )
-        return services.pay_with_saved_card(
-            user, payment_id, card_id=form.cleaned_data["card_id"], step_up=proof
-        )
+    except credentials.NoPaymentPassword:
+        raise _NotOffered from None  # a light account: no saved cards
     except credentials.CredentialsRefusal as exc:
         page.status = _pin_refused(form, "payment_password", exc)
+    except CardNotFound:
+        form.add_error("card_id", form.fields["card_id"].error_messages["invalid_choice"])
+        page.status = 400
     except PaymentDeclined as exc:
         form.add_error(None, exc.message)
         page.status = 402
-    except PaymentNotOpen:
+    except (PaymentNotOpen, PaymentNotFound):
         raise
     except Refusal as exc:
         _refused(form, page, exc)
@@ -264,14 +322,17 @@ def _pay_balance(user: Any, payment_id: str, page: _Page) -> Any:
         page.status = 400
         return None
     try:
-        proof = credentials.step_up(
-            user, form.cleaned_data["payment_password"], services.pay_action(payment_id)
+        return services.confirm_balance(
+            user,
+            payment_id,
+            pin=form.cleaned_data["payment_password"],
+            quote_id=form.cleaned_data["quote"] or None,
         )
-        quote = form.cleaned_data["quote"] or None
-        return services.pay_with_balance(user, payment_id, step_up=proof, quote_id=quote)
+    except (credentials.NoPaymentPassword, BalanceUnavailable):
+        raise _NotOffered from None  # a light account, or a shop without the balance
     except credentials.CredentialsRefusal as exc:
         page.status = _pin_refused(form, "payment_password", exc)
-    except PaymentNotOpen:
+    except (PaymentNotOpen, PaymentNotFound):
         raise
     except Refusal as exc:
         _refused(form, page, exc)

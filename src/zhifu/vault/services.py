@@ -780,22 +780,42 @@ def delete_card(owner: Owner, card_id: str, *, step_up: StepUp, email: str | Non
     return card
 
 
-@sensitive_variables("number")
-def card_details_for_payment(
-    owner: Owner, card_id: str, *, purpose: str
-) -> network_port.CardDetails:
-    """The owner's saved card as the network's authorize needs it (no CVC: a stored card
-    is sent without one). Audited as a reveal; another owner's card is CardNotFound."""
+@dataclass(frozen=True)
+class PaymentCard:
+    """A saved card chosen to pay with, read once: what the payment records of it
+    (``card``) and its sealed number, decrypted only by :meth:`reveal` (audited)."""
+
+    card: Card
+    _row: StoredCard = field(repr=False)
+
+    @sensitive_variables("number")
+    def reveal(self, *, purpose: str) -> network_port.CardDetails:
+        """The card as the network's authorize needs it (no CVC: a stored card is sent
+        without one), from the row already read. Audited as a reveal."""
+        row = self._row
+        number = _unseal(row, actor=f"owner:{row.owner_id}", purpose=purpose)
+        return network_port.CardDetails(
+            number=number,
+            exp_month=row.exp_month,
+            exp_year=row.exp_year,
+            holder_name=row.holder_name,
+        )
+
+
+def card_for_payment(owner: Owner, card_id: str) -> PaymentCard:
+    """The owner's active saved card, in one read; another owner's is CardNotFound."""
     row = _active(_owner_id(owner)).filter(id=card_id).first()
     if row is None:
         raise CardNotFound(card=card_id)
-    number = reveal_number(card_id, actor=f"owner:{row.owner_id}", purpose=purpose)
-    return network_port.CardDetails(
-        number=number,
-        exp_month=row.exp_month,
-        exp_year=row.exp_year,
-        holder_name=row.holder_name,
-    )
+    return PaymentCard(_card(row), row)
+
+
+def card_details_for_payment(
+    owner: Owner, card_id: str, *, purpose: str
+) -> network_port.CardDetails:
+    """The owner's saved card as the network's authorize needs it (read and revealed at
+    once; :func:`card_for_payment` reads it without revealing)."""
+    return card_for_payment(owner, card_id).reveal(purpose=purpose)
 
 
 @sensitive_variables("data", "valid", "digits")
@@ -839,6 +859,11 @@ def reveal_number(card_id: str, *, actor: str, purpose: str) -> str:
     row = StoredCard.objects.filter(id=card_id, status=StoredCard.Status.ACTIVE).first()
     if row is None:
         raise CardNotFound(card=card_id)
+    return _unseal(row, actor=actor, purpose=purpose)
+
+
+@sensitive_variables("number")
+def _unseal(row: StoredCard, *, actor: str, purpose: str) -> str:
     try:
         number = crypto.unseal(keys.key_ring(), row.id, row.owner_id, _sealed(row))
     except crypto.VaultError as exc:

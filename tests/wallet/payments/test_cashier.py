@@ -387,6 +387,24 @@ def test_an_expired_payment_says_so_and_leads_back_to_the_shop(
     assert pay_saved(client, payment.id, card_id="card_x").status_code == 409
 
 
+def test_a_closed_or_foreign_payment_costs_no_payment_password_attempt(
+    client: Client, buyer: Any, platform: Platform, time_machine: Any
+) -> None:
+    """The confirmation checks the payment before the payment password."""
+    from zhifu.credentials import services as credentials
+
+    card_id = vault.list_cards(buyer)[0].id
+    foreign = new_payment(platform)
+    services.cashier(registered_buyer("boris@example.com"), foreign.id)  # bound to Boris
+    assert pay_saved(client, foreign.id, "000001", card_id).status_code == 404
+    payment = new_payment(platform)
+    time_machine.move_to(payment.expires_at, tick=False)
+    sign_in(client, buyer, platform)
+    assert pay_saved(client, payment.id, "000001", card_id).status_code == 409
+    assert credentials.attempts_left(buyer) == 5
+    assert services.receipt(buyer, payment.id).status is PaymentStatus.EXPIRED
+
+
 def test_an_unknown_method_is_refused(client: Client, buyer: Any, platform: Platform) -> None:
     payment = new_payment(platform)
     assert client.post(pay_url(payment.id), {"method": "crypto"}).status_code == 400

@@ -235,6 +235,22 @@ def test_reveal_decrypts_and_writes_an_audit_event(network: FakeCardNetwork) -> 
     assert (event.actor, event.purpose, event.owner_id) == ("payments", "pay order 42", "1")
 
 
+def test_a_card_for_a_payment_is_read_once_and_revealed_only_when_asked(
+    network: FakeCardNetwork,
+) -> None:
+    card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
+    with pytest.raises(services.CardNotFound):
+        services.card_for_payment(BORIS, card.id)
+    chosen = services.card_for_payment(ANNA, card.id)
+    assert chosen.card == card
+    assert VISA not in repr(chosen)
+    assert not AuditEvent.objects.filter(card_id=card.id, action=AuditEvent.Action.REVEAL)
+    details = chosen.reveal(purpose="payment pay_1")
+    assert (details.number, details.cvc) == (VISA, "")  # a stored card is sent without one
+    event = AuditEvent.objects.get(card_id=card.id, action=AuditEvent.Action.REVEAL)
+    assert (event.actor, event.purpose) == ("owner:1", "payment pay_1")
+
+
 def test_reveal_needs_a_who_and_a_why(network: FakeCardNetwork) -> None:
     card = services.add_card(ANNA, card_input(), network=network, step_up=adding(ANNA))
     with pytest.raises(ValueError, match="actor and a purpose"):
