@@ -698,11 +698,17 @@ def profile_requests(args: argparse.Namespace, sites: Sites, seeded: Seeded) -> 
     return found
 
 
+CPU_ROUNDS = 20  # confirmations timed in-process after the count
+
+
 def count_statements(sites: Sites, seeded: Seeded) -> dict[str, dict[str, Any]]:
     """The SQL of one paid payment's requests, counted in this process with Django's test
     client (the wallet's settings and databases; cardnet is the running one): statements
     per database alias and transactions, per request. A payment is paid first so that the
-    per-process caches are as under load."""
+    per-process caches are as under load. Then the wallet's CPU milliseconds of a
+    confirmation (`confirm`'s `cpu_ms`): time.process_time of this process around each of
+    CPU_ROUNDS confirmations, the argon2id verification included (cardnet's and
+    PostgreSQL's CPU are not this process's: load-independent, unlike the profile)."""
     from django.test import Client
 
     buyer = seeded.buyers[0]
@@ -719,7 +725,8 @@ def count_statements(sites: Sites, seeded: Seeded) -> dict[str, dict[str, Any]]:
             found[kind] = {"statements": statements, "transactions": transactions}
         return response
 
-    for record in (False, True):
+    cpu = 0.0
+    for record in [False, True] + [False] * CPU_ROUNDS:
         body = json.dumps({
             "amount": AMOUNT, "currency": CURRENCY, "order_reference": f"count-{uuid.uuid4()}",
             "capture_method": "automatic", "return_url": f"{sites.wallet_url}/healthz",
@@ -730,9 +737,17 @@ def count_statements(sites: Sites, seeded: Seeded) -> dict[str, dict[str, Any]]:
         cashier = urlsplit(created["cashier_url"]).path
         send("cashier", record, client.get, cashier)
         form = {"method": "saved_card", "card_id": buyer.card_id, "payment_password": PIN}
+        if "confirm" in found and not record:  # the rounds timed after the count
+            began = time.process_time()
+            response = client.post(cashier, form)
+            cpu += time.process_time() - began
+            if response.status_code != 302:
+                raise BenchError(f"timing: confirm answered {response.status_code}")
+            continue
         receipt = urlsplit(send("confirm", record, client.post, cashier, form)["Location"]).path
         send("receipt", record, client.get, receipt)
         send("retrieve", record, client.get, f"/api/v1/payments/{created['id']}", **api)
+    found["confirm"]["cpu_ms"] = round(cpu * 1000 / CPU_ROUNDS, 1)
     return found
 
 
@@ -809,6 +824,10 @@ def run(args: argparse.Namespace) -> None:
     for kind, counts in statements.items():
         per_db = ", ".join(f"{db} {n}" for db, n in counts["statements"].items())
         print(f"    {kind:<10}{per_db}; {counts['transactions']} transactions")
+    print(
+        f"wallet CPU of a confirmation, in-process ({CPU_ROUNDS} of them): "
+        f"{statements['confirm']['cpu_ms']:.1f} ms, argon2id's {argon2.cpu_ms:.1f} ms of it"
+    )
     if args.json:
         figures = _figures(args, tps, argon2, load, profile, len(violations))
         figures["statements_per_request"] = statements
