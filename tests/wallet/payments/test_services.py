@@ -354,6 +354,61 @@ def test_the_proof_is_for_this_payment_only_and_spent_once(
     assert network.calls == 2  # the card's verification and one authorization
 
 
+def test_a_refused_proof_reveals_no_card(
+    shop: Platform, buyer: User, network: FakeCardNetwork
+) -> None:
+    from zhifu.vault.models import AuditEvent
+
+    card = save_card(buyer, network)
+    one, two = create(shop), create(shop)
+    services.cashier(buyer, two.id)
+    with pytest.raises(StepUpInvalid):
+        services.pay_with_saved_card(
+            buyer, two.id, card_id=card.id, step_up=pay_proof(buyer, one.id)
+        )
+    assert not AuditEvent.objects.filter(card_id=card.id, action=AuditEvent.Action.REVEAL)
+    assert services.get_payment(shop, two.id).status is S.REQUIRES_PAYMENT_METHOD
+
+
+def test_a_card_that_cannot_be_revealed_leaves_the_payment_to_pay_again(
+    shop: Platform, buyer: User, network: FakeCardNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = save_card(buyer, network)
+    payment = create(shop)
+    calls = network.calls
+
+    def tampered(self: Any, *, purpose: str) -> Any:
+        raise RuntimeError("tampered record (test)")
+
+    monkeypatch.setattr(vault.PaymentCard, "reveal", tampered)
+    with pytest.raises(RuntimeError):
+        pay_saved(buyer, payment, card)
+    monkeypatch.undo()
+    assert network.calls == calls  # nothing sent
+    assert services.get_payment(shop, payment.id).status is S.REQUIRES_PAYMENT_METHOD
+    assert isinstance(pay_saved(buyer, payment, card), services.Paid)
+
+
+def test_the_cashiers_confirmation_checks_the_payment_before_the_password(
+    shop: Platform, buyer: User, network: FakeCardNetwork
+) -> None:
+    from tests.wallet.accounts.support import GOOD_PIN, registered_buyer
+    from zhifu.credentials import services as credentials
+
+    card = save_card(buyer, network)
+    theirs = create(shop)
+    services.cashier(registered_buyer("boris@example.com"), theirs.id)
+    with pytest.raises(errors.PaymentNotFound):
+        services.confirm_saved_card(buyer, theirs.id, card_id=card.id, pin="000001")
+    with pytest.raises(errors.BalanceUnavailable):  # the shop has the balance off
+        services.confirm_balance(buyer, create(shop).id, pin="000001")
+    assert credentials.attempts_left(buyer) == 5
+    payment = create(shop)
+    outcome = services.confirm_saved_card(buyer, payment.id, card_id=card.id, pin=GOOD_PIN)
+    assert isinstance(outcome, services.Paid)  # bound to the buyer on the way
+    assert services.receipt(buyer, payment.id).status is S.SUCCEEDED
+
+
 def test_another_buyers_card_cannot_pay(
     shop: Platform, buyer: User, network: FakeCardNetwork
 ) -> None:
