@@ -323,6 +323,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "lines": lines,
             "total": found.order.total.format(lang),
             "refunded": found.order.refunded.format(lang),
+            "refund_pending": found.order.refund_pending.format(lang),
+            "refundable": found.order.refundable.format(lang),
             "can_cancel": found.can_cancel,
             "awaiting_payment": found.awaiting_payment,
             "payment": payments.payment_state(
@@ -336,10 +338,10 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_first(_order_page)
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
-        services.cancel_order(_buyer(request), number)
+        payments.cancel_order(_buyer(request), number)
     except services.OrderNotFound:
         raise Http404 from None
-    except services.OrderNotCancellable as exc:
+    except (services.OrderNotCancellable, payments.PaymentsUnavailable) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Order %(number)s was cancelled.") % {"number": number})
@@ -366,6 +368,9 @@ def staff_orders(request: HttpRequest) -> HttpResponse:
             "total": row.order.total.format(lang),
             "refunded": row.order.refunded.format(lang),
             "refundable": row.refundable.format(lang),
+            "pending": row.order.refund_pending.format(lang)
+            if row.order.refund_pending_minor
+            else "",
             "can_refund": row.refundable.minor > 0,
         }
         for row in payments.paid_orders(_staff(request))
