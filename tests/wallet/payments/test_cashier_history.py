@@ -103,6 +103,7 @@ def test_partial_and_full_refunds_on_the_history_and_the_detail(
     assert "Refunded RUB\xa0500.00 of RUB\xa01,780.00 (2 refunds)." in detail
     detail = main(client, f"/pay/history/{fully}/")
     assert "Refunded in full: RUB\xa01,780.00 (1 refund)." in detail
+    assert '<span class="status status-refunded">Refunded</span>' in detail
     account = main(client, "/account/")
     assert "Refunded RUB\xa0500.00" in account
 
