@@ -526,3 +526,21 @@ def test_an_order_whose_void_is_refused_stays_awaiting_payment(
     assert "not available right now" in cancel(signed_in, order)
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("pending", "The refund of $45.50 of order {n} is waiting for the bank's answer."),
+        ("failed", "The bank refused the refund, so nothing was refunded."),
+    ],
+)
+def test_the_staff_is_told_what_became_of_the_refund(
+    signed_in: Client, wallet: FakeWallet, staff: Client, status: str, says: str
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    wallet.refund_status = status
+    response = staff.post(f"/staff/orders/{order.number}/refund/", {"amount": "45.50"}, follow=True)
+    html = response.content.decode().replace("&#x27;", "'")
+    assert says.format(n=order.number) in html
+    assert "Refunded $45.50" not in html

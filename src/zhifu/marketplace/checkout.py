@@ -38,6 +38,7 @@ from zhifu.marketplace.errors import (
     OrderNotPayable,
     PaymentsUnavailable,
     RefundInvalid,
+    RefundRefused,
     StaffOnly,
 )
 from zhifu.marketplace.models import Buyer, Order, OrderRefund, WebhookReceipt
@@ -318,9 +319,10 @@ def _require_staff(user: Buyer) -> None:
         raise StaffOnly
 
 
-def refund(staff: Buyer, number: str, amount_text: str = "") -> Money:
+def refund(staff: Buyer, number: str, amount_text: str = "") -> Refund:
     """Refund part (``amount_text`` in major units, "12.50") or, when it is empty, all that
-    is left of a paid order; the amount refunded.
+    is left of a paid order; the refund as the wallet answered (succeeded, or pending at the
+    card network). Raises RefundRefused when the network refused it at once.
 
     The idempotency key names the order and how much was refunded before, so submitting
     the same form twice refunds once.
@@ -345,7 +347,9 @@ def refund(staff: Buyer, number: str, amount_text: str = "") -> Money:
         raise PaymentsUnavailable from exc
     # At once from the answer; the refund's webhooks settle the same row later.
     _record_refund(order.pk, made)
-    return Money(made.amount, made.currency)
+    if made.status == domain.RefundStatus.FAILED:
+        raise RefundRefused(param="amount")
+    return made
 
 
 def _send_refund(client: Client, order: Order, amount: int) -> Refund:

@@ -33,6 +33,7 @@ from django.views.i18n import set_language as django_set_language
 from zhifu.client import WebhookVerificationError
 from zhifu.config.site import config
 from zhifu.kernel import money_format
+from zhifu.kernel.money import Money
 from zhifu.marketplace import branding, cart, domain, services
 from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
@@ -387,15 +388,18 @@ def staff_refund(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, _("Enter the amount to refund, or leave it empty for all."))
         return redirect("staff-orders")
     try:
-        refunded = payments.refund(staff, number, form.cleaned_data["amount"])
-    except (payments.RefundInvalid, payments.PaymentsUnavailable) as exc:
+        made = payments.refund(staff, number, form.cleaned_data["amount"])
+    except (payments.RefundInvalid, payments.RefundRefused, payments.PaymentsUnavailable) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Refunded %(amount)s of order %(number)s.")
-            % {"amount": refunded.format(_language()), "number": number},
-        )
+        amount = Money(made.amount, made.currency).format(_language())
+        if made.status == domain.RefundStatus.PENDING:
+            text = _(
+                "The refund of %(amount)s of order %(number)s is waiting for the bank's answer."
+            )
+        else:
+            text = _("Refunded %(amount)s of order %(number)s.")
+        messages.success(request, text % {"amount": amount, "number": number})
     return redirect("staff-orders")
 
 
