@@ -372,6 +372,11 @@ def _lock(w: Walker, demo: Demo) -> None:
         w.submit("main form")
         if attempt == 3:
             w.state("wallet-payment-password-last-try")
+        if attempt == 4:  # the answer to the try that locks: the lock said once
+            assert (
+                page.locator("main").inner_text().count(w.t("locked until", "заблокирован до")) == 1
+            )
+            w.state("wallet-payment-password-just-locked")
     w.state("wallet-payment-password-locked")
     page.goto(f"{wallet}/cards/add/")
     w.state("wallet-card-add-locked")

@@ -6,7 +6,10 @@
 2. the shop's staff refunds one of the two products from the paid orders page;
 3. the buyer sees the refund in the wallet's payment history;
 4. the same buyer, connected to the second shop (Bazaar), pays there from the same wallet
-   with the same saved card.
+   with the same saved card;
+5. the buyer cancels an unpaid order (its cashier link stops working) and the paid Bazaar
+   order (refunded in full), and sees both in the wallet; then the pages again in Russian
+   at a phone's width.
 
 Screenshots go to test-output/e2e/<test>/ (the best ones are copied to docs/screenshots/).
 """
@@ -140,9 +143,10 @@ def test_two_products_paid_refunded_in_part_then_the_second_shop_pays_from_the_s
         assert "zhifu shop" in first.inner_text()
         assert number in first.inner_text()
         shot("wallet-history")
+        assert "Refunded $45.50" in first.inner_text()
         first.click()
         page.wait_for_load_state()
-        assert "Refunded: $45.50" in page.inner_text("main")
+        assert "Refunded $45.50 of $75.49 (1 refund)." in page.inner_text("main")
         shot("wallet-history-refund")
 
         # 4. The same buyer at Bazaar: its own account, connected to the same wallet.
@@ -163,12 +167,63 @@ def test_two_products_paid_refunded_in_part_then_the_second_shop_pays_from_the_s
         assert "Payment to Bazaar" in page.inner_text("main")
         shot("cashier-bazaar-saved-card")
         pay_with_saved_card(page, bazaar, wallet)
-        back_and_paid(page, bazaar, "Bazaar", shot, "bazaar")
+        paid_at_bazaar = back_and_paid(page, bazaar, "Bazaar", shot, "bazaar")
 
         page.goto(f"{wallet}/pay/history/")
         shops = page.locator(".payment-row .payment-main strong").all_inner_texts()
         assert shops[:2] == ["Bazaar", "zhifu shop"]
         shot("wallet-history-two-shops")
+
+        # 5. An unpaid order cancelled: its cashier link stops working.
+        cashier = buy(page, bazaar, wallet, ["silk-scarf"])
+        page.goto(f"{bazaar}/orders/")
+        unpaid = page.locator("td a").first.inner_text()
+        page.goto(f"{bazaar}/orders/{unpaid}/")
+        page.get_by_role("button", name="Cancel order").click()
+        page.wait_for_load_state()
+        assert f"Order {unpaid} was cancelled." in page.inner_text("main")
+        page.goto(cashier)
+        assert "This payment is closed" in page.inner_text("main")
+        shot("cashier-of-a-cancelled-order")
+        # The paid order cancelled: refunded in full, in the shop and in the wallet.
+        page.goto(f"{bazaar}/orders/{paid_at_bazaar}/")
+        assert "if you cancel it, €34.90 is refunded" in page.inner_text("main")
+        shot("bazaar-order-paid-cancel-offered")
+        page.get_by_role("button", name="Cancel order").click()
+        page.wait_for_load_state()
+        main = page.inner_text("main")
+        assert f"Order {paid_at_bazaar} was cancelled." in main
+        assert "Refunded: €34.90." in main
+        shot("bazaar-order-cancelled-refunded")
+        page.goto(f"{wallet}/pay/history/")
+        rows = page.locator(".payment-row")
+        assert "Canceled" in rows.nth(0).inner_text()
+        assert "Refunded" in rows.nth(1).inner_text()
+        rows.nth(1).click()
+        page.wait_for_load_state()
+        assert "Refunded in full: €34.90 (1 refund)." in page.inner_text("main")
+        shot("wallet-payment-refunded-in-full")
+
+        # The same pages in Russian at a phone's width.
+        page.set_viewport_size({"width": 375, "height": 812})
+        for url in (shop, bazaar, wallet):
+            host = url.split("//")[1].split(":")[0]
+            site = "wallet" if url == wallet else "marketplace"
+            page.context.add_cookies(
+                [{"name": f"zhifu_{site}_lang", "value": "ru", "domain": host, "path": "/"}]
+            )
+        page.goto(f"{shop}/orders/{number}/")
+        assert "Возвращено: 45,50" in page.inner_text("main")
+        shot("ru-order-refunded-in-part")
+        page.goto(f"{bazaar}/orders/{paid_at_bazaar}/")
+        shot("ru-bazaar-order-cancelled-refunded")
+        page.goto(f"{wallet}/pay/history/")
+        assert "Возвращён" in page.inner_text("main")
+        shot("ru-wallet-history-refunds")
+        page.locator(".payment-row").nth(2).click()
+        page.wait_for_load_state()
+        assert "(1 возврат)" in page.inner_text("main")
+        shot("ru-wallet-payment-refunded-in-part")
     except Exception:
         shot("failure")
         raise

@@ -1,5 +1,6 @@
 """The shop's checkout through the SDK against a fake wallet: the payment it creates, the
-redirect to the cashier, "paid" only after a verified webhook, retries, staff refunds."""
+redirect to the cashier, "paid" only after a verified webhook, retries, staff refunds,
+refunds settled by `refund.*` webhooks, and cancelling an order's payment with the order."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.unit.client.fake import Answer, error_json, payment_json, session_with
 from zhifu.client import sign
@@ -29,6 +30,8 @@ class FakeWallet:
         self.refunds: list[dict[str, Any]] = []
         self.seen_keys: dict[str, dict[str, Any]] = {}
         self.down = False
+        self.refund_status = "succeeded"  # what the network answers a refund
+        self.void_status = "canceled"  # what a void of an authorization ends in
 
     def __call__(self, request: requests.PreparedRequest) -> Answer:
         if self.down:
@@ -57,16 +60,30 @@ class FakeWallet:
         if request.method == "GET" and path.startswith("/payments/"):
             found = self.payments.get(path.split("/")[2])
             return Answer(200, found) if found else Answer(404, error_json("payment_not_found"))
+        if request.method == "POST" and path.endswith("/cancel"):
+            payment = self.payments[path.split("/")[2]]
+            if payment["status"] in {"requires_payment_method", "requires_action"}:
+                payment["status"] = "canceled"
+            elif payment["status"] == "requires_capture":
+                payment["status"] = self.void_status
+                payment["amount_capturable"] = 0
+            else:
+                return Answer(409, error_json("payment_unexpected_state", "conflict_error"))
+            return Answer(200, payment)
         if request.method == "POST" and path == "/refunds":
             body = json.loads(request.body or b"{}")
             payment = self.payments[body["payment"]]
+            if payment["amount_refunded"] + body["amount"] > payment["amount_received"]:
+                return Answer(400, error_json("refund_exceeds_captured"))
             refund = {
                 "id": f"re_{len(self.refunds) + 1}", "object": "refund",
                 "payment": payment["id"], "amount": body["amount"],
-                "currency": payment["currency"], "status": "succeeded",
+                "currency": payment["currency"], "status": self.refund_status,
                 "reason": body.get("reason", ""), "metadata": {},
                 "created_at": "2026-06-15T12:30:00Z", "failure": None,
             }  # fmt: skip
+            if refund["status"] != "failed":
+                payment["amount_refunded"] += body["amount"]
             self.refunds.append(refund)
             assert key
             self.seen_keys[key] = refund
@@ -74,8 +91,13 @@ class FakeWallet:
         return Answer(404, error_json("resource_not_found"))
 
     def settle(self, pid: str, status: str = "succeeded") -> dict[str, Any]:
-        self.payments[pid]["status"] = status
-        return self.payments[pid]
+        payment = self.payments[pid]
+        payment["status"] = status
+        if status == "succeeded":
+            payment["amount_received"] = payment["amount"]
+        if status == "requires_capture":
+            payment["amount_capturable"] = payment["amount"]
+        return payment
 
 
 @pytest.fixture
@@ -306,3 +328,219 @@ def test_an_unpaid_order_cannot_be_refunded(
     order, _ = place(signed_in)
     staff.post(f"/staff/orders/{order.number}/refund/", {"amount": ""})
     assert wallet.refunds == []
+
+
+# --- refunds settled by the wallet's refund.* webhooks -----------------------------------
+
+
+def refund_json(refund_id: str, payment: str, amount: int, status: str) -> dict[str, Any]:
+    return {
+        "id": refund_id, "object": "refund", "payment": payment, "amount": amount,
+        "currency": "USD", "status": status, "reason": "", "metadata": {},
+        "created_at": "2026-06-15T12:30:00Z", "failure": None,
+    }  # fmt: skip
+
+
+def sums(order: Order) -> tuple[int, int]:
+    order.refresh_from_db()
+    return order.refunded_minor, order.refund_pending_minor
+
+
+def test_a_refund_made_elsewhere_arrives_by_its_webhook_once(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    made = refund_json("re_elsewhere", "pay_1", 1000, "succeeded")
+    first = webhook(Client(), made, msg_id="r1", event_type="refund.succeeded")
+    assert first.json() == {"received": "handled"}
+    assert sums(order) == (1000, 0)
+    # The same delivery again, and the same news under another webhook-id: nothing twice.
+    assert webhook(Client(), made, msg_id="r1", event_type="refund.succeeded").json() == {
+        "received": "duplicate"
+    }
+    assert webhook(Client(), made, msg_id="r2", event_type="refund.succeeded").json() == {
+        "received": "ignored"
+    }
+    assert sums(order) == (1000, 0)
+    assert "Refunded: $10.00." in page(signed_in, order)
+
+
+def test_a_staff_refund_and_its_webhook_count_once(
+    signed_in: Client, wallet: FakeWallet, staff: Client
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    staff.post(f"/staff/orders/{order.number}/refund/", {"amount": "45.50"})
+    assert sums(order) == (4550, 0)
+    made = wallet.refunds[-1]
+    webhook(Client(), made, msg_id="r1", event_type="refund.pending")  # late, out of order
+    webhook(Client(), made, msg_id="r2", event_type="refund.succeeded")
+    assert sums(order) == (4550, 0)
+
+
+def test_a_pending_refund_is_settled_by_its_webhook_whatever_the_order(
+    signed_in: Client, wallet: FakeWallet, staff: Client
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    wallet.refund_status = "pending"
+    staff.post(f"/staff/orders/{order.number}/refund/", {"amount": ""})
+    assert sums(order) == (0, order.total_minor)
+    html = staff.get("/staff/orders/").content.decode()
+    assert "on its way" in html
+    assert "Fully refunded" not in html
+    pending = wallet.refunds[-1]
+    webhook(Client(), {**pending, "status": "failed"}, msg_id="r1", event_type="refund.failed")
+    assert sums(order) == (0, 0)
+    # A delayed refund.pending cannot bring a failed refund back.
+    webhook(Client(), pending, msg_id="r2", event_type="refund.pending")
+    assert sums(order) == (0, 0)
+    assert order.refundable.minor == order.total_minor
+
+
+def test_a_refund_of_another_payment_or_currency_is_ignored(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    stray = refund_json("re_x", "pay_unknown", 100, "succeeded")
+    assert webhook(Client(), stray, msg_id="r1", event_type="refund.succeeded").json() == {
+        "received": "ignored"
+    }
+    other = {**refund_json("re_y", "pay_1", 100, "succeeded"), "currency": "EUR"}
+    assert webhook(Client(), other, msg_id="r2", event_type="refund.succeeded").json() == {
+        "received": "ignored"
+    }
+    assert sums(order) == (0, 0)
+
+
+# --- cancelling an order cancels its payment ---------------------------------------------
+
+
+def cancel(client: Client, order: Order) -> str:
+    client.cookies["zhifu_marketplace_lang"] = "en"
+    return client.post(f"/orders/{order.number}/cancel/", follow=True).content.decode()
+
+
+def test_cancelling_an_unpaid_order_cancels_its_payment(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order, _ = place(signed_in)
+    assert "was cancelled" in cancel(signed_in, order)
+    assert wallet.payments["pay_1"]["status"] == "canceled"  # the cashier link is dead
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert signed_in.post(f"/orders/{order.number}/pay/")["Location"] == f"/orders/{order.number}/"
+    assert len(wallet.payments) == 1
+
+
+@pytest.mark.parametrize("void_ends_in", ["canceled", "processing"])
+def test_cancelling_an_authorized_order_voids_the_authorization(
+    signed_in: Client, wallet: FakeWallet, void_ends_in: str
+) -> None:
+    order, _ = place(signed_in)
+    wallet.settle("pay_1", "requires_capture")
+    wallet.void_status = void_ends_in  # "processing": the void is on its way
+    assert "was cancelled" in cancel(signed_in, order)
+    assert wallet.payments["pay_1"]["amount_capturable"] == 0
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+
+
+@pytest.mark.parametrize("status", ["processing", "succeeded"])
+def test_an_order_whose_payment_is_being_confirmed_cannot_be_cancelled_yet(
+    signed_in: Client, wallet: FakeWallet, status: str
+) -> None:
+    order, _ = place(signed_in)
+    wallet.settle("pay_1", status)
+    html = page(signed_in, order)
+    assert "You can cancel the order once its payment is confirmed." in html
+    assert "Cancel order" not in html
+    assert "being confirmed, so the order cannot be cancelled" in cancel(signed_in, order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+    assert wallet.payments["pay_1"]["status"] == status
+    assert wallet.refunds == []
+
+
+def test_cancelling_a_paid_order_refunds_what_is_left(
+    signed_in: Client, wallet: FakeWallet, staff: Client
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    staff.post(f"/staff/orders/{order.number}/refund/", {"amount": "45.50"})
+    html = page(signed_in, order)
+    assert "if you cancel it, $59.98 is refunded" in html
+    assert "was cancelled" in cancel(signed_in, order)
+    assert [r["amount"] for r in wallet.refunds] == [4550, 2 * 2999]
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert (order.refunded_minor, order.refund_pending_minor) == (order.total_minor, 0)
+    assert "Refunded: $105.48." in page(signed_in, order)
+    # Its refund's webhook, arriving after, counts nothing twice.
+    webhook(Client(), wallet.refunds[-1], msg_id="r1", event_type="refund.succeeded")
+    assert sums(order) == (order.total_minor, 0)
+
+
+def test_a_paid_order_whose_refund_fails_stays_paid(signed_in: Client, wallet: FakeWallet) -> None:
+    order = _paid_order(signed_in, wallet)
+    wallet.refund_status = "failed"
+    assert "not available right now" in cancel(signed_in, order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_an_order_with_a_payment_is_not_cancelled_while_the_wallet_is_down(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order, _ = place(signed_in)
+    wallet.down = True
+    assert "not available right now" in cancel(signed_in, order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+def test_a_payment_made_while_its_order_was_cancelled_is_cancelled_too(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order, _ = place(signed_in)
+    wallet.settle("pay_1", "expired")
+    answer = wallet.__call__
+
+    def cancelled_meanwhile(request: requests.PreparedRequest) -> Answer:
+        if request.method == "POST" and (request.url or "").endswith("/payments"):
+            Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        return answer(request)
+
+    session, _ = session_with(cancelled_meanwhile)
+    with override_settings(ZHIFU_SHOP_WALLET_SESSION=session):
+        response = signed_in.post(f"/orders/{order.number}/pay/", follow=True)
+    assert "cannot be paid now" in response.content.decode()
+    assert wallet.payments["pay_2"]["status"] == "canceled"
+    order.refresh_from_db()
+    assert (order.payment_id, order.status) == ("pay_1", Order.Status.CANCELLED)
+
+
+def test_an_order_whose_void_is_refused_stays_awaiting_payment(
+    signed_in: Client, wallet: FakeWallet
+) -> None:
+    order, _ = place(signed_in)
+    wallet.settle("pay_1", "requires_capture")
+    wallet.void_status = "requires_capture"  # the network refused the void: still held
+    assert "not available right now" in cancel(signed_in, order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("pending", "The refund of $45.50 of order {n} is waiting for the bank's answer."),
+        ("failed", "The bank refused the refund, so nothing was refunded."),
+    ],
+)
+def test_the_staff_is_told_what_became_of_the_refund(
+    signed_in: Client, wallet: FakeWallet, staff: Client, status: str, says: str
+) -> None:
+    order = _paid_order(signed_in, wallet)
+    wallet.refund_status = status
+    response = staff.post(f"/staff/orders/{order.number}/refund/", {"amount": "45.50"}, follow=True)
+    html = response.content.decode().replace("&#x27;", "'")
+    assert says.format(n=order.number) in html
+    assert "Refunded $45.50" not in html

@@ -39,6 +39,7 @@ from zhifu.accounts.forms import (
 from zhifu.accounts.middleware import ENDED_FLAG, gate_exempt, start_session
 from zhifu.config.site import config
 from zhifu.credentials import domain as credentials_domain
+from zhifu.credentials import errors as credentials_errors
 from zhifu.credentials import services as credentials
 
 log = structlog.get_logger(__name__)
@@ -331,7 +332,8 @@ def connect(request: HttpRequest, token: str) -> HttpResponse:
             except LinkProblem as exc:
                 return _link_problem(request, exc, user)
             except credentials.CredentialsRefusal as exc:
-                form.add_error("pin", exc.message)
+                if words := credentials_errors.field_error(exc):
+                    form.add_error("pin", words)
                 status = exc.http_status
             else:
                 platform = row.identity.platform
@@ -482,7 +484,8 @@ def change_email(request: HttpRequest) -> HttpResponse:
                     user, form.cleaned_data["email"], form.cleaned_data["pin"]
                 )
             except credentials.CredentialsRefusal as exc:
-                form.add_error("pin", exc.message)
+                if words := credentials_errors.field_error(exc):
+                    form.add_error("pin", words)
                 status = exc.http_status
             except AccountsRefusal as exc:
                 form.add_error("email", exc.message)

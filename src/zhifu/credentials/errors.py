@@ -117,3 +117,10 @@ class StepUpInvalid(CredentialsRefusal):
     default_message = _(
         "Please type your payment password again: the confirmation is no longer valid."
     )
+
+
+def field_error(refusal: CredentialsRefusal) -> str | None:
+    """The words a refused payment password puts beside its field; None for a lock, which
+    every page that asks for the password says once, in its notice at the top (not again
+    in the form's error summary)."""
+    return None if isinstance(refusal, PaymentPasswordLocked) else refusal.message

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from zhifu.credentials import domain, services
-from zhifu.credentials.errors import CredentialsRefusal
+from zhifu.credentials.errors import CredentialsRefusal, field_error
 from zhifu.credentials.forms import ChangePinForm, ChangeQuestionsForm
 
 SECRETS = ("current_pin", "pin", "pin_repeat")
@@ -42,7 +42,8 @@ def _page(
                 )
                 done = change(proof)
             except CredentialsRefusal as exc:
-                form.add_error("current_pin", exc.message)
+                if words := field_error(exc):
+                    form.add_error("current_pin", words)
             else:
                 messages.success(request, done)
                 return redirect("accounts:account")

@@ -26,11 +26,11 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-# Where an order may go next. Payment arrives with the wallet's checkout; until then an
-# order waits for payment or is cancelled by the buyer.
+# Where an order may go next. The buyer may cancel it until it ships: an unpaid order's
+# payment is cancelled at the wallet first, a paid one is refunded (checkout.cancel_order).
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
     OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED}),
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
@@ -44,6 +44,23 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
 def can_cancel(status: OrderStatus) -> bool:
     """Whether the buyer may still cancel an order in this status."""
     return can_transition(status, OrderStatus.CANCELLED)
+
+
+class RefundStatus(StrEnum):
+    """A refund's status at the wallet; pending until the card network answers."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+def refund_status_after(current: RefundStatus | None, reported: RefundStatus) -> RefundStatus:
+    """A refund's status once the wallet reports ``reported`` (by a webhook or an API
+    answer): a final status never changes, so a replayed or late `refund.pending` after
+    `refund.succeeded` leaves it succeeded."""
+    if current is None or current is RefundStatus.PENDING:
+        return reported
+    return current
 
 
 def clean_quantity(value: int) -> int:

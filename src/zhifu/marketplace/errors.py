@@ -16,6 +16,7 @@ class MarketplaceCode(Codes):
     ORDER_NOT_PAYABLE = "order_not_payable"
     STAFF_ONLY = "staff_only"
     REFUND_INVALID = "refund_invalid"
+    REFUND_REFUSED = "refund_refused"
 
 
 class MarketplaceRefusal(Refusal):
@@ -87,3 +88,11 @@ class RefundInvalid(MarketplaceRefusal):
     code = MarketplaceCode.REFUND_INVALID
     default_message = _("Choose an amount up to what is left to refund on a paid order.")
     http_status = 400
+
+
+class RefundRefused(MarketplaceRefusal):
+    """The card network refused the refund: nothing was refunded."""
+
+    code = MarketplaceCode.REFUND_REFUSED
+    default_message = _("The bank refused the refund, so nothing was refunded. Try again later.")
+    http_status = 502

@@ -110,7 +110,10 @@ class Order(models.Model):
     payment_id = models.CharField(max_length=64, blank=True, db_index=True)
     payment_attempt = models.PositiveIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Sums of the order's refunds (OrderRefund) by status, kept in the transaction that
+    # records one: succeeded, and sent but not answered yet.
     refunded_minor = models.PositiveBigIntegerField(default=0)
+    refund_pending_minor = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-id"]
@@ -123,12 +126,35 @@ class Order(models.Model):
         return Money(self.refunded_minor, self.currency)
 
     @property
+    def refund_pending(self) -> Money:
+        return Money(self.refund_pending_minor, self.currency)
+
+    @property
     def refundable(self) -> Money:
-        return Money(self.total_minor - self.refunded_minor, self.currency)
+        """What may still be refunded: neither refunded nor on its way back."""
+        left = self.total_minor - self.refunded_minor - self.refund_pending_minor
+        return Money(max(0, left), self.currency)
 
     @property
     def total(self) -> Money:
         return Money(self.total_minor, self.currency)
+
+
+class OrderRefund(models.Model):
+    """A refund of the order at the wallet, by the wallet's id. The SDK's answer records it
+    at once; the wallet's `refund.*` webhooks settle it, and a refund made elsewhere (at
+    the wallet, by a retry) arrives only by them. One row per refund, so nothing is
+    counted twice however often or in whatever order the news comes."""
+
+    refund_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16)  # domain.RefundStatus
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.refund_id} {self.status}"
 
 
 class OrderLine(models.Model):

@@ -358,14 +358,20 @@ def place_orders(buyer: Buyer, cart: Mapping[int, int]) -> list[Order]:
     return orders
 
 
-def cancel_order(buyer: Buyer, number: str) -> Order:
-    """Cancel the buyer's order; raises OrderNotFound or OrderNotCancellable."""
+def cancel_order(buyer: Buyer, number: str, *, attempt: int | None = None) -> Order | None:
+    """Cancel the buyer's order; raises OrderNotFound or OrderNotCancellable.
+
+    With ``attempt`` (the payment attempt whose payment the caller cancelled or refunded at
+    the wallet), None if the order has another attempt by now: the caller looks again.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(buyer=buyer, number=number).first()
         if order is None:
             raise OrderNotFound(param="number")
         if not domain.can_cancel(domain.OrderStatus(order.status)):
             raise OrderNotCancellable(param="number")
+        if attempt is not None and order.payment_attempt != attempt:
+            return None
         order.status = Order.Status.CANCELLED
         order.updated_at = clock.now()
         order.save(update_fields=["status", "updated_at"])

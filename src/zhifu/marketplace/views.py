@@ -33,6 +33,7 @@ from django.views.i18n import set_language as django_set_language
 from zhifu.client import WebhookVerificationError
 from zhifu.config.site import config
 from zhifu.kernel import money_format
+from zhifu.kernel.money import Money
 from zhifu.marketplace import branding, cart, domain, services
 from zhifu.marketplace import checkout as payments
 from zhifu.marketplace.forms import (
@@ -323,6 +324,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "lines": lines,
             "total": found.order.total.format(lang),
             "refunded": found.order.refunded.format(lang),
+            "refund_pending": found.order.refund_pending.format(lang),
+            "refundable": found.order.refundable.format(lang),
             "can_cancel": found.can_cancel,
             "awaiting_payment": found.awaiting_payment,
             "payment": payments.payment_state(
@@ -336,10 +339,10 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_first(_order_page)
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
-        services.cancel_order(_buyer(request), number)
+        payments.cancel_order(_buyer(request), number)
     except services.OrderNotFound:
         raise Http404 from None
-    except services.OrderNotCancellable as exc:
+    except (services.OrderNotCancellable, payments.PaymentsUnavailable) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Order %(number)s was cancelled.") % {"number": number})
@@ -366,6 +369,9 @@ def staff_orders(request: HttpRequest) -> HttpResponse:
             "total": row.order.total.format(lang),
             "refunded": row.order.refunded.format(lang),
             "refundable": row.refundable.format(lang),
+            "pending": row.order.refund_pending.format(lang)
+            if row.order.refund_pending_minor
+            else "",
             "can_refund": row.refundable.minor > 0,
         }
         for row in payments.paid_orders(_staff(request))
@@ -382,15 +388,18 @@ def staff_refund(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, _("Enter the amount to refund, or leave it empty for all."))
         return redirect("staff-orders")
     try:
-        refunded = payments.refund(staff, number, form.cleaned_data["amount"])
-    except (payments.RefundInvalid, payments.PaymentsUnavailable) as exc:
+        made = payments.refund(staff, number, form.cleaned_data["amount"])
+    except (payments.RefundInvalid, payments.RefundRefused, payments.PaymentsUnavailable) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Refunded %(amount)s of order %(number)s.")
-            % {"amount": refunded.format(_language()), "number": number},
-        )
+        amount = Money(made.amount, made.currency).format(_language())
+        if made.status == domain.RefundStatus.PENDING:
+            text = _(
+                "The refund of %(amount)s of order %(number)s is waiting for the bank's answer."
+            )
+        else:
+            text = _("Refunded %(amount)s of order %(number)s.")
+        messages.success(request, text % {"amount": amount, "number": number})
     return redirect("staff-orders")
 
 

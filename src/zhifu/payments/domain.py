@@ -436,6 +436,34 @@ def refund_object(r: Refund) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RefundTotals:
+    """What was given back of one payment, as its buyer sees it (minor units): refunds
+    that went through, and those still waiting for the card network."""
+
+    currency: str
+    received: int  # captured: what could be refunded
+    refunded: int = 0
+    pending: int = 0
+    count: int = 0  # refunds that went through
+
+    @property
+    def full(self) -> bool:
+        return self.refunded > 0 and self.refunded >= self.received
+
+    @property
+    def received_money(self) -> Money:
+        return Money(self.received, self.currency)
+
+    @property
+    def refunded_money(self) -> Money:
+        return Money(self.refunded, self.currency)
+
+    @property
+    def pending_money(self) -> Money:
+        return Money(self.pending, self.currency)
+
+
 def return_url_for(payment: Payment) -> str:
     """The shop's return_url with ``payment_id`` and ``status`` appended to its query."""
     parts = urlsplit(payment.return_url)

@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.views.decorators.debug import sensitive_variables
 
 from zhifu.accounts import services as accounts
@@ -1013,6 +1013,31 @@ def history(user: Any, *, cursor: str | None = None, limit: int = 20) -> Page[Pa
     if getattr(user, "pk", None) is None:
         return Page()
     return _page(_rows().filter(buyer_id=user.pk), limit, cursor, _payment)
+
+
+def refunds_of(user: Any, payments: list[Payment]) -> dict[str, domain.RefundTotals]:
+    """What was refunded of the buyer's own payments among ``payments``, by payment id; a
+    payment with nothing refunded or pending is left out (one query for a page of them)."""
+    received = {p.id: p.amount_received for p in payments if p.amount_refunded}
+    if not received or getattr(user, "pk", None) is None:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    rows = (
+        RefundRow.objects.filter(payment_id__in=list(received), payment__buyer_id=user.pk)
+        .exclude(status=RefundStatus.FAILED.value)
+        .values_list("payment_id", "currency", "status")
+        .annotate(total=Sum("amount"), count=Count("id"))
+        .order_by()
+    )
+    for payment_id, currency, status, total, count in rows:
+        sums = found.setdefault(
+            payment_id, {"currency": currency, "received": received[payment_id]}
+        )
+        if status == RefundStatus.SUCCEEDED.value:
+            sums.update(refunded=total, count=count)
+        else:
+            sums["pending"] = total
+    return {payment_id: domain.RefundTotals(**sums) for payment_id, sums in found.items()}
 
 
 def shop_names(payments: list[Payment]) -> dict[str, str]:

@@ -37,7 +37,6 @@ from zhifu.credentials import errors as credentials_errors
 from zhifu.credentials import services as credentials
 from zhifu.kernel import clock
 from zhifu.kernel.errors import Refusal
-from zhifu.kernel.money import Money
 from zhifu.payments import domain, services
 from zhifu.payments.errors import (
     BalanceUnavailable,
@@ -536,11 +535,13 @@ def history(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     found = services.history(user, cursor=request.GET.get("after") or None)
     names = services.shop_names(found.items)
+    refunds = services.refunds_of(user, found.items)
     rows = [
         {
             "payment": p,
             "shop": shop_name(names[p.platform_slug]),
             "paid_with": _card_label(p),
+            "refunds": refunds.get(p.id),
         }
         for p in found.items
     ]
@@ -567,6 +568,6 @@ def history_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
             "paid": payment.status in PAID,
             "shop": shop_name(services.shop_names([payment])[payment.platform_slug]),
             "paid_with": _card_label(payment),
-            "refunded": Money(payment.amount_refunded, payment.amount.currency),
+            "refunds": services.refunds_of(user, [payment]).get(payment.id),
         },
     )

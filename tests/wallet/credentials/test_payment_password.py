@@ -97,10 +97,12 @@ def test_change_pin_when_locked_says_until_when(client: Client, user: User) -> N
                 "/account/payment-password/",
                 {"current_pin": "000001", "pin": "480913", "pin_repeat": "480913"},
             )
-    assert (
-        "Too many wrong payment passwords: it is locked until noon\xa0(UTC)."
-        in resp.content.decode()
-    )
+    html = resp.content.decode()
+    # Said once, by the notice at the top: not again in an error summary.
+    assert html.count("locked until") == 1
+    assert "Your payment password is locked until noon\xa0(UTC) after 5 wrong attempts." in html
+    assert "error-summary" not in html
+    assert 'fieldset class="plain" disabled' in html
 
 
 def test_change_pin_refuses_a_weak_new_one(client: Client, user: User) -> None:
@@ -200,3 +202,14 @@ def test_the_unlock_time_is_in_the_buyers_time_zone_and_labelled() -> None:
         late = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
         with translation.override("en"):
             assert unlock_time(late) == "March 2, 2026, 1:30 a.m.\xa0(UTC)"
+
+
+def test_the_change_email_page_says_the_lock_once(client: Client, user: User) -> None:
+    with time_machine.travel(START, tick=False):
+        sign_in(client, user)
+        for _ in range(4):
+            services.verify_payment_password(user, "000001")
+        resp = client.post("/account/email/", {"email": "new@example.com", "pin": "000001"})
+    html = resp.content.decode()
+    assert html.count("locked until") == 1
+    assert "error-summary" not in html

@@ -226,6 +226,9 @@ def test_wrong_pins_on_every_page_share_one_counter_and_lock_them_all(
             data = {**data, ("payment_password" if "cards" in url else "current_pin"): GOOD_PIN}
             html = client.post(url, data).content.decode()
             assert "locked until noon\xa0(UTC)" in html, url
+            if url.startswith("/account/"):
+                # Said once, by the notice at the top: not again in the error summary.
+                assert html.count("locked until") == 1, url
     assert PaymentPassword.objects.get(user=user).failures == domain.MAX_FAILURES
     assert len(vault.list_cards(user)) == 1
     assert network.calls == 1  # the first card only: no locked or wrong step-up reached it

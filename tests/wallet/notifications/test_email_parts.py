@@ -121,3 +121,29 @@ def test_the_support_address_is_a_setting(settings: Any) -> None:
     settings.ZHIFU = dataclasses.replace(cfg, env=env)
     text = _part(_sent("registration_complete", "ru"), "plain")
     assert "напишите в службу поддержки: help@shop.example" in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "minutes", "days", "words"),
+    [
+        ("recovery_link", 30, 7, "30 минут."),
+        ("recovery_link", 1, 7, "1 минута."),
+        ("recovery_link", 2, 7, "2 минуты."),
+        ("cool_off_confirmation", 30, 7, "30 минут."),
+        ("recovery_completed", 30, 7, "в течение 7 дней"),
+        ("recovery_completed", 30, 1, "в течение 1 дня"),
+        ("card_added", 30, 7, "в течение 7 дней"),  # its freeze link
+    ],
+)
+def test_lifetimes_are_written_out_in_russian(
+    kind: str, minutes: int, days: int, words: str
+) -> None:
+    """«30 минут», «7 дней» in the number's form, never «30 мин.» or «7 дн.»."""
+    context = {**CONTEXT, "minutes": minutes, "days": days}
+    for text in (
+        services.render(kind, "ru", context)[1],
+        services.compose(kind, "ru", context).html,
+    ):
+        flat = " ".join(text.split())
+        assert words in flat
+        assert not re.search(r"\d+\s+(мин|дн)\.", flat)

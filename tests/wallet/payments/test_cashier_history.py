@@ -1,4 +1,5 @@
-"""The payment history on the account and its detail pages: a buyer sees only their own."""
+"""The payment history on the account and its detail pages: a buyer sees only their own,
+with what was refunded of each payment (in part or in full, and what is on its way)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.test import Client
 from tests.wallet.accounts.support import registered_buyer, sign_in
 from tests.wallet.payments.cashier_support import NEW_CARD, main, new_payment
 from zhifu.accounts.models import Platform
+from zhifu.connectors.base import DeclineCode, Flow, OutcomeUnknown, Refused
 from zhifu.connectors.fake import FakeCardNetwork
+from zhifu.payments import services
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -78,3 +81,73 @@ def test_the_history_in_russian(client: Client, anna: Any, platform: Platform) -
 
 def test_the_history_is_for_signed_in_registered_buyers(client: Client) -> None:
     assert client.get("/pay/history/").status_code == 302
+
+
+def refund(platform: Platform, payment_id: str, amount: int) -> None:
+    services.create_refund(platform, payment_id=payment_id, amount=amount)
+
+
+def test_partial_and_full_refunds_on_the_history_and_the_detail(
+    client: Client, anna: Any, platform: Platform
+) -> None:
+    partly = paid(client, platform, "order-part")
+    fully = paid(client, platform, "order-full")
+    refund(platform, partly, 30000)
+    refund(platform, partly, 20000)
+    refund(platform, fully, 178000)
+    html = main(client, "/pay/history/")
+    assert "Refunded RUB\xa0500.00" in html
+    row = html[html.index(f"/pay/history/{fully}/") :]
+    assert '<span class="status status-refunded">Refunded</span>' in row[: row.index("</a>")]
+    detail = main(client, f"/pay/history/{partly}/")
+    assert "Refunded RUB\xa0500.00 of RUB\xa01,780.00 (2 refunds)." in detail
+    detail = main(client, f"/pay/history/{fully}/")
+    assert "Refunded in full: RUB\xa01,780.00 (1 refund)." in detail
+    assert '<span class="status status-refunded">Refunded</span>' in detail
+    account = main(client, "/account/")
+    assert "Refunded RUB\xa0500.00" in account
+
+
+def test_refunds_in_russian_with_their_plural_forms(
+    client: Client, anna: Any, platform: Platform
+) -> None:
+    ru = {"headers": {"Accept-Language": "ru"}}
+    partly = paid(client, platform, "order-part")
+    fully = paid(client, platform, "order-full")
+    for amount in (10000, 10000, 10000, 10000, 10000):
+        refund(platform, partly, amount)
+    refund(platform, fully, 100000)
+    refund(platform, fully, 78000)
+    html = main(client, "/pay/history/", **ru)
+    assert "Возвращено 500\xa0₽" in html
+    assert "Возвращён" in html
+    detail = main(client, f"/pay/history/{partly}/", **ru)
+    assert "Возвращено 500\xa0₽ из 1\xa0780\xa0₽ (5 возвратов)." in detail
+    detail = main(client, f"/pay/history/{fully}/", **ru)
+    assert "Возвращено полностью: 1\xa0780\xa0₽ (2 возврата)." in detail
+
+
+def test_a_refund_on_its_way_is_not_counted_as_refunded(
+    client: Client, anna: Any, platform: Platform, network: FakeCardNetwork
+) -> None:
+    payment_id = paid(client, platform, "order-slow")
+    [authorization] = list(network._authorizations)
+    network.program(Flow.REFUND, authorization, OutcomeUnknown("no answer"))
+    refund(platform, payment_id, 178000)
+    html = main(client, "/pay/history/")
+    assert "Refund of RUB\xa01,780.00 in progress" in html
+    assert "status-refunded" not in html
+    detail = main(client, f"/pay/history/{payment_id}/")
+    assert "Refund of RUB\xa01,780.00 in progress" in detail
+    assert "Refunded in full" not in detail
+
+
+def test_a_refused_refund_shows_nothing_refunded(
+    client: Client, anna: Any, platform: Platform, network: FakeCardNetwork
+) -> None:
+    payment_id = paid(client, platform, "order-refused")
+    [authorization] = list(network._authorizations)
+    network.program(Flow.REFUND, authorization, Refused(DeclineCode.OTHER))
+    refund(platform, payment_id, 1000)
+    detail = main(client, f"/pay/history/{payment_id}/")
+    assert "Refund" not in detail.split("<main", 1)[-1].split("Back to payment history")[0]

@@ -18,7 +18,11 @@ RECENT = 3
 def recent_payments(user: Any) -> dict[str, Any]:
     found = services.history(user, limit=RECENT)
     names = services.shop_names(found.items)
+    refunds = services.refunds_of(user, found.items)
     return {
-        "rows": [{"payment": p, "shop": names[p.platform_slug]} for p in found.items],
+        "rows": [
+            {"payment": p, "shop": names[p.platform_slug], "refunds": refunds.get(p.id)}
+            for p in found.items
+        ],
         "more": found.has_more,
     }
