@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import _shared
-from _shared import BenchError
 
 BUYERS = 1000
 ROUNDS = 3
@@ -280,9 +279,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     sweep: tuple[int, ...] = getattr(args, "shards", ())
     print(f"zhifu bench ledger: {args.clients} clients, {args.seconds:g} s per run")
     began = time.perf_counter()
-    _shared.create_db(args.database_url, pgbench_db)
-    _shared.create_db(args.database_url, ledger_db)
-    try:
+    with _shared.scratch(args, [pgbench_db, ledger_db]):
         print(f"  pgbench TPC-B (scale {scale}): initialize ...", flush=True)
         pgbench_url = _shared.with_db(args.database_url, pgbench_db)
         _shared.pgbench_init(args, pgbench_url, scale)
@@ -315,13 +312,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         violations = services.check()
         check_seconds = time.perf_counter() - started
-    finally:
-        from django.db import connections
-
-        if "DJANGO_SETTINGS_MODULE" in os.environ:
-            connections.close_all()
-        _shared.drop_db(args.database_url, pgbench_db)
-        _shared.drop_db(args.database_url, ledger_db)
     random_rate = results["random accounts"].entries_per_s
     hot = results[f"hot merchant, {MERCHANT_PAYABLE_SHARDS} shards"]
     return {
@@ -424,15 +414,7 @@ def _setup_django(url: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (`zhifu bench ledger` calls this too); the exit status."""
-    parser = argparse.ArgumentParser(prog="bench/ledger.py", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench ledger: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return _shared.cli("ledger", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":
