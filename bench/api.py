@@ -98,7 +98,7 @@ def _authorize(n: int, count: int, queue: mp.Queue[tuple[int, list[str]]]) -> No
     from zhifu.payments.domain import CaptureMethod
     from zhifu.vault import services as vault
 
-    platform = accounts.platform_by_slug(pay.PLATFORM)
+    platform = accounts.platform_by_slug(_shared.PLATFORM)
     user = User.objects.get(email=f"buyer{n}@bench.example")
     card = vault.list_cards(user)[0]
     made = []
@@ -111,7 +111,7 @@ def _authorize(n: int, count: int, queue: mp.Queue[tuple[int, list[str]]]) -> No
             capture_method=CaptureMethod.MANUAL,
             metadata={},
         )
-        proof = credentials.step_up(user, pay.PIN, payments.pay_action(payment.id))
+        proof = credentials.step_up(user, _shared.PIN, payments.pay_action(payment.id))
         outcome = payments.pay_with_saved_card(user, payment.id, card_id=card.id, step_up=proof)
         if isinstance(outcome, payments.Paid):
             made.append(payment.id)
@@ -242,7 +242,7 @@ class Load:
 
 
 def run_load(
-    args: argparse.Namespace, sites: pay.Sites, api_key: str, pools: dict[int, list[str]]
+    args: argparse.Namespace, sites: _shared.Sites, api_key: str, pools: dict[int, list[str]]
 ) -> Load:
     from django.db import connections
 
@@ -290,7 +290,7 @@ def run_load(
 # --- statements per request, counted in this process ----------------------------------------
 
 
-def count_statements(sites: pay.Sites, api_key: str, pool: list[str]) -> dict[str, int]:
+def count_statements(sites: _shared.Sites, api_key: str, pool: list[str]) -> dict[str, int]:
     """The SQL statements each call of the mix sends, on every database alias, through
     Django's test client in this process (the same settings, middleware and databases as
     the servers; a second request of a kind, so per-process caches are as under load)."""
@@ -344,7 +344,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     _shared.check_common_arguments(args, "api")
     suffix = f"{os.getpid()}_api"
     data_dir = Path(tempfile.mkdtemp(prefix="zhifu-bench-api-"))
-    sites = pay.Sites(args.database_url, suffix, data_dir, sqlite=args.sqlite)
+    sites = _shared.Sites(args.database_url, suffix, data_dir, sqlite=args.sqlite)
     pgbench_db = f"zhifu_bench_api_pgbench_{suffix}"
     scale = args.pgbench_scale or args.clients
     label = "SQLite" if args.sqlite else "PostgreSQL"
@@ -358,7 +358,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     tps = args.pgbench_tps
     names = list(sites.databases.values()) + ([] if tps else [pgbench_db])
     runs = []
-    with pay._scratch(args, names):
+    with _shared.scratch(args, names):
         if not tps:
             step(f"pgbench TPC-B (scale {scale})")
             tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
@@ -369,7 +369,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         from zhifu.config.runtime import setup_site
 
         setup_site("wallet")
-        seeded: pay.Seeded | None = None
+        seeded: _shared.Seeded | None = None
         for workers in args.workers:
             try:
                 step(f"starting the wallet: {workers} workers x {args.threads} threads")
@@ -380,7 +380,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 ))  # fmt: skip
                 if seeded is None:
                     step(f"seeding {args.clients} buyers (saved cards verified by cardnet)")
-                    seeded = pay.seed(args.clients)
+                    seeded = _shared.seed(args.clients)
                 step(f"{args.pool} authorized payments per client")
                 pools = authorize_pool(args.clients, args.pool)
                 counting_pool = authorize_pool(1, 3)[0]
@@ -403,7 +403,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.keep_logs:
         print(f"servers' logs and data: {data_dir}")
     else:
-        pay._remove(data_dir)
+        _shared.remove(data_dir)
     return runs
 
 
@@ -509,22 +509,17 @@ def _report(f: dict[str, Any]) -> None:
     print(f"ledger check after the run: {f['ledger_violations']} violations")
 
 
+def _run(args: argparse.Namespace) -> None:
+    if args.pool < 1 or args.threads < 1 or args.warmup < 0:
+        raise BenchError("--pool and --threads must be positive")
+    runs = measure(args)
+    if args.json:
+        args.json.write_text(json.dumps({"benchmark": "api", "runs": runs}, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (`zhifu bench api` calls this too); the exit status."""
-    parser = argparse.ArgumentParser(prog="bench/api.py", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.pool < 1 or args.threads < 1 or args.warmup < 0:
-        print("bench api: --pool and --threads must be positive", file=sys.stderr)
-        return 1
-    try:
-        runs = measure(args)
-        if args.json:
-            args.json.write_text(json.dumps({"benchmark": "api", "runs": runs}, indent=2))
-    except BenchError as exc:
-        print(f"bench api: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return _shared.cli("api", __doc__, add_arguments, _run, argv)
 
 
 if __name__ == "__main__":

@@ -39,10 +39,7 @@ import json
 import multiprocessing as mp
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,12 +54,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import _shared
-from _shared import BenchError
+from _shared import PIN, BenchError, Seeded, Sites, seed
 
-PIN = "583920"
-PLATFORM = "zhifu-shop"  # the wallet's seed registers the demo shop as a platform
 AMOUNT, CURRENCY = 1250, "EUR"
-HEALTHY_WITHIN_S = 120
 REQUESTS = ("create", "cashier", "confirm", "receipt", "retrieve")
 Headers = dict[str, str] | None
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -92,211 +86,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and data")
-
-
-# --- the servers -------------------------------------------------------------------------
-
-
-def _free_port(address: str) -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Sites:
-    """The scratch databases, data directory and URLs of one run's wallet and cardnet."""
-
-    server_url: str
-    suffix: str
-    data_dir: Path
-    sqlite: bool = False  # every site on its default SQLite file in data_dir
-    wallet_url: str = ""
-    cardnet_url: str = ""
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.wallet_url = f"http://127.0.0.1:{_free_port('127.0.0.1')}"
-        self.cardnet_url = f"http://127.0.0.2:{_free_port('127.0.0.2')}"
-
-    @property
-    def databases(self) -> dict[str, str]:
-        if self.sqlite:
-            return {}
-        return {alias: f"zhifu_bench_pay_{alias}_{self.suffix}" for alias in DB_ALIASES}
-
-    def env(self) -> dict[str, str]:
-        """The servers' environment (and this process's, for seeding): demo mode for the
-        generated secrets and plain-http cookies, each site on its scratch database."""
-        # Nothing of the caller's zhifu settings, but a test run's pinned clock
-        # (tests/harness/clock.py), which every process of the run must share.
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("ZHIFU_") or k in ("ZHIFU_TEST_NOW", "ZHIFU_TEST_NOW_AT")
-        }
-        env.pop("DATABASE_URL", None)
-        db = {a: _shared.with_db(self.server_url, name) for a, name in self.databases.items()}
-        env.update({f"ZHIFU_{a.upper()}_DATABASE_URL": url for a, url in db.items()})
-        env.update(
-            ZHIFU_DEMO="1",
-            ZHIFU_DATA_DIR=str(self.data_dir),
-            ZHIFU_WALLET_URL=self.wallet_url,
-            ZHIFU_CARDNET_URL=self.cardnet_url,
-            ZHIFU_DB_CONN_MAX_AGE="600",
-            # The per-key limit (1,000 requests a minute by default) would be the ceiling.
-            ZHIFU_API_RATE_LIMIT="1000000",
-        )
-        return env
-
-    def zhifu(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "zhifu.cli", *args, "--data-dir", str(self.data_dir)]
-
-    def prepare(self) -> None:
-        """Migrate both sites (in parallel, as the demo does), then seed them."""
-        log = (self.data_dir / "prepare.log").open("ab")
-        for step in ("migrate", "seed"):
-            running = [
-                subprocess.Popen(self.zhifu(step, site), env=self.env(), stdout=log, stderr=log)
-                for site in ("wallet", "cardnet")
-            ]
-            if any(proc.wait(timeout=600) != 0 for proc in running):
-                raise BenchError(f"zhifu {step} failed: see {self.data_dir / 'prepare.log'}")
-
-    def start(self, args: argparse.Namespace) -> None:
-        from zhifu.demo import healthy
-
-        commands = {
-            "cardnet": self.zhifu(
-                "serve", "cardnet", "--bind", urlsplit(self.cardnet_url).netloc,
-                "--workers", str(args.cardnet_workers),
-            ),
-            "wallet": self.zhifu(
-                "serve", "wallet", "--bind", urlsplit(self.wallet_url).netloc,
-                "--workers", str(args.wallet_workers), "--threads", str(args.wallet_threads),
-            ),
-        }  # fmt: skip
-        for site, command in commands.items():
-            self.procs[site] = subprocess.Popen(
-                command,
-                env=self.env(),
-                stdout=(self.data_dir / f"{site}.log").open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: stopped with every worker
-            )
-        urls = {"wallet": self.wallet_url, "cardnet": self.cardnet_url}
-        deadline = time.monotonic() + HEALTHY_WITHIN_S
-        pending = set(urls)
-        while pending:
-            for site in pending:
-                if self.procs[site].poll() is not None:
-                    raise BenchError(f"zhifu serve {site} exited: see {self.data_dir}/{site}.log")
-            if time.monotonic() > deadline:
-                raise BenchError(f"not healthy after {HEALTHY_WITHIN_S} s: {', '.join(pending)}")
-            pending = {site for site in pending if not healthy(urls[site])}
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-DB_ALIASES = ("wallet", "vault", "cardnet")
-
-
-# --- seeding (in this process, through the wallet's services) ----------------------------
-
-
-@dataclass(frozen=True)
-class Buyer:
-    session_key: str
-    card_id: str
-
-
-@dataclass(frozen=True)
-class Seeded:
-    api_key: str
-    session_cookie: str
-    buyers: list[Buyer]
-
-
-def _card_number(n: int) -> str:
-    """A Luhn-valid Visa number of its own per buyer (the vault limits checks per card),
-    outside cardnet's special test cards (4000 0000 0000 ...)."""
-    body = f"424242{n:09d}"
-    total = 0
-    for i, digit in enumerate(reversed(body)):
-        d = int(digit) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
-
-
-def seed(buyers: int) -> Seeded:
-    """A platform's API key and `buyers` registered buyers, each with a payment password,
-    a saved card (verified by the real cardnet, sealed by the vault) and a signed-in
-    session as the SSO callback leaves it (accounts' session keys)."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from zhifu.accounts import services as accounts
-    from zhifu.accounts.middleware import LAST_SEEN_AT, SIGNED_IN_AT
-    from zhifu.accounts.models import User
-    from zhifu.credentials import services as credentials
-    from zhifu.credentials.domain import QuestionChoice
-    from zhifu.kernel import clock
-    from zhifu.merchants import services as merchants
-    from zhifu.vault import services as vault
-
-    platform = accounts.platform_by_slug(PLATFORM)
-    if platform is None:
-        raise BenchError(f"the wallet's seed registered no platform {PLATFORM!r}")
-    key = merchants.create_key(PLATFORM, name="bench").secret.reveal()
-    choices = [
-        QuestionChoice("first_pet", "Barsik"),
-        QuestionChoice("birth_city", "Omsk"),
-        QuestionChoice("favourite_book", "Master and Margarita"),
-    ]
-    made = []
-    for n in range(buyers):
-        user = accounts.sign_in(
-            platform, {"sub": f"bench-buyer-{n}", "email": f"buyer{n}@bench.example",
-                       "email_verified": True, "locale": "en"},
-        )  # fmt: skip
-        # Registered: the address confirmed (the e-mailed link's effect) and the payment
-        # password and questions set, as complete_registration does.
-        User.objects.filter(pk=user.pk).update(
-            email=f"buyer{n}@bench.example", email_confirmed_at=clock.now()
-        )
-        user.refresh_from_db()
-        credentials.register_credentials(user, PIN, choices)
-        proof = credentials.step_up(user, PIN, vault.ADD_ACTION)
-        card = vault.add_card(
-            user,
-            vault.CardInput(
-                number=_card_number(n), expiry="12/39", holder_name="BENCH BUYER", cvc="123"
-            ),
-            step_up=proof,
-        )
-        if not isinstance(card, vault.Card):
-            raise BenchError(f"cardnet asked to confirm the bench card {n}")
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = clock.now().timestamp()
-        accounts.remember_platform(session, platform)
-        session.create()
-        assert session.session_key is not None
-        made.append(Buyer(session.session_key, card.id))
-    return Seeded(key, settings.SESSION_COOKIE_NAME, made)
 
 
 # --- the argon2id ceiling ----------------------------------------------------------------
@@ -759,21 +548,6 @@ def _statuses() -> dict[str, int]:
         return {status: int(count) for status, count in cur.fetchall()}
 
 
-@contextmanager
-def _scratch(args: argparse.Namespace, names: list[str]) -> Iterator[None]:
-    for name in names:
-        _shared.create_db(args.database_url, name)
-    try:
-        yield
-    finally:
-        from django.db import connections
-
-        if "DJANGO_SETTINGS_MODULE" in os.environ:
-            connections.close_all()
-        for name in names:
-            _shared.drop_db(args.database_url, name)
-
-
 def run(args: argparse.Namespace) -> None:
     _shared.check_common_arguments(args, "payments")
     if args.verify_every < 1 or args.warmup < 0:
@@ -789,7 +563,7 @@ def run(args: argparse.Namespace) -> None:
     def step(what: str) -> None:
         print(f"  [{time.perf_counter() - began:4.0f} s] {what} ...", flush=True)
 
-    with _scratch(args, [pgbench_db, *sites.databases.values()]):
+    with _shared.scratch(args, [pgbench_db, *sites.databases.values()]):
         step(f"pgbench TPC-B (scale {scale})")
         tps = _shared.pgbench_tps(args, _shared.with_db(args.database_url, pgbench_db), scale)
         _shared.drop_db(args.database_url, pgbench_db)
@@ -836,13 +610,7 @@ def run(args: argparse.Namespace) -> None:
     if args.keep_logs:
         print(f"servers' logs and data: {data_dir}")
     else:
-        _remove(data_dir)
-
-
-def _remove(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
+        _shared.remove(data_dir)
 
 
 def _percentile(values: list[float], q: int) -> float:
@@ -987,15 +755,7 @@ def _figures(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (`zhifu bench payments` calls this too); the exit status."""
-    parser = argparse.ArgumentParser(prog="bench/payments.py", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench payments: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return _shared.cli("payments", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":
