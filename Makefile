@@ -85,7 +85,7 @@ test-postgres: $(DEV_STAMP)
 	ZHIFU_TEST_DB=postgres $(BIN)/python scripts/pytest_sites.py
 
 # The tests that read the clock, on SQLite, at each pinned date of tests/harness/clock.py
-# (a month's 1st, a 31st, 29 February, 31 December).
+# (a month's 1st, a 31st, 29 February, 31 December), one process per site and date.
 test-dates: $(DEV_STAMP)
 	$(BIN)/python scripts/pytest_sites.py --dates
 

@@ -53,8 +53,10 @@ def _check_single_database_url(sites: Sequence[str]) -> None:
             )
 
 
-def _per_site(command: str, sites: Sequence[str], run: Callable[[str], None]) -> None:
-    """Run in this process for one site, else one child process per site."""
+def _per_site(
+    command: str, sites: Sequence[str], run: Callable[[str], None], options: Sequence[str] = ()
+) -> None:
+    """Run in this process for one site, else one child process per site (with options)."""
     sites = list(sites) or list(SITES)
     unknown = [s for s in sites if s not in SITES]
     if unknown:
@@ -64,7 +66,9 @@ def _per_site(command: str, sites: Sequence[str], run: Callable[[str], None]) ->
         run(sites[0])
         return
     for site in sites:
-        done = subprocess.run([sys.executable, "-m", "zhifu.cli", command, site], check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "zhifu.cli", command, site, *options], check=False
+        )
         if done.returncode != 0:
             raise CommandError(f"{command} {site} failed", done.returncode)
 
@@ -72,17 +76,20 @@ def _per_site(command: str, sites: Sequence[str], run: Callable[[str], None]) ->
 # --- subcommands ---------------------------------------------------------------------
 
 
+def _migrate(site: str, *, verbose: bool = False) -> None:
+    """Migrate every database of the site (set up in this process)."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    for alias in connections:  # every database of the site (the wallet's vault too)
+        call_command("migrate", database=alias, interactive=False, verbosity=1 if verbose else 0)
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
     def run(site: str) -> None:
         setup_site(site)
         check_database(site)
-        from django.core.management import call_command
-        from django.db import connections
-
-        for alias in connections:  # every database of the site (the wallet's vault too)
-            call_command(
-                "migrate", database=alias, interactive=False, verbosity=1 if args.verbose else 0
-            )
+        _migrate(site, verbose=args.verbose)
         print(f"{site}: database up to date")
 
     _per_site("migrate", args.sites, run)
@@ -94,9 +101,12 @@ def cmd_seed(args: argparse.Namespace) -> None:
         check_database(site)
         from django.core.management import call_command
 
+        if args.migrate:  # one process where two would each set Django up (`zhifu demo`)
+            _migrate(site)
+            print(f"{site}: database up to date", file=sys.stderr)
         call_command("seed_demo")
 
-    _per_site("seed", args.sites, run)
+    _per_site("seed", args.sites, run, ["--migrate"] if args.migrate else [])
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -160,6 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             bazaar=args.bazaar_port,
         ),
         with_worker=not args.no_worker,
+        prepare_only=args.prepare_only,
     )
 
 
@@ -229,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cardnet-port", type=int, default=8002)
     p.add_argument("--bazaar-port", type=int, default=8003, help="the second shop, on 127.0.0.3")
     p.add_argument("--no-worker", action="store_true", help="do not start the outbox worker")
+    p.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="migrate and seed every site, then exit without serving",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", parents=[common], help="serve one site with gunicorn (production)")
@@ -266,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
         "seed", parents=[common], help="add the demo data to each site, idempotently (default: all)"
     )
     p.add_argument("sites", nargs="*", metavar="SITE", help="wallet, marketplace or cardnet")
+    p.add_argument(
+        "--migrate", action="store_true", help="migrate each site first (in the same process)"
+    )
     p.set_defaults(func=cmd_seed)
 
     p = sub.add_parser(

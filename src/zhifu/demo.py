@@ -203,17 +203,15 @@ def _site(name: str) -> str:
 
 
 def _prepare(name: str, env: dict[str, str] | None) -> list[str]:
-    """Migrate then seed one site; return the credential lines its seeders print."""
+    """Migrate then seed one site, in one process (Django is set up once); return the
+    credential lines its seeders print."""
     site = _site(name)
-    done = subprocess.run(_zhifu("migrate", site, env=env), env=env, check=False)
-    if done.returncode != 0:
-        raise CommandError(f"migrating the {name} database failed", done.returncode)
     seeded = subprocess.run(
-        _zhifu("seed", site, env=env), env=env, check=False, capture_output=True, text=True
-    )
+        _zhifu("seed", site, "--migrate", env=env),
+        env=env, check=False, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     if seeded.returncode != 0:
-        sys.stderr.write(seeded.stderr)
-        raise CommandError(f"seeding the {name} demo data failed", seeded.returncode)
+        raise CommandError(f"migrating and seeding the {name} site failed", seeded.returncode)
     lines = seeded.stdout.splitlines()
     return [f"{SECOND_SHOP.name}: {line}" for line in lines] if name == SECOND_SHOP.key else lines
 
@@ -227,7 +225,9 @@ def healthy(url: str) -> bool:
         return False
 
 
-def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
+def run_demo(ports: Ports, *, with_worker: bool = True, prepare_only: bool = False) -> None:
+    """prepare_only: migrate and seed, then return without serving (nothing listens, so the
+    ports are not checked; a later start seeds again with its own ports)."""
     data_dir = Path(os.environ.get("ZHIFU_DATA_DIR", "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     urls = site_urls(ports)
@@ -240,7 +240,7 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     )
     os.environ.pop("DATABASE_URL", None)  # the demo always runs on its own SQLite files
     for name, port in vars(ports).items():
-        if not _port_free(BIND_ADDRESSES[name], port):
+        if not prepare_only and not _port_free(BIND_ADDRESSES[name], port):
             raise CommandError(
                 f"port {port} of {BIND_ADDRESSES[name]} ({name}) is in use;"
                 f" choose another with --{name}-port"
@@ -257,6 +257,9 @@ def run_demo(ports: Ports, *, with_worker: bool = True) -> None:
     # The first shop shares the demo's data dir: its key is the one the wallet's seed made.
     first_key = data_dir / "secrets" / FIRST_SHOP_KEY
     demo_value(data_dir, SHOP_API_KEY, first_key.read_text)
+    if prepare_only:
+        print(f"zhifu demo: {data_dir} migrated and seeded", flush=True)
+        return
 
     binds = {
         site: ["--bind", f"{BIND_ADDRESSES[site]}:{port}"] for site, port in vars(ports).items()

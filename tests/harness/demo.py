@@ -1,15 +1,25 @@
 """`zhifu demo` as a subprocess on free ports: the one harness of tests/system and tests/e2e.
 
 The demo and every process it starts share the test run's pinned clock (tests/harness/clock).
+
+Migrating and seeding four sites is most of a fresh start's CPU, and gives the same data
+every time: each test process has `zhifu demo --prepare-only` make one data directory,
+and each Demo starts on a copy of its own (its own files, secrets and mail; the demo seeds
+it again with its own ports). `Demo(..., fresh=True)` starts on an empty directory instead,
+as a newcomer's `make demo` does.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,14 +65,43 @@ def demo_env() -> dict[str, str]:
 
 READY_LINE = "zhifu demo is running"
 
+_prepared: Path | None = None
+_preparing = threading.Lock()
+
+
+def prepared_data_dir() -> Path:
+    """This process's migrated and seeded demo data directory (made on first use, by the
+    demo itself, on ports nobody listens on; removed when the process exits)."""
+    global _prepared
+    with _preparing:
+        if _prepared is None:
+            root = Path(tempfile.mkdtemp(prefix="zhifu-demo-template-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            data_dir = root / "data"
+            done = subprocess.run(
+                [sys.executable, "-m", "zhifu.cli", "demo", "--prepare-only",
+                 "--data-dir", str(data_dir)],
+                env=demo_env(), capture_output=True, text=True, timeout=HEALTHY_WITHIN_S,
+                check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise AssertionError(
+                    f"zhifu demo --prepare-only failed:\n{done.stdout}{done.stderr}"
+                )
+            _prepared = data_dir
+        return _prepared
+
 
 class Demo:
     """One `zhifu demo` (the three sites, the second shop and the worker); its whole output
     goes to `log`."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, *, fresh: bool = False
+    ) -> None:
         self.data_dir = data_dir
         self.env = env or {}  # settings of this demo's own (the tests' ZHIFU_* are dropped)
+        self.fresh = fresh  # start on an empty data dir, not on a copy of the prepared one
         self.ports = {site: free_port(address) for site, address in BIND_ADDRESSES.items()}
         self.urls = site_urls(Ports(**self.ports))
         self.log = data_dir.parent / "demo.log"
@@ -71,6 +110,10 @@ class Demo:
     def start(self) -> float:
         """Start the demo; return seconds until every site answered /healthz."""
         started = time.monotonic()
+        if not self.fresh and not self.data_dir.exists():
+            # Settings of this demo's own (self.env) are read when it serves, not when it
+            # seeds: one prepared directory serves every Demo.
+            shutil.copytree(prepared_data_dir(), self.data_dir, symlinks=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "zhifu.cli", "demo", "--data-dir", str(self.data_dir),
              *[f"--{site}-port={port}" for site, port in self.ports.items()]],
