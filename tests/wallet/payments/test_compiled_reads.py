@@ -89,6 +89,7 @@ def test_joined_rows_and_changed_values_are_refused(shop: Platform) -> None:
         )
 
 
+@pytest.mark.django_db(databases=["default", "vault"], transaction=True)
 def test_a_locking_read_needs_a_transaction(shop: Platform) -> None:
     payment = create(shop)
     query = CompiledQuery(lambda pk: PaymentRow.objects.select_for_update().filter(pk=pk))
