@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, connections, models, transaction
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
@@ -109,8 +110,10 @@ class _Plan:
     alias: str
     sql: str
     params: tuple[tuple[int, Any], ...]  # (slot index, or -1 and the fixed value)
-    names: tuple[str, ...]  # the model's attnames, in the SELECT's order
+    columns: slice  # the model's own columns in the row
+    names: tuple[str, ...]  # their attnames
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    related: tuple[Any, ...]  # Django's populators of select_related rows
     for_update: bool
 
 
@@ -124,8 +127,8 @@ class CompiledQuery(Generic[M]):
     None (no filter: another shape) or a str or int the queryset sends unchanged (an id, a
     foreign key's id, a status); ``shape``'s hashable keywords (the mode, a limit) change
     the SQL. A value of another type (a datetime) runs the queryset itself. The rows are
-    what the queryset gives (every concrete field, Django's converters applied), without
-    select_related: the caller attaches what it already holds.
+    what the queryset gives (every concrete field, Django's converters applied, its
+    select_related rows made by Django's own populators); no annotations or extra columns.
     """
 
     MAX_PLANS = 256
@@ -162,7 +165,10 @@ class CompiledQuery(Generic[M]):
                 for convert in convs:
                     value = convert(value, expression, db)
                 row[pos] = value
-            rows.append(model.from_db(plan.alias, plan.names, row))  # type: ignore[arg-type]
+            obj = model.from_db(plan.alias, plan.names, row[plan.columns])
+            for populator in plan.related:
+                populator.populate(row, obj)
+            rows.append(obj)  # type: ignore[arg-type]
         return rows
 
     def _compile(self, values: tuple[Any, ...], shape: dict[str, Hashable]) -> _Plan:
@@ -172,8 +178,8 @@ class CompiledQuery(Generic[M]):
         ]
         queryset = self.build(*marks, **shape)
         query = queryset.query
-        if query.select_related or query.annotations or query.extra or query.combinator:
-            raise ValueError("a compiled query reads one model's own columns only")
+        if query.annotations or query.extra or query.combinator or query.deferred_loading[0]:
+            raise ValueError("a compiled query reads the models' own columns only")
         assert query.model is not None
         alias = queryset.db
         compiler = query.get_compiler(using=alias)
@@ -184,12 +190,17 @@ class CompiledQuery(Generic[M]):
             raise ValueError("a value of the compiled query does not reach its SQL unchanged")
         columns = [col for col, _, _ in compiler.select]
         converters = compiler.get_converters(columns)
+        info = compiler.klass_info
+        assert info is not None
+        own = slice(info["select_fields"][0], info["select_fields"][-1] + 1)
         return _Plan(
             model=query.model,
             alias=alias,
             sql=sql,
             params=tuple((i, None if i >= 0 else p) for i, p in slots),
-            names=tuple(col.target.attname for col in columns),
+            columns=own,
+            names=tuple(col.target.attname for col in columns[own]),
             converters=tuple((pos, tuple(c), e) for pos, (c, e) in converters.items()),
+            related=tuple(get_related_populators(info, compiler.select, alias)),
             for_update=bool(query.select_for_update),
         )

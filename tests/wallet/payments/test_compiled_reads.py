@@ -77,12 +77,26 @@ def test_a_value_of_another_type_runs_the_queryset(shop: Platform) -> None:
     assert not query._plans
 
 
-def test_joined_rows_and_changed_values_are_refused(shop: Platform) -> None:
+def test_select_related_rows_are_the_orms_too(shop: Platform) -> None:
+    payment = create(shop)
+
+    def joined(pk: str) -> Any:
+        return PaymentRow.objects.select_related("platform").filter(pk=pk)
+
+    query = CompiledQuery(joined)
+    query.fetch(payment.id)
+    (row,) = query.fetch(payment.id)
+    (orm,) = joined(payment.id)
+    assert _fields(row) == _fields(orm)
+    with CaptureQueriesContext(connection) as sent:
+        assert _fields(row.platform) == _fields(orm.platform)
+    assert not sent.captured_queries  # populated, not loaded
+
+
+def test_other_columns_and_changed_values_are_refused(shop: Platform) -> None:
     create(shop)
     with pytest.raises(ValueError, match="own columns"):
-        CompiledQuery(lambda pk: PaymentRow.objects.select_related("platform").filter(pk=pk)).fetch(
-            "x"
-        )
+        CompiledQuery(lambda pk: PaymentRow.objects.filter(pk=pk).only("id")).fetch("x")
     with pytest.raises(ValueError, match="unchanged"):  # the lookup rewrites its value
         CompiledQuery(lambda ref: PaymentRow.objects.filter(order_reference__contains=ref)).fetch(
             "order"
