@@ -23,8 +23,8 @@ services, as the cashier does), and once its pool is spent a unit's capture beco
 second refund of the last captured payment (the same work: a card-network call, a ledger
 entry, an event). Prints requests/s and its ratio to pgbench's tps, p50/p99 latency per
 call, the CPU milliseconds per request (wallet, cardnet, their PostgreSQL backends, the
-clients) and, counted in this process with Django's test client, the SQL statements of
-each call. Figures and how to read them: docs/performance.md.
+clients) and, in this process with Django's test client, the SQL statements and the CPU
+milliseconds of each call. Figures and how to read them: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sqlite", action="store_true", help="the sites on their default SQLite databases"
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=20,
+        help="calls of each kind timed in this process for the CPU per call (default 20)",
     )
     p.add_argument("--pgbench-tps", type=float, default=0.0, help="measured already: skip pgbench")
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
@@ -287,13 +293,24 @@ def run_load(
     )
 
 
-# --- statements per request, counted in this process ----------------------------------------
+# --- statements and CPU per request, in this process ---------------------------------------
 
 
-def count_statements(sites: _shared.Sites, api_key: str, pool: list[str]) -> dict[str, int]:
-    """The SQL statements each call of the mix sends, on every database alias, through
-    Django's test client in this process (the same settings, middleware and databases as
-    the servers; a second request of a kind, so per-process caches are as under load)."""
+@dataclass(frozen=True)
+class PerCall:
+    statements: dict[str, int]  # SQL statements of one call, every database alias
+    cpu_ms: dict[str, float]  # this process's CPU milliseconds per call, over `repeat` calls
+
+
+def per_call(sites: _shared.Sites, api_key: str, pool: list[str], repeat: int) -> PerCall:
+    """The SQL statements each call of the mix sends, on every database alias, and the CPU
+    milliseconds it costs, through Django's test client in this process (the same settings,
+    middleware and databases as the servers; each kind sent once before, so per-process
+    caches are as under load). The statements are counted on one call; the CPU is
+    time.process_time over `repeat` calls not counted (counting slows every statement),
+    so it does not depend on the machine's load; capture and refund include the card
+    network's HTTP call as the wallet makes it (its client side), not cardnet's work.
+    `pool` holds `repeat` + 2 authorized payments."""
     from django.test import Client
 
     client = Client(
@@ -311,28 +328,38 @@ def count_statements(sites: _shared.Sites, api_key: str, pool: list[str]) -> dic
             "return_url": "https://shop.example/r",
         })  # fmt: skip
 
-    def counted(kind: str, send: Callable[[], Any]) -> int:
-        response, statements, _ = _shared.counted(send)
+    def checked(kind: str, response: Any) -> Any:
         if response.status_code >= 300:
             raise BenchError(f"{kind} answered {response.status_code}: {response.content[:200]!r}")
-        return sum(statements.values())
+        return response
 
-    # Each kind is sent once before it is counted (warm caches, as under load).
-    warm, target = pool[:2]
+    warm, target, *rest = pool
+    captures = iter([target, *rest])
     created = new().json()["id"]
     post(f"/api/v1/payments/{warm}/capture", {})
+    post("/api/v1/refunds", {"payment": warm, "amount": 1})
     sends: dict[str, Callable[[], Any]] = {
         "create": new,
         "retrieve": lambda: client.get(f"/api/v1/payments/{created}"),
         "list": lambda: client.get("/api/v1/payments?limit=10"),
-        "capture": lambda: post(f"/api/v1/payments/{target}/capture", {}),
+        "capture": lambda: post(f"/api/v1/payments/{next(captures)}/capture", {}),
         "refund": lambda: post("/api/v1/refunds", {"payment": target, "amount": 1}),
         "refunds": lambda: client.get(f"/api/v1/refunds?payment={target}&limit=10"),
     }
-    post("/api/v1/refunds", {"payment": warm, "amount": 1})
     for kind in ("retrieve", "list", "refunds"):
-        sends[kind]()
-    return {kind: counted(kind, send) for kind, send in sends.items()}
+        checked(kind, sends[kind]())  # warm: the key's row, the first query's compilation
+    statements: dict[str, int] = {}
+    for kind, send in sends.items():
+        response, counted, _ = _shared.counted(send)
+        checked(kind, response)
+        statements[kind] = sum(counted.values())
+    cpu_ms: dict[str, float] = {}
+    for kind, send in sends.items():
+        started = time.process_time()
+        for _ in range(repeat):
+            checked(kind, send())
+        cpu_ms[kind] = (time.process_time() - started) * 1000 / repeat
+    return PerCall(statements, cpu_ms)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -383,11 +410,11 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     seeded = _shared.seed(args.clients)
                 step(f"{args.pool} authorized payments per client")
                 pools = authorize_pool(args.clients, args.pool)
-                counting_pool = authorize_pool(1, 3)[0]
+                counting_pool = authorize_pool(1, args.repeat + 2)[0]
                 step(f"the API mix: {args.warmup:g} s warm-up, then {args.seconds:g} s")
                 load = run_load(args, sites, seeded.api_key, pools)
-                step("statements per request")
-                statements = count_statements(sites, seeded.api_key, counting_pool)
+                step(f"statements and CPU per request ({args.repeat} of each, in this process)")
+                calls = per_call(sites, seeded.api_key, counting_pool, args.repeat)
                 from zhifu.ledger import services as ledger
 
                 violations = len(ledger.check())
@@ -395,7 +422,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 sites.stop()
                 sites.procs.clear()
             locked = _locked_in_logs(data_dir)
-            runs.append(_figures(args, workers, tps, scale, load, statements, violations, locked))
+            runs.append(_figures(args, workers, tps, scale, load, calls, violations, locked))
         step("dropping the databases")
     for figures in runs:
         _report(figures)
@@ -420,7 +447,7 @@ def _figures(
     tps: float,
     scale: int,
     load: Load,
-    statements: dict[str, int],
+    calls: PerCall,
     violations: int,
     locked: int,
 ) -> dict[str, Any]:
@@ -458,7 +485,8 @@ def _figures(
         "latency_all_ms": _latency([ms for times in t.latencies.values() for ms in times]),
         "cpu_ms_per_request": {g: None if v is None else round(v, 2) for g, v in cpu_ms.items()},
         "transactions_per_request": transactions,
-        "statements_per_request": statements,
+        "statements_per_request": calls.statements,
+        "in_process_cpu_ms": {kind: round(ms, 2) for kind, ms in calls.cpu_ms.items()},
         # What the machine's CPUs would serve if the run had them to itself.
         "cpu_ceiling_per_s": round(cpus * 1000 / spent, 1) if spent else None,
         "machine_busy": round(load.machine_busy / load.seconds / cpus, 2) if load.seconds else None,
@@ -497,12 +525,18 @@ def _report(f: dict[str, Any]) -> None:
     print(f"    sum: the machine's CPUs to themselves would serve {f['cpu_ceiling_per_s']}/s")
     print(f"    the machine's CPUs were {f['machine_busy']:.0%} busy, "
           f"{f['our_share'] or 0:.0%} of it this run's")  # fmt: skip
-    print(f"    {'call':<10}{'count':>7}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>6}")
+    print(f"    {'call':<10}{'count':>7}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>6}{'CPU ms':>8}")
     rows = [*f["latency_ms"].items(), ("all", f["latency_all_ms"])]
     for kind, lat in rows:
         sql = f["statements_per_request"].get(kind, "")
+        cpu = f["in_process_cpu_ms"].get(kind)
         p50, p99 = (f"{lat[q]:.1f}" if lat[q] is not None else "-" for q in ("p50", "p99"))
-        print(f"    {kind:<10}{lat['count']:>7}{p50:>8}{p99:>8}{sql:>6}")
+        shown = "" if cpu is None else f"{cpu:.1f}"
+        print(f"    {kind:<10}{lat['count']:>7}{p50:>8}{p99:>8}{sql:>6}{shown:>8}")
+    print(
+        "    (SQL and CPU ms: one call's statements and the wallet's CPU per call, sent "
+        "in this process through Django's test client)"
+    )
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(f["errors"].items())) or "none"
     print(f"errors in the window: {errors}")
     print(f"'database is locked': {f['database_locked']}")

@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -15,6 +16,7 @@ from django.db.models import Q
 
 from zhifu.accounts import services as accounts
 from zhifu.config.site import config
+from zhifu.db import run_one_statement
 from zhifu.kernel import clock, ids
 from zhifu.kernel.errors import Refusal
 from zhifu.kernel.secret import Secret
@@ -340,13 +342,15 @@ def _claim(caller: Caller, key: str, fingerprint: str) -> _Claim | StoredRespons
     for _ in range(3):  # a record may vanish between two reads (given up, forgotten)
         token = secrets.token_hex(16)
         try:
-            with transaction.atomic():
-                row = IdempotencyRecord.objects.create(
-                    **scope,
-                    fingerprint=fingerprint,
-                    token=token,
-                    lease_until=now + domain.IDEMPOTENCY_LEASE,
-                )
+            # Committed at once, on its own (one INSERT, no BEGIN/COMMIT around it), so a
+            # concurrent retry finds the key held (409) rather than waiting for us.
+            fields = {
+                **scope,
+                "fingerprint": fingerprint,
+                "token": token,
+                "lease_until": now + domain.IDEMPOTENCY_LEASE,
+            }
+            row = run_one_statement(partial(IdempotencyRecord.objects.create, **fields))
             return _Claim(row.pk, token)
         except IntegrityError:
             pass

@@ -38,7 +38,7 @@ from zhifu.connectors import base as port
 from zhifu.connectors.base import CardNetwork, DeclineCode, NetworkStatus
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import Action, StepUp, bound
-from zhifu.db import run_in_transaction
+from zhifu.db import CompiledQuery, run_in_transaction
 from zhifu.fx import domain as fx_domain
 from zhifu.fx import errors as fx_errors
 from zhifu.fx import services as fx
@@ -231,6 +231,65 @@ def _lock(payment_id: str) -> PaymentRow:
     return row
 
 
+# The shop's reads and locks through the API, their SQL built once (zhifu.db.CompiledQuery):
+# the caller's platform row is attached, not joined.
+
+
+def _own_payments(
+    platform_id: int,
+    payment_id: str | None,
+    status: str | None,
+    created_gte: dt.datetime | None,
+    created_lt: dt.datetime | None,
+    order_reference: str | None,
+    starting_after: str | None,
+    *,
+    livemode: bool | None,
+    limit: int,
+    lock: bool = False,
+) -> QuerySet[PaymentRow]:
+    rows = PaymentRow.objects.filter(_mode(livemode), platform_id=platform_id)
+    if lock:
+        rows = rows.select_for_update()
+    return _where(
+        rows,
+        id=payment_id,
+        status=status,
+        created_at__gte=created_gte,
+        created_at__lt=created_lt,
+        order_reference=order_reference,
+        id__lt=starting_after,
+    ).order_by("-id")[:limit]
+
+
+def _where(rows: QuerySet[Any], **lookups: Any) -> QuerySet[Any]:
+    """``rows`` filtered by each lookup whose value is not None (None: no such filter)."""
+    return rows.filter(**{name: v for name, v in lookups.items() if v is not None})
+
+
+_OWN_PAYMENTS = CompiledQuery(_own_payments)
+
+
+def _own_payment(
+    platform: Any, payment_id: str, livemode: bool | None, *, lock: bool = False
+) -> PaymentRow:
+    """The shop's payment of the key's mode (locked until the transaction ends, if
+    ``lock``); another platform's or mode's is not found (404), in the same statement."""
+    found = _OWN_PAYMENTS.fetch(
+        platform.pk, payment_id, None, None, None, None, None,
+        livemode=livemode, limit=1, lock=lock,
+    )  # fmt: skip
+    if not found:
+        raise errors.PaymentNotFound()
+    row = found[0]
+    row.platform = platform
+    return row
+
+
+def _lock_own(platform: Any, payment_id: str, livemode: bool | None) -> PaymentRow:
+    return _own_payment(platform, payment_id, livemode, lock=True)
+
+
 def _move(row: PaymentRow, target: PaymentStatus) -> None:
     try:
         domain.check_transition(PaymentStatus(row.status), target)
@@ -356,22 +415,14 @@ def _mode(livemode: bool | None) -> Q:
 def get_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
     """Another platform's payment, or one of the other mode, is not found (404, never 403)."""
     _check_id(payment_id, errors.PaymentNotFound)
-    row = _rows().filter(_mode(livemode), id=payment_id, platform=platform).first()
-    if row is None:
-        raise errors.PaymentNotFound()
-    return _payment(row)
+    return _payment(_own_payment(platform, payment_id, livemode))
 
 
 def _page(rows: QuerySet[Any], limit: int, starting_after: str | None, convert: Any) -> Page[Any]:
-    limit = _rule(lambda: domain.check_limit(limit))
+    limit, starting_after = _page_bounds(limit, starting_after)
     if starting_after is not None:
-        if not isinstance(starting_after, str) or not _ID.match(starting_after):
-            raise errors.CursorInvalid(param="starting_after")
         rows = rows.filter(id__lt=starting_after)
-    found = list(rows.order_by("-id")[: limit + 1])
-    more = len(found) > limit
-    items = [convert(r) for r in found[:limit]]
-    return Page(items=items, has_more=more, next_cursor=items[-1].id if more and items else None)
+    return _page_of(list(rows.order_by("-id")[: limit + 1]), limit, convert)
 
 
 def list_payments(
@@ -386,16 +437,31 @@ def list_payments(
     livemode: bool | None = None,
 ) -> Page[Payment]:
     """The platform's payments, newest first (keyset pagination on the id)."""
-    rows = _rows().filter(_mode(livemode), platform=platform)
-    if status is not None:
-        rows = rows.filter(status=PaymentStatus(status).value)
-    if created_gte is not None:
-        rows = rows.filter(created_at__gte=created_gte)
-    if created_lt is not None:
-        rows = rows.filter(created_at__lt=created_lt)
-    if order_reference is not None:
-        rows = rows.filter(order_reference=order_reference)
-    return _page(rows, limit, starting_after, _payment)
+    limit, starting_after = _page_bounds(limit, starting_after)
+    found = _OWN_PAYMENTS.fetch(
+        platform.pk, None, None if status is None else PaymentStatus(status).value,
+        created_gte, created_lt, order_reference, starting_after,
+        livemode=livemode, limit=limit + 1,
+    )  # fmt: skip
+    for row in found:
+        row.platform = platform
+    return _page_of(found, limit, _payment)
+
+
+def _page_bounds(limit: int, starting_after: str | None) -> tuple[int, str | None]:
+    limit = _rule(lambda: domain.check_limit(limit))
+    if starting_after is not None and (
+        not isinstance(starting_after, str) or not _ID.match(starting_after)
+    ):
+        raise errors.CursorInvalid(param="starting_after")
+    return limit, starting_after
+
+
+def _page_of(found: list[Any], limit: int, convert: Any) -> Page[Any]:
+    """A page of ``limit`` items from ``limit + 1`` rows (one more: there are more)."""
+    more = len(found) > limit
+    items = [convert(r) for r in found[:limit]]
+    return Page(items=items, has_more=more, next_cursor=items[-1].id if more and items else None)
 
 
 def capture_payment(
@@ -405,13 +471,14 @@ def capture_payment(
 
     A retry after a lost answer re-sends the same capture (same key) and settles it once.
     """
-    get_payment(platform, payment_id, livemode=livemode)  # another platform's: not found
+    _check_id(payment_id, errors.PaymentNotFound)
 
-    def begin() -> tuple[str | None, Payment | None]:
-        row = _lock(payment_id)
-        open_capture = _open_attempt(row, Attempt.CAPTURE)
-        if row.status == S.PROCESSING and open_capture is not None:
-            return open_capture.id, None  # a retry: send the same capture again
+    def begin() -> tuple[PaymentAttempt | None, Payment | None]:
+        row = _lock_own(platform, payment_id, livemode)  # another platform's: not found
+        if row.status == S.PROCESSING:
+            open_capture = _open_attempt(row, Attempt.CAPTURE)
+            if open_capture is not None:
+                return open_capture, None  # a retry: send the same capture again
         if row.status != S.REQUIRES_CAPTURE:
             raise errors.PaymentStateInvalid(PaymentStatus(row.status))
         take = _rule(lambda: domain.capture_amount(row.amount_capturable, amount))
@@ -422,23 +489,23 @@ def capture_payment(
         row.save()
         attempt = _new_attempt(row, Attempt.CAPTURE, domain.capture_key(row.id), take)
         _emit(row, "payment.processing")
-        return attempt.id, None
+        return attempt, None
 
-    attempt_id, done = run_in_transaction(begin)
+    attempt, done = run_in_transaction(begin)
     if done is not None:
         return done
-    assert attempt_id is not None
-    return _send_capture(attempt_id)
+    assert attempt is not None
+    return _send_capture(attempt.id, attempt)
 
 
 def cancel_payment(platform: Any, payment_id: str, *, livemode: bool | None = None) -> Payment:
     """Cancel an open or authorized payment; an authorization is voided, its hold released."""
-    get_payment(platform, payment_id, livemode=livemode)
+    _check_id(payment_id, errors.PaymentNotFound)
 
     def begin() -> tuple[str | None, Payment]:
-        row = _lock(payment_id)
-        open_void = _open_attempt(row, Attempt.VOID)
-        if row.status == S.PROCESSING and open_void is not None:
+        row = _lock_own(platform, payment_id, livemode)
+        open_void = _open_attempt(row, Attempt.VOID) if row.status == S.PROCESSING else None
+        if open_void is not None:
             return open_void.id, _payment(row)
         if row.status not in domain.CANCELABLE:
             raise errors.PaymentStateInvalid(PaymentStatus(row.status))
@@ -470,12 +537,12 @@ def create_refund(
     livemode: bool | None = None,
 ) -> Refund:
     """Refund (part of) a captured payment; refunds never add up to more than captured."""
-    get_payment(platform, payment_id, livemode=livemode)
-    why = _rule(lambda: domain.check_reason(reason))
-    meta = _rule(lambda: domain.check_metadata(metadata))
+    _check_id(payment_id, errors.PaymentNotFound)
 
-    def begin() -> tuple[str | None, Refund]:
-        row = _lock(payment_id)
+    def begin() -> tuple[PaymentAttempt | None, Refund]:
+        row = _lock_own(platform, payment_id, livemode)  # not found before any other refusal
+        why = _rule(lambda: domain.check_reason(reason))
+        meta = _rule(lambda: domain.check_metadata(metadata))
         if row.status != S.SUCCEEDED:
             raise errors.PaymentStateInvalid(PaymentStatus(row.status))
         take = _rule(lambda: domain.refund_amount(row.amount_received, row.amount_refunded, amount))
@@ -504,28 +571,46 @@ def create_refund(
             refund.save()
             _emit_refund(refund, row.platform.slug, "refund.succeeded")
             return None, _refund(refund)
-        attempt = _new_attempt(row, Attempt.REFUND, domain.refund_key(refund.id), take)
-        attempt.refund = refund
-        attempt.save(update_fields=["refund"])
+        attempt = _new_attempt(
+            row, Attempt.REFUND, domain.refund_key(refund.id), take, refund=refund
+        )
         _emit_refund(refund, row.platform.slug, "refund.pending")
-        return attempt.id, _refund(refund)
+        return attempt, _refund(refund)
 
-    attempt_id, refund = run_in_transaction(begin)
-    if attempt_id is None:
+    attempt, refund = run_in_transaction(begin)
+    if attempt is None:
         return refund
-    return _send_refund(attempt_id)
+    return _send_refund(attempt.id, attempt)
 
 
 def _refund_mode(livemode: bool | None) -> Q:
     return Q() if livemode is None else Q(payment__livemode=livemode)
 
 
+def _own_refunds(
+    platform_id: int,
+    refund_id: str | None,
+    payment_id: str | None,
+    starting_after: str | None,
+    *,
+    livemode: bool | None,
+    limit: int,
+) -> QuerySet[RefundRow]:
+    rows = RefundRow.objects.filter(_refund_mode(livemode), platform_id=platform_id)
+    return _where(rows, id=refund_id, payment_id=payment_id, id__lt=starting_after).order_by("-id")[
+        :limit
+    ]
+
+
+_OWN_REFUNDS = CompiledQuery(_own_refunds)
+
+
 def get_refund(platform: Any, refund_id: str, *, livemode: bool | None = None) -> Refund:
     _check_id(refund_id, errors.RefundNotFound)
-    row = RefundRow.objects.filter(_refund_mode(livemode), id=refund_id, platform=platform).first()
-    if row is None:
+    found = _OWN_REFUNDS.fetch(platform.pk, refund_id, None, None, livemode=livemode, limit=1)
+    if not found:
         raise errors.RefundNotFound()
-    return _refund(row)
+    return _refund(found[0])
 
 
 def list_refunds(
@@ -536,10 +621,11 @@ def list_refunds(
     starting_after: str | None = None,
     livemode: bool | None = None,
 ) -> Page[Refund]:
-    rows = RefundRow.objects.filter(_refund_mode(livemode), platform=platform)
-    if payment_id is not None:
-        rows = rows.filter(payment_id=payment_id)
-    return _page(rows, limit, starting_after, _refund)
+    limit, starting_after = _page_bounds(limit, starting_after)
+    found = _OWN_REFUNDS.fetch(
+        platform.pk, None, payment_id, starting_after, livemode=livemode, limit=limit + 1
+    )
+    return _page_of(found, limit, _refund)
 
 
 # --- the cashier ----------------------------------------------------------------------------
@@ -1064,11 +1150,20 @@ def return_url_for(payment: Payment) -> str:
 
 
 def _new_attempt(
-    row: PaymentRow, kind: str, key: str, amount: int, *, attempt_id: str | None = None
+    row: PaymentRow,
+    kind: str,
+    key: str,
+    amount: int,
+    *,
+    attempt_id: str | None = None,
+    refund: RefundRow | None = None,
+    purpose: str = "",
 ) -> PaymentAttempt:
     return PaymentAttempt.objects.create(
         id=attempt_id or ids.new_id("att"),
         payment=row,
+        refund=refund,
+        purpose=purpose,
         kind=kind,
         idempotency_key=key,
         state=AttemptState.OPEN,
@@ -1114,15 +1209,25 @@ def _void_abandoned(abandoned: list[tuple[str, str]]) -> None:
             log.info("payments.challenge_void_failed", attempt=attempt_id, error=exc.code)
 
 
+# Every settlement's two reads, their SQL built once (zhifu.db.CompiledQuery).
+_LOCK_BY_ATTEMPT = CompiledQuery(
+    lambda attempt_id: (
+        _rows().select_for_update(of=("self",)).filter(attempts__id=attempt_id).order_by("pk")[:1]
+    )
+)
+_ATTEMPT = CompiledQuery(lambda attempt_id: PaymentAttempt.objects.filter(id=attempt_id)[:1])
+
+
 def _lock_open(attempt_id: str) -> tuple[PaymentRow, PaymentAttempt] | None:
     """The payment (locked) and its attempt, if the attempt is still open; else None
     (settled already, by the live request or by reconcile)."""
     # The payment found through its attempt and locked in one statement (an attempt never
     # changes payment), then the attempt read again under that lock.
-    row = _rows().select_for_update(of=("self",)).filter(attempts__id=attempt_id).first()
-    if row is None:
+    rows = _LOCK_BY_ATTEMPT.fetch(attempt_id)
+    attempts = _ATTEMPT.fetch(attempt_id) if rows else []
+    if not attempts:
         raise PaymentAttempt.DoesNotExist(attempt_id)
-    attempt = PaymentAttempt.objects.get(id=attempt_id)
+    row, attempt = rows[0], attempts[0]
     if attempt.state != AttemptState.OPEN:
         return None
     return row, attempt
@@ -1134,13 +1239,13 @@ def _lock_and_close(attempt_id: str, state: str, **fields: Any) -> PaymentRow | 
     statement less, for a caller that knows the attempt's fixed fields (kind, amount): the
     state is tested by the UPDATE itself, under the payment's lock, so of two settlers
     exactly one closes it."""
-    row = _rows().select_for_update(of=("self",)).filter(attempts__id=attempt_id).first()
-    if row is None:
+    rows = _LOCK_BY_ATTEMPT.fetch(attempt_id)
+    if not rows:
         raise PaymentAttempt.DoesNotExist(attempt_id)
     closed = PaymentAttempt.objects.filter(id=attempt_id, state=AttemptState.OPEN).update(
         state=state, settled_at=clock.now(), **fields
     )
-    return row if closed else None
+    return rows[0] if closed else None
 
 
 def _finish(attempt: PaymentAttempt, state: str, **fields: Any) -> None:
@@ -1353,7 +1458,8 @@ def _amount(attempt: PaymentAttempt) -> Money:
 
 
 def _send_capture(attempt_id: str, attempt: PaymentAttempt | None = None) -> Payment:
-    """``attempt``: the open capture attempt as just recorded, if the caller has it."""
+    """Send the capture recorded as ``attempt_id`` (``attempt``: its row, if the caller
+    has just written or read it) and settle what the network answers."""
     attempt = attempt or PaymentAttempt.objects.get(id=attempt_id)
     answer = _ask(
         attempt,
@@ -1373,9 +1479,9 @@ def _send_capture(attempt_id: str, attempt: PaymentAttempt | None = None) -> Pay
 def _begin_void(row: PaymentRow, purpose: str) -> PaymentAttempt:
     _move(row, S.PROCESSING)
     row.save()
-    attempt = _new_attempt(row, Attempt.VOID, domain.void_key(row.id), row.amount_capturable)
-    attempt.purpose = purpose
-    attempt.save(update_fields=["purpose"])
+    attempt = _new_attempt(
+        row, Attempt.VOID, domain.void_key(row.id), row.amount_capturable, purpose=purpose
+    )
     _emit(row, "payment.processing")
     return attempt
 
@@ -1432,8 +1538,8 @@ def _settle(attempt: PaymentAttempt, answer: Any) -> Payment:
     return run_in_transaction(run)
 
 
-def _send_refund(attempt_id: str) -> Refund:
-    attempt = PaymentAttempt.objects.get(id=attempt_id)
+def _send_refund(attempt_id: str, attempt: PaymentAttempt | None = None) -> Refund:
+    attempt = attempt or PaymentAttempt.objects.get(id=attempt_id)
     answer = _ask(
         attempt,
         lambda: _network().refund(
@@ -1452,11 +1558,13 @@ def _send_refund(attempt_id: str) -> Refund:
 def _settle_refund(attempt_id: str, answer: Any) -> Refund:
     def run() -> Refund:
         found = _lock_open(attempt_id)
-        refund_id = PaymentAttempt.objects.values_list("refund_id", flat=True).get(id=attempt_id)
-        refund = RefundRow.objects.select_for_update().get(id=refund_id)
         if found is None:
-            return _refund(refund)
+            refund_id = PaymentAttempt.objects.values_list("refund_id", flat=True).get(
+                id=attempt_id
+            )
+            return _refund(RefundRow.objects.select_for_update().get(id=refund_id))
         row, attempt = found
+        refund = RefundRow.objects.select_for_update().get(id=attempt.refund_id)
         if isinstance(answer, port.Refused):
             _finish(attempt, AttemptState.FAILED, decline_code=answer.decline_code.value)
             row.amount_refunded -= refund.amount  # the reservation goes back

@@ -38,6 +38,15 @@ MIDDLEWARE = [
     "zhifu.accounts.middleware.SessionTimeoutMiddleware",
     "zhifu.accounts.middleware.EmailGateMiddleware",
 ]
+# The merchant API (Bearer keys, JSON answers) skips the pages' middleware after the
+# security headers and runs only these (zhifu.web.middleware.ApiMiddleware).
+MIDDLEWARE.insert(MIDDLEWARE.index("zhifu.web.middleware.SecurityHeadersMiddleware") + 1,
+                  "zhifu.web.middleware.ApiMiddleware")  # fmt: skip
+ZHIFU_API_PREFIX = "/api/v1/"
+ZHIFU_API_MIDDLEWARE = [
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zhifu.security.middleware.OriginMiddleware",
+]
 # The cookie lives as long as the absolute limit; the idle limit is enforced server-side.
 SESSION_COOKIE_AGE = int(_session_rules.ABSOLUTE_TIMEOUT.total_seconds())
 LOGIN_URL = "accounts:home"
