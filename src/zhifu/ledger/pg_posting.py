@@ -1,8 +1,9 @@
 """Posting on PostgreSQL: one entry in one statement, the stored function `ledger_post`.
 
-The function (migration 0004) inserts the entry, locks the account rows in ascending id
-order, chooses the postings and writes them with the new balances, so an entry costs one
-round trip and its locks are held only while the server runs it. What it refuses comes back
+The function (migration 0004, its shard choice amended by 0005) inserts the entry, locks the
+account rows in ascending id order, chooses the postings and writes them with the new
+balances, so an entry costs one round trip and its locks are held only while the server
+runs it. What it refuses comes back
 as SQLSTATEs of its own, turned here into the ledger's errors (the same refusals the ORM
 path of SQLite raises).
 """

@@ -16,7 +16,7 @@ Every posting runs in one transaction that
    InsufficientFunds) and writes them with the postings.
 
 On PostgreSQL the three steps are one statement, the stored function ``ledger_post``
-(migration 0004, called by :mod:`zhifu.ledger.pg_posting`): one round trip per entry, and
+(migrations 0004 and 0005, called by :mod:`zhifu.ledger.pg_posting`): one round trip per entry, and
 outside a caller's transaction it commits by itself, so the rows stay locked only while the
 server runs it. SQLite keeps the same steps in the ORM (``_insert_entry`` and ``_apply``).
 
