@@ -47,6 +47,8 @@ TOKEN_PARAMS = {"code"}  # the OIDC authorization code on the wallet's callback
 MASKED_DISPLAY = re.compile(r"^\d{4} ?[*•][•* ]*\d{4}$")
 DISPLAY_CANDIDATE = re.compile(r"[0-9•*](?:[0-9•* \u00a0]*[0-9•*])?")
 ACCESS_STATUS_SIZE = re.compile(r'(" )\d{3} (?:\d+|-)( ")')
+# How CDP refuses a body the browser has cancelled, or a page that has gone.
+GONE = re.compile(r"Invalid InterceptionId|has been closed|[Ss]ession closed")
 TEXTUAL = ("text/", "json", "javascript", "xml", "svg")
 
 
@@ -102,6 +104,8 @@ class Recorder:
     # Responses the browser's "response" event had to read (not held: a page the site opened
     # itself, which the tests do not do, or a file from the memory cache).
     read_late: list[str] = field(default_factory=list)
+    # Requests cancelled while held: nothing reached the page.
+    cancelled: list[str] = field(default_factory=list)
     _held: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     _hooked: list[Any] = field(default_factory=list)
 
@@ -143,6 +147,11 @@ class Recorder:
                     body = (base64.b64decode(got["body"]) if got["base64Encoded"]
                             else got["body"].encode())  # fmt: skip
                 except Exception as exc:
+                    if GONE.search(str(exc)):
+                        # Cancelled while held (the page navigated or closed): the browser
+                        # never got this body, so no page showed it.
+                        self.cancelled.append(request["url"])
+                        return
                     self.unreadable.append(f"{request['url']}: {exc}")
             url = request["url"] + request.get("urlFragment", "")
             form = request.get("postData", "") if request["method"] == "POST" else ""
@@ -493,6 +502,7 @@ def scan(recorder: Recorder) -> dict[str, Any]:
             "pages": len(pages),
             "unreadable_bodies": recorder.unreadable,
             "read_after_the_browser": recorder.read_late,
+            "cancelled_while_held": recorder.cancelled,
             "database_rows": db_rows,
             "databases": sorted({h.where.split()[0] for h in dbs if "(dump)" in h.where}),
             "answer_echoes_allowed": echoes,
