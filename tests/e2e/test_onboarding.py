@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.axe import assert_accessible, settle
+from tests.harness import leaks
 from tests.harness.demo import Demo
 from tests.harness.leaks import good_pin
 
@@ -45,7 +46,7 @@ def confirmation_link(
             match = re.search(rf"https?://\S+{re.escape(link_path)}[\w-]+/", text)
             if match:
                 return match.group(0)
-        time.sleep(0.25)
+        leaks.pause(0.25)
     raise AssertionError(f"no confirmation e-mail to {address} in {mail_dir}")
 
 
@@ -56,7 +57,7 @@ def wait_for_mail(mail_dir: Path, address: str, subject: str, timeout: float = 2
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if address in str(msg["To"]) and str(msg["Subject"]) == subject:
                 return True
-        time.sleep(0.25)
+        leaks.pause(0.25)
     return False
 
 
