@@ -275,7 +275,9 @@ def _update_plan(
         opts = model._meta
         fields: tuple[Any, ...] = tuple(opts.get_field(n) for n in names)
         conds: tuple[Any, ...] = tuple(opts.get_field(n) for n in (opts.pk.name, *where))
-        if any(hasattr(f, "get_placeholder") for f in fields + conds):
+        if any(hasattr(f, "get_placeholder") for f in fields + conds) or any(
+            isinstance(f, models.JSONField) for f in conds
+        ):
             raise ValueError("a compiled write sends plain values only")
         sets = ", ".join(f"{_qn(alias, f.column)} = %s" for f in fields)
         tests = " AND ".join(f"{_qn(alias, f.column)} = %s" for f in conds)
