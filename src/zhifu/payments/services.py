@@ -223,12 +223,20 @@ def _rows() -> QuerySet[PaymentRow]:
     return PaymentRow.objects.select_related("platform")
 
 
+# The cashier's lock (the binding, every attempt's transaction), its SQL built once.
+_LOCK = CompiledQuery(
+    lambda payment_id: (
+        _rows().select_for_update(of=("self",)).filter(id=payment_id).order_by("pk")[:1]
+    )
+)
+
+
 def _lock(payment_id: str) -> PaymentRow:
     """The payment's row, locked until the transaction ends (the platform row is not)."""
-    row = _rows().select_for_update(of=("self",)).filter(id=payment_id).first()
-    if row is None:
+    rows = _LOCK.fetch(payment_id)
+    if not rows:
         raise errors.PaymentNotFound()
-    return row
+    return rows[0]
 
 
 # The shop's reads and locks through the API, their SQL built once (zhifu.db.CompiledQuery):
