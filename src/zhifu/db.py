@@ -7,15 +7,26 @@ Use cases own their transactions (docs/development.md); they open them with
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import random
 import re
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection, connections, models, transaction
-from django.db.models import QuerySet
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
+from django.db.models import NOT_PROVIDED, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 T = TypeVar("T")
@@ -204,3 +215,189 @@ class CompiledQuery(Generic[M]):
             related=tuple(get_related_populators(info, compiler.select, alias)),
             for_update=bool(query.select_for_update),
         )
+
+
+# --- hot writes: the SQL built once, only the changed columns ------------------------------
+
+_IMMUTABLE = (str, int, bool, float, bytes, type(None), dt.datetime, dt.date, Decimal)
+
+
+def _snapshot(obj: models.Model) -> dict[str, Any]:
+    """The values of obj's loaded columns, copied where a value could change in place (a
+    JSON field's dict)."""
+    values = obj.__dict__
+    return {
+        f.attname: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v)
+        for f in obj._meta.concrete_fields
+        if (v := values.get(f.attname, _ABSENT)) is not _ABSENT
+    }
+
+
+_ABSENT = object()
+
+
+class Tracked(models.Model):
+    """A model whose rows remember the column values they were read or written with, so
+    that :func:`save_changes` sends only the columns a step changed."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        obj = super().from_db(db, field_names, values)
+        obj.__dict__["_zhifu_written"] = _snapshot(obj)
+        return obj
+
+
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    fields: tuple[Any, ...]  # the columns sent, in the SQL's order
+    returning: tuple[Any, ...]  # an insert's returned columns (an AutoField's id)
+    returning_params: tuple[Any, ...] | None  # None: the id is the cursor's last one
+
+
+_WRITES: dict[Hashable, _Write] = {}
+
+
+def _qn(alias: str, name: Any) -> str:
+    quoted: str = connections[alias].ops.quote_name(name)
+    return quoted
+
+
+def _update_plan(
+    model: type[models.Model], alias: str, names: tuple[str, ...], where: tuple[str, ...]
+) -> _Write:
+    key = ("update", model, alias, names, where)
+    plan = _WRITES.get(key)
+    if plan is None:
+        opts = model._meta
+        fields: tuple[Any, ...] = tuple(opts.get_field(n) for n in names)
+        conds: tuple[Any, ...] = tuple(opts.get_field(n) for n in (opts.pk.name, *where))
+        if any(hasattr(f, "get_placeholder") for f in fields + conds) or any(
+            isinstance(f, models.JSONField) for f in conds
+        ):
+            raise ValueError("a compiled write sends plain values only")
+        sets = ", ".join(f"{_qn(alias, f.column)} = %s" for f in fields)
+        tests = " AND ".join(f"{_qn(alias, f.column)} = %s" for f in conds)
+        plan = _Write(
+            # Identifiers from the model's meta, quoted; every value is a parameter.
+            f"UPDATE {_qn(alias, opts.db_table)} SET {sets} WHERE {tests}",  # noqa: S608
+            fields + conds,
+            (),
+            (),
+        )
+        _WRITES[key] = plan
+    return plan
+
+
+def _insert_plan(model: type[models.Model], alias: str, returning: bool) -> _Write:
+    key = ("insert", model, alias, returning)
+    plan = _WRITES.get(key)
+    if plan is None:
+        opts = model._meta
+        db = connections[alias]
+        fields = tuple(
+            f for f in opts.local_concrete_fields if not (returning and f is opts.auto_field)
+        )
+        if any(hasattr(f, "get_placeholder") or f.db_default is not NOT_PROVIDED for f in fields):
+            raise ValueError("a compiled write sends plain values only")
+        back = (opts.auto_field,) if returning else ()
+        tail, back_params = "", None
+        if back and db.features.can_return_columns_from_insert:
+            found = db.ops.return_insert_columns(back)
+            if found:
+                tail, back_params = " " + found[0], tuple(found[1])
+        columns = ", ".join(_qn(alias, f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        plan = _Write(
+            f"INSERT INTO {_qn(alias, opts.db_table)} ({columns}) VALUES ({marks}){tail}",  # noqa: S608
+            fields,
+            back,
+            back_params,
+        )
+        _WRITES[key] = plan
+    return plan
+
+
+def update_where(
+    model: type[models.Model],
+    pk: Any,
+    values: dict[str, Any],
+    where: dict[str, Any] | None = None,
+    *,
+    using: str | None = None,
+) -> int:
+    """``UPDATE`` one row by primary key, setting ``values`` if the row's columns also equal
+    ``where`` (a conditional close): ``QuerySet.filter(pk=..., **where).update(**values)``
+    with its SQL built once per model, database and set of columns. Plain values only (no
+    expressions); returns the rows updated (0 or 1)."""
+    alias = using or router_db(model)
+    where = where or {}
+    plan = _update_plan(model, alias, tuple(values), tuple(where))
+    db = connections[alias]
+    params = [
+        f.get_db_prep_save(v, db)
+        for f, v in zip(plan.fields, (*values.values(), pk, *where.values()), strict=True)
+    ]
+    with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        count: int = cursor.rowcount
+    return count
+
+
+def router_db(model: type[models.Model]) -> str:
+    from django.db import router
+
+    alias: str = router.db_for_write(model)
+    return alias
+
+
+def insert(obj: M) -> M:
+    """``obj.save()`` of a new row (``Model.objects.create``), its ``INSERT`` built once per
+    model and database; an AutoField's id is read back as Django does. No signals are sent
+    (the models written so have no receivers). The row then remembers what it wrote, for
+    :func:`save_changes`."""
+    model = type(obj)
+    opts = model._meta
+    alias = obj._state.db or router_db(model)
+    returning = opts.auto_field is not None and getattr(obj, opts.auto_field.attname) is None
+    plan = _insert_plan(model, alias, returning)
+    db = connections[alias]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in plan.fields]
+    with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        if plan.returning:
+            if plan.returning_params is not None:
+                back = db.ops.fetch_returned_insert_columns(cursor, plan.returning_params)
+            else:
+                back = (db.ops.last_insert_id(cursor, opts.db_table, opts.pk.column),)
+            for field, value in zip(plan.returning, back, strict=True):
+                setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = alias
+    obj.__dict__["_zhifu_written"] = _snapshot(obj)
+    return obj
+
+
+def save_changes(obj: Tracked) -> None:
+    """``obj.save(update_fields=...)`` with exactly the columns changed since the row was
+    read or written (none: no statement), its ``UPDATE`` built once per model, database and
+    set of columns. A row not read through the ORM (nothing to compare with) is saved
+    whole. Like ``save(update_fields=...)``, a row that is not there raises DatabaseError."""
+    before = obj.__dict__.get("_zhifu_written")
+    if before is None:
+        obj.save()
+        obj.__dict__["_zhifu_written"] = _snapshot(obj)
+        return
+    now = _snapshot(obj)
+    changed = {k: v for k, v in now.items() if k not in before or before[k] != v}
+    if not changed:
+        return
+    model = type(obj)
+    fields = [model._meta.get_field(k) for k in changed]
+    values = {f.name: f.pre_save(obj, False) for f in fields}  # type: ignore[union-attr]
+    if not update_where(model, obj.pk, values, using=obj._state.db):
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj.__dict__["_zhifu_written"] = now

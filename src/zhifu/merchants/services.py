@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from zhifu.accounts import services as accounts
 from zhifu.config.site import config
-from zhifu.db import run_one_statement
+from zhifu.db import insert, run_one_statement, update_where
 from zhifu.kernel import clock, ids
 from zhifu.kernel.errors import Refusal
 from zhifu.kernel.secret import Secret
@@ -214,6 +214,20 @@ def forget_cached_keys() -> None:
     _cached_keys.clear()
 
 
+_UPSERTS: dict[str, str] = {}  # the rate limit's upsert, per database vendor
+
+
+def _upsert_sql() -> str:
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    count = connection.ops.quote_name("count")
+    sql = _UPSERTS[connection.vendor] = (
+        f"INSERT INTO {table} (api_key_id, minute, {count}) VALUES (%s, %s, 1) "  # noqa: S608 - names from the model
+        f"ON CONFLICT (api_key_id, minute) DO UPDATE SET {count} = {table}.{count} + 1 "
+        f"RETURNING {count}"
+    )
+    return sql
+
+
 def admit(caller: Caller) -> None:
     """Count the request against its key's limit for this minute; 429 past it.
 
@@ -221,13 +235,7 @@ def admit(caller: Caller) -> None:
     processes count exactly."""
     now = clock.now()
     minute = domain.rate_window(now)
-    table = connection.ops.quote_name(RateWindow._meta.db_table)
-    count = connection.ops.quote_name("count")
-    sql = (
-        f"INSERT INTO {table} (api_key_id, minute, {count}) VALUES (%s, %s, 1) "  # noqa: S608 - names from the model
-        f"ON CONFLICT (api_key_id, minute) DO UPDATE SET {count} = {table}.{count} + 1 "
-        f"RETURNING {count}"
-    )
+    sql = _UPSERTS.get(connection.vendor) or _upsert_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [caller.key_id, minute])
         (used,) = cursor.fetchone()
@@ -350,7 +358,7 @@ def _claim(caller: Caller, key: str, fingerprint: str) -> _Claim | StoredRespons
                 "token": token,
                 "lease_until": now + domain.IDEMPOTENCY_LEASE,
             }
-            row = run_one_statement(partial(IdempotencyRecord.objects.create, **fields))
+            row = run_one_statement(partial(insert, IdempotencyRecord(**fields)))
             return _Claim(row.pk, token)
         except IntegrityError:
             pass
@@ -375,9 +383,13 @@ def _claim(caller: Caller, key: str, fingerprint: str) -> _Claim | StoredRespons
 
 
 def _store(claim: _Claim, response: StoredResponse) -> bool:
-    stored = IdempotencyRecord.objects.filter(
-        pk=claim.record_id, token=claim.token, state=Held.RUNNING
-    ).update(state=Held.DONE, response_status=response.status, response_body=response.body)
+    # SQL built once (zhifu.db.update_where): every POST stores its answer.
+    stored = update_where(
+        IdempotencyRecord,
+        claim.record_id,
+        {"state": Held.DONE, "response_status": response.status, "response_body": response.body},
+        {"token": claim.token, "state": Held.RUNNING},
+    )
     return bool(stored)
 
 

@@ -23,6 +23,7 @@ import structlog
 from django.db import connection, transaction
 from django.db.models import Q
 
+from zhifu.db import insert
 from zhifu.kernel import clock
 from zhifu.kernel.masking import mask_card_numbers
 from zhifu.outbox import domain
@@ -90,7 +91,8 @@ handler = registry.handler
 def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
     if not connection.in_atomic_block:
         raise RuntimeError("enqueue() belongs inside the transaction of the change it announces")
-    return OutboxMessage.objects.create(topic=topic, payload=payload)
+    # Its INSERT built once (zhifu.db.insert): every state change of a payment writes one.
+    return insert(OutboxMessage(topic=topic, payload=payload))
 
 
 def _free(now: dt.datetime) -> Q:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.db import models
 
+from zhifu.db import Tracked
 from zhifu.kernel import clock
 from zhifu.payments.domain import CaptureMethod, PaymentStatus, RefundStatus
 
@@ -21,7 +22,7 @@ def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
     return [(m.value, m.value) for m in enum]
 
 
-class Payment(models.Model):
+class Payment(Tracked):
     id = models.CharField(primary_key=True, max_length=40)
     platform = models.ForeignKey(
         "accounts.Platform", on_delete=models.PROTECT, related_name="payments"
@@ -108,7 +109,7 @@ class AttemptState(models.TextChoices):
     FAILED = "failed"
 
 
-class PaymentAttempt(models.Model):
+class PaymentAttempt(Tracked):
     """One network call for a payment, recorded before it is made."""
 
     id = models.CharField(primary_key=True, max_length=40)
@@ -140,7 +141,7 @@ class PaymentAttempt(models.Model):
         return f"{self.kind} {self.idempotency_key} {self.state}"
 
 
-class Refund(models.Model):
+class Refund(Tracked):
     id = models.CharField(primary_key=True, max_length=40)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     platform = models.ForeignKey(

@@ -38,7 +38,7 @@ from zhifu.connectors import base as port
 from zhifu.connectors.base import CardNetwork, DeclineCode, NetworkStatus
 from zhifu.credentials import services as credentials
 from zhifu.credentials.domain import Action, StepUp, bound
-from zhifu.db import CompiledQuery, run_in_transaction
+from zhifu.db import CompiledQuery, insert, run_in_transaction, save_changes, update_where
 from zhifu.fx import domain as fx_domain
 from zhifu.fx import errors as fx_errors
 from zhifu.fx import services as fx
@@ -223,12 +223,20 @@ def _rows() -> QuerySet[PaymentRow]:
     return PaymentRow.objects.select_related("platform")
 
 
+# The cashier's lock (the binding, every attempt's transaction), its SQL built once.
+_LOCK = CompiledQuery(
+    lambda payment_id: (
+        _rows().select_for_update(of=("self",)).filter(id=payment_id).order_by("pk")[:1]
+    )
+)
+
+
 def _lock(payment_id: str) -> PaymentRow:
     """The payment's row, locked until the transaction ends (the platform row is not)."""
-    row = _rows().select_for_update(of=("self",)).filter(id=payment_id).first()
-    if row is None:
+    rows = _LOCK.fetch(payment_id)
+    if not rows:
         raise errors.PaymentNotFound()
-    return row
+    return rows[0]
 
 
 # The shop's reads and locks through the API, their SQL built once (zhifu.db.CompiledQuery):
@@ -385,22 +393,24 @@ def create_payment(
         )
     )
     now = clock.now()
-    row = PaymentRow.objects.create(
-        id=ids.new_id("pay"),
-        platform=platform,
-        livemode=livemode,
-        amount=new.amount.minor,
-        currency=new.amount.currency,
-        status=S.REQUIRES_PAYMENT_METHOD.value,
-        capture_method=new.capture_method.value,
-        order_reference=new.order_reference,
-        description=new.description,
-        buyer_reference=new.buyer_reference or "",
-        return_url=new.return_url,
-        metadata=new.metadata,
-        created_at=now,
-        updated_at=now,
-        expires_at=now + expiry_delay(),
+    row = insert(
+        PaymentRow(
+            id=ids.new_id("pay"),
+            platform=platform,
+            livemode=livemode,
+            amount=new.amount.minor,
+            currency=new.amount.currency,
+            status=S.REQUIRES_PAYMENT_METHOD.value,
+            capture_method=new.capture_method.value,
+            order_reference=new.order_reference,
+            description=new.description,
+            buyer_reference=new.buyer_reference or "",
+            return_url=new.return_url,
+            metadata=new.metadata,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + expiry_delay(),
+        )
     )
     log.info("payments.created", payment=row.id, platform=platform.slug, amount=row.amount)
     return _payment(row)
@@ -486,7 +496,7 @@ def capture_payment(
             _capture_now(row, take)
             return None, _payment(row)
         _move(row, S.PROCESSING)
-        row.save()
+        save_changes(row)
         attempt = _new_attempt(row, Attempt.CAPTURE, domain.capture_key(row.id), take)
         _emit(row, "payment.processing")
         return attempt, None
@@ -512,7 +522,7 @@ def cancel_payment(platform: Any, payment_id: str, *, livemode: bool | None = No
         if row.status != S.REQUIRES_CAPTURE:
             _close_challenges(row)
             _move(row, S.CANCELED)
-            row.save()
+            save_changes(row)
             _emit(row, "payment.canceled")
             return None, _payment(row)
         if row.method_type == "balance":
@@ -546,20 +556,22 @@ def create_refund(
         if row.status != S.SUCCEEDED:
             raise errors.PaymentStateInvalid(PaymentStatus(row.status))
         take = _rule(lambda: domain.refund_amount(row.amount_received, row.amount_refunded, amount))
-        refund = RefundRow.objects.create(
-            id=ids.new_id("re"),
-            payment=row,
-            platform_id=row.platform_id,
-            amount=take,
-            currency=row.currency,
-            status=RefundStatus.PENDING.value,
-            reason=why.value,
-            metadata=meta,
-            created_at=clock.now(),
+        refund = insert(
+            RefundRow(
+                id=ids.new_id("re"),
+                payment=row,
+                platform_id=row.platform_id,
+                amount=take,
+                currency=row.currency,
+                status=RefundStatus.PENDING.value,
+                reason=why.value,
+                metadata=meta,
+                created_at=clock.now(),
+            )
         )
         row.amount_refunded += take  # reserved while pending: two refunds cannot both pass
         row.updated_at = clock.now()
-        row.save()
+        save_changes(row)
         if row.method_type == "balance":
             ledger.refund_capture(
                 f"{refund.id}:refund",
@@ -568,7 +580,7 @@ def create_refund(
                 buyer_owner=_buyer_owner(row),
             )
             refund.status = RefundStatus.SUCCEEDED.value
-            refund.save()
+            save_changes(refund)
             _emit_refund(refund, row.platform.slug, "refund.succeeded")
             return None, _refund(refund)
         attempt = _new_attempt(
@@ -661,7 +673,7 @@ def _expire_if_due(row: PaymentRow) -> bool:
     if row.status in domain.OPEN and clock.now() >= row.expires_at:
         _close_challenges(row)
         _move(row, S.EXPIRED)
-        row.save()
+        save_changes(row)
         _emit(row, "payment.expired")
         return True
     return False
@@ -817,7 +829,7 @@ def _begin_authorize(
         _move(row, S.PROCESSING)
         _set_method(row, method, card_id)
         row.failure_code = row.failure_message = ""
-        row.save()
+        save_changes(row)
         attempt_id = ids.new_id("att")
         attempt = _new_attempt(
             row,
@@ -1035,7 +1047,7 @@ def complete_challenge(user: Any, payment_id: str, *, answer: str) -> Outcome:
         if attempt is None:  # pragma: no cover - requires_action always has one
             raise errors.PaymentStateInvalid(PaymentStatus(row.status))
         _move(row, S.PROCESSING)
-        row.save()
+        save_changes(row)
         # Open again: a lost answer is settled by reconcile from the authorization's status.
         attempt.state = AttemptState.OPEN
         attempt.save(update_fields=["state"])
@@ -1079,7 +1091,7 @@ def _reopen_challenge(attempt_id: str) -> None:
         attempt.state = AttemptState.CHALLENGE
         attempt.save(update_fields=["state"])
         _move(row, S.REQUIRES_ACTION)
-        row.save()
+        save_changes(row)
         _emit(row, "payment.requires_action")
 
     run_in_transaction(run)
@@ -1159,20 +1171,22 @@ def _new_attempt(
     refund: RefundRow | None = None,
     purpose: str = "",
 ) -> PaymentAttempt:
-    return PaymentAttempt.objects.create(
-        id=attempt_id or ids.new_id("att"),
-        payment=row,
-        refund=refund,
-        purpose=purpose,
-        kind=kind,
-        idempotency_key=key,
-        state=AttemptState.OPEN,
-        amount=amount,
-        currency=row.currency,
-        method_type=row.method_type,
-        card_id=row.card_id,
-        network_reference=row.authorization if kind != Attempt.AUTHORIZE else "",
-        created_at=clock.now(),
+    return insert(
+        PaymentAttempt(
+            id=attempt_id or ids.new_id("att"),
+            payment=row,
+            refund=refund,
+            purpose=purpose,
+            kind=kind,
+            idempotency_key=key,
+            state=AttemptState.OPEN,
+            amount=amount,
+            currency=row.currency,
+            method_type=row.method_type,
+            card_id=row.card_id,
+            network_reference=row.authorization if kind != Attempt.AUTHORIZE else "",
+            created_at=clock.now(),
+        )
     )
 
 
@@ -1242,8 +1256,11 @@ def _lock_and_close(attempt_id: str, state: str, **fields: Any) -> PaymentRow | 
     rows = _LOCK_BY_ATTEMPT.fetch(attempt_id)
     if not rows:
         raise PaymentAttempt.DoesNotExist(attempt_id)
-    closed = PaymentAttempt.objects.filter(id=attempt_id, state=AttemptState.OPEN).update(
-        state=state, settled_at=clock.now(), **fields
+    closed = update_where(
+        PaymentAttempt,
+        attempt_id,
+        {"state": state, "settled_at": clock.now(), **fields},
+        {"state": AttemptState.OPEN},
     )
     return rows[0] if closed else None
 
@@ -1253,7 +1270,7 @@ def _finish(attempt: PaymentAttempt, state: str, **fields: Any) -> None:
     attempt.settled_at = clock.now()
     for name, value in fields.items():
         setattr(attempt, name, value)
-    attempt.save()
+    save_changes(attempt)
 
 
 def _current(attempt_id: str) -> Payment:
@@ -1326,7 +1343,7 @@ def _authorized(row: PaymentRow) -> None:
     network call is needed (a balance payment)."""
     if row.capture_method == CaptureMethod.MANUAL:
         _move(row, S.REQUIRES_CAPTURE)
-        row.save()
+        save_changes(row)
         _emit(row, "payment.requires_capture")
         return
     _capture_now(row, row.amount_capturable)
@@ -1343,7 +1360,7 @@ def _capture_now(row: PaymentRow, amount: int) -> None:
     row.amount_received = amount
     row.amount_capturable = 0
     _move(row, S.SUCCEEDED)
-    row.save()
+    save_changes(row)
     _emit(row, "payment.succeeded")
 
 
@@ -1356,7 +1373,7 @@ def _release_now(row: PaymentRow, target: PaymentStatus) -> None:
         )
     row.amount_capturable = 0
     _move(row, target)
-    row.save()
+    save_changes(row)
     _emit(row, f"payment.{target.value}")
 
 
@@ -1373,10 +1390,10 @@ def _settle_authorized(attempt_id: str, reference: str) -> PaymentAttempt | None
         row.amount_capturable = row.amount
         if row.capture_method == CaptureMethod.MANUAL:
             _move(row, S.REQUIRES_CAPTURE)
-            row.save()
+            save_changes(row)
             _emit(row, "payment.requires_capture")
             return None
-        row.save()  # still processing: the capture is next
+        save_changes(row)  # still processing: the capture is next
         return _new_attempt(row, Attempt.CAPTURE, domain.capture_key(row.id), row.amount)
 
     return run_in_transaction(run)
@@ -1390,10 +1407,10 @@ def _settle_challenge(attempt_id: str, reference: str, url: str) -> Outcome:
         row, attempt = found
         attempt.state = AttemptState.CHALLENGE
         attempt.network_reference = reference[:64]
-        attempt.save()
+        save_changes(attempt)
         _move(row, S.REQUIRES_ACTION)
         row.challenge_url = url
-        row.save()
+        save_changes(row)
         _emit(row, "payment.requires_action")
         return ChallengeRequired(_payment(row), url)
 
@@ -1411,7 +1428,7 @@ def _settle_declined(attempt_id: str, code: DeclineCode) -> None:
         row.failure_code = code.value
         row.failure_message = errors.DECLINES_EN[code]
         _move(row, domain.after_decline(row.declines))
-        row.save()
+        save_changes(row)
         _emit(row, "payment.failed")
 
     run_in_transaction(run)
@@ -1429,7 +1446,7 @@ def _settle_not_sent(attempt_id: str, code: str) -> None:
         row.failure_code = errors.PaymentsCode.NETWORK_UNAVAILABLE.value
         row.failure_message = "The card network could not be reached; nothing was charged."
         _move(row, S.REQUIRES_PAYMENT_METHOD)
-        row.save()
+        save_changes(row)
         _emit(row, "payment.failed")
         log.warning("payments.network_unavailable", attempt=attempt.id, error=code)
 
@@ -1478,7 +1495,7 @@ def _send_capture(attempt_id: str, attempt: PaymentAttempt | None = None) -> Pay
 
 def _begin_void(row: PaymentRow, purpose: str) -> PaymentAttempt:
     _move(row, S.PROCESSING)
-    row.save()
+    save_changes(row)
     attempt = _new_attempt(
         row, Attempt.VOID, domain.void_key(row.id), row.amount_capturable, purpose=purpose
     )
@@ -1527,7 +1544,7 @@ def _settle(attempt: PaymentAttempt, answer: Any) -> Payment:
             # Still authorized: the shop may try again, or cancel.
             row.failure_code, row.failure_message = _REFUSED[Attempt(attempt.kind)]
             _move(row, S.REQUIRES_CAPTURE)
-            row.save()
+            save_changes(row)
             _emit(row, "payment.requires_capture")
         elif attempt.kind == Attempt.CAPTURE:
             _capture_now(row, attempt.amount)
@@ -1568,10 +1585,10 @@ def _settle_refund(attempt_id: str, answer: Any) -> Refund:
         if isinstance(answer, port.Refused):
             _finish(attempt, AttemptState.FAILED, decline_code=answer.decline_code.value)
             row.amount_refunded -= refund.amount  # the reservation goes back
-            row.save()
+            save_changes(row)
             refund.status = RefundStatus.FAILED.value
             refund.failure_code = "refund_declined"
-            refund.save()
+            save_changes(refund)
             _emit_refund(refund, row.platform.slug, "refund.failed")
             return _refund(refund)
         _finish(attempt, AttemptState.SUCCEEDED, network_reference=answer.reference[:64])
@@ -1580,7 +1597,7 @@ def _settle_refund(attempt_id: str, answer: Any) -> Refund:
         )
         refund.status = RefundStatus.SUCCEEDED.value
         refund.network_reference = answer.reference[:64]
-        refund.save()
+        save_changes(refund)
         _emit_refund(refund, row.platform.slug, "refund.succeeded")
         return _refund(refund)
 

@@ -125,3 +125,14 @@ def test_the_shops_reads_see_only_their_own(shop: Platform) -> None:
         services.get_payment(shop, mine.id, livemode=True)
     assert [p.id for p in services.list_payments(shop).items] == [mine.id]
     assert services.list_payments(shop, livemode=True).items == []
+
+
+def test_the_cashiers_lock_is_the_orms_and_not_found_is_refused(shop: Platform) -> None:
+    payment = create(shop)
+    with transaction.atomic():
+        row = services._lock(payment.id)
+        orm = PaymentRow.objects.select_related("platform").select_for_update().get(id=payment.id)
+        assert _fields(row) == _fields(orm)
+        assert _fields(row.platform) == _fields(orm.platform)
+        with pytest.raises(services.errors.PaymentNotFound):
+            services._lock("pay_00000000000000000000000000")
