@@ -347,7 +347,13 @@ def connect(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/connect.html",
-        {"form": form, "shop": row.identity.platform.name, "address": row.email},
+        # A POST drawn again was refused (a lock too, said in the lock's notice alone).
+        {
+            "form": form,
+            "shop": row.identity.platform.name,
+            "address": row.email,
+            "not_connected": request.method == "POST",
+        },
         status=status,
     )
 

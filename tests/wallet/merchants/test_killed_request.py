@@ -5,6 +5,7 @@ running (409); then the retry completes, exactly once, and later retries replay 
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -29,6 +30,9 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vaul
 
 ROOT = Path(__file__).resolve().parents[3]
 BOUND_S = 60.0  # a generous bound on waiting for a condition, never a timing assertion
+# Two processes pin their clocks one after the other (tests/harness/clock.py): they agree to
+# well within this, which is far below the lease (a minute or more).
+SKEW = dt.timedelta(seconds=1)
 
 
 def wait_for(condition: Callable[[], bool]) -> bool:
@@ -86,7 +90,9 @@ def test_a_killed_create_leaves_the_key_claimable_after_its_lease(
         },
     )
     assert wait_for(stalled.exists), "the server never reached the payment's write"
-    started = clock.now()  # after the child claimed the key: its lease ends before +LEASE
+    # After the child claimed the key, so its lease ends before started + LEASE, give or take
+    # the few milliseconds by which two processes' pinned clocks can differ (SKEW).
+    started = clock.now()
     os.kill(child.pid, signal.SIGKILL)
     child.wait(BOUND_S)
     with pytest.raises((http.client.HTTPException, OSError)):
@@ -99,7 +105,7 @@ def test_a_killed_create_leaves_the_key_claimable_after_its_lease(
     assert held.status_code == 409
     assert error_of(held)["code"] == "idempotency_key_in_use"
 
-    with time_machine.travel(started + domain.IDEMPOTENCY_LEASE, tick=False):
+    with time_machine.travel(started + domain.IDEMPOTENCY_LEASE + SKEW, tick=False):
         retry = api.post("/payments", payment_body(), idempotency_key="killed-1")
         assert retry.status_code == 201, retry.content
         replay = api.post("/payments", payment_body(), idempotency_key="killed-1")
