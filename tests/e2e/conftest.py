@@ -28,9 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
-    # Every frame in its page's process, so the leak scan's CDP session holds its responses
-    # too (tests/harness/leaks.py).
-    "--disable-site-isolation-trials",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 

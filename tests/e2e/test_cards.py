@@ -21,7 +21,6 @@ import pytest
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_onboarding import confirmation_link
-from tests.harness import leaks
 from tests.harness.demo import Demo
 from tests.harness.leaks import card_number, good_pin
 from zhifu.kernel import clock
@@ -98,7 +97,7 @@ def mails_to(mail_dir: Path, address: str, subject: str, timeout: float = 20) ->
                 found.append(path.read_text())
         if found:
             return found
-        leaks.pause(0.3)
+        time.sleep(0.3)
     raise AssertionError(f"no e-mail {subject!r} to {address}")
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.axe import assert_accessible, settle
-from tests.harness import leaks
 from tests.harness.demo import Demo
 from tests.harness.leaks import good_pin
 
@@ -46,7 +45,7 @@ def confirmation_link(
             match = re.search(rf"https?://\S+{re.escape(link_path)}[\w-]+/", text)
             if match:
                 return match.group(0)
-        leaks.pause(0.25)
+        time.sleep(0.25)
     raise AssertionError(f"no confirmation e-mail to {address} in {mail_dir}")
 
 
@@ -57,7 +56,7 @@ def wait_for_mail(mail_dir: Path, address: str, subject: str, timeout: float = 2
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if address in str(msg["To"]) and str(msg["Subject"]) == subject:
                 return True
-        leaks.pause(0.25)
+        time.sleep(0.25)
     return False
 
 
