@@ -437,10 +437,13 @@ def check(rec: Recorder, out: Path) -> None:
         if "/static/" not in u.split(": ", 1)[0]  # files from the repository, not run data
     ]
     # Chromium drops a body once its page has been navigated away from, and Playwright's sync
-    # API reads bodies only while the test waits; on a loaded machine one page in a few
-    # hundred can be missed that way. A couple are tolerated (and listed in the report);
-    # more means the scan is not seeing the run, and fails.
-    if len(unread) > MAX_UNREAD_PAGES:
+    # API reads bodies only while the test waits; with the other test jobs beside it, about
+    # one page in a thousand is missed that way. Tolerated, and listed in the report, only
+    # while few (at most MAX_UNREAD_PAGES or 0.2 % of the pages) and each missed page's path
+    # was read and scanned on another visit; otherwise the scan is not seeing the run.
+    read_paths = {urlsplit(page.url).path for page in rec.pages}
+    unseen = [u for u in unread if urlsplit(u.split(": ", 1)[0]).path not in read_paths]
+    if unseen or len(unread) > max(MAX_UNREAD_PAGES, len(rec.pages) // 500):
         problems += [f"page body not read (so not scanned): {u}" for u in unread]
     if rec.posts and not any(report["canaries"].values()):
         problems.append("the browser posted forms but no canary was harvested")
